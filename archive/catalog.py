@@ -1,0 +1,332 @@
+"""The catalog: one SQLAlchemy Core code path for SQLite (default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from archive import catalog_schema as t
+from archive.warc_files import WarcFileInfo
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Datetimes come back naive from SQLite: they are always UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers (history, serve) never block the crawl's writes; NORMAL is durable
+    # across process crashes, which is what kill -9 tests.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+_UPDATE_CAPTURE = update(t.captures).where(t.captures.c.id == bindparam("_id"))
+_CAPTURE_BY_RECORD = select(t.captures).where(t.captures.c.warc_record_id == bindparam("record_id")).limit(1)
+_LAST_RESPONSE = (
+    select(t.captures)
+    .where(t.captures.c.url == bindparam("url"), t.captures.c.record_type == "response")
+    .order_by(t.captures.c.id.desc())
+    .limit(1)
+)
+_ARTICLE = select(t.articles).where(t.articles.c.id == bindparam("id"))
+_VERSIONS = select(t.versions).where(t.versions.c.article_id == bindparam("article_id")).order_by(t.versions.c.version)
+
+
+class Catalog:
+    """Articles, versions, captures, runs and WARC files (see `catalog_schema`)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        from archive.migrations import upgrade
+
+        upgrade(self.engine)  # Alembic: to the newest revision (once per process and URL)
+        self.dialect = self.engine.dialect.name
+        self._batch: Connection | None = None
+        self._batch_opened = 0.0
+        self._after_commit: list[Callable[[], None]] = []
+        self.batch_seconds = 0.25
+
+    def close(self) -> None:
+        self.stop_batching()
+        self.engine.dispose()
+
+    # -- batched writes --------------------------------------------------------------------
+    # A crawl writes several rows per page; one transaction per row would cost more than
+    # the fetch. In batching mode every read and write goes through one connection whose
+    # transaction is committed every `batch_seconds` (and on `flush`). WARC records are
+    # always written before the rows that point at them, so a crash loses at most the
+    # last fraction of a second of rows, never leaves a row pointing at nothing, and
+    # `verify --repair` registers the orphaned records.
+    def start_batching(self, seconds: float = 0.25) -> None:
+        if self._batch is None:
+            self._batch = self.engine.connect()
+            self._batch_opened = time.monotonic()
+            self.batch_seconds = seconds
+
+    def flush(self) -> None:
+        """Commit the batch, then run what waited for it (record lines)."""
+        if self._batch is None:
+            return
+        self._batch.commit()
+        self._batch_opened = time.monotonic()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def stop_batching(self) -> None:
+        if self._batch is None:
+            return
+        try:
+            self.flush()
+        finally:
+            self._batch.close()
+            self._batch = None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once what was written so far is committed (at once if not batching)."""
+        if self._batch is None:
+            callback()
+        else:
+            self._after_commit.append(callback)
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection to write with: the batch, or a transaction of its own."""
+        if self._batch is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        try:
+            yield self._batch
+        except BaseException:
+            # The batch's transaction is unusable now: what it held is lost (its WARC
+            # records stay; verify --repair registers them), and so are the record lines
+            # that waited for it.
+            self._batch.rollback()
+            self._after_commit = []
+            raise
+        if time.monotonic() - self._batch_opened >= self.batch_seconds:
+            self.flush()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection to read with; in batching mode it sees the batch's own writes."""
+        if self._batch is not None:
+            yield self._batch
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
+    def begin(self) -> Any:
+        return self.writing()
+
+    # -- runs ----------------------------------------------------------------------------
+    def start_run(self, run_id: str, command: str, sites: list[str], pid: int) -> None:
+        with self.writing() as conn:
+            conn.execute(
+                insert(t.runs).values(
+                    id=run_id, command=command, sites=sites, pid=pid,
+                    started_at=datetime.now(timezone.utc), status="running",
+                )
+            )  # fmt: skip
+
+    def finish_run(self, run_id: str, status: str, summary: Mapping[str, Any]) -> None:
+        with self.writing() as conn:
+            conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(ended_at=datetime.now(timezone.utc), status=status, summary=dict(summary))
+            )
+
+    def run_outcomes(self, run_id: str) -> dict[tuple[str, str], int]:
+        """(kind, outcome) → number of captures in the run."""
+        query = (
+            select(t.captures.c.kind, t.captures.c.outcome, func.count())
+            .where(t.captures.c.run_id == run_id)
+            .group_by(t.captures.c.kind, t.captures.c.outcome)
+        )
+        with self.reading() as conn:
+            return {(k, o): n for k, o, n in conn.execute(query)}
+
+    # -- WARC files ----------------------------------------------------------------------
+    def warc_opened(self, info: WarcFileInfo, run_id: str | None) -> None:
+        with self.writing() as conn:
+            conn.execute(
+                insert(t.warc_files).values(
+                    filename=info.filename, relpath=info.relpath, run_id=run_id,
+                    status="open", opened_at=info.opened_at,
+                )
+            )  # fmt: skip
+
+    def warc_closed(self, info: WarcFileInfo, status: str = "closed") -> None:
+        with self.writing() as conn:
+            conn.execute(
+                update(t.warc_files)
+                .where(t.warc_files.c.filename == info.filename)
+                .values(
+                    status=status, closed_at=info.closed_at, size=info.size,
+                    records=info.records, sha256=info.sha256,
+                )
+            )  # fmt: skip
+
+    def warc_files(self, status: str | None = None) -> list[dict[str, Any]]:
+        query = select(t.warc_files).order_by(t.warc_files.c.opened_at)
+        if status:
+            query = query.where(t.warc_files.c.status == status)
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    # -- captures ------------------------------------------------------------------------
+    def add_capture(self, conn: Connection | None = None, **values: Any) -> int:
+        if conn is None:
+            with self.writing() as own:
+                return self.add_capture(own, **values)
+        result = conn.execute(insert(t.captures), values)
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def update_capture(self, capture_id: int, conn: Connection | None = None, **values: Any) -> None:
+        if conn is None:
+            with self.writing() as own:
+                return self.update_capture(capture_id, own, **values)
+        conn.execute(_UPDATE_CAPTURE, {**values, "_id": capture_id})
+        return None
+
+    def capture(self, capture_id: int) -> dict[str, Any] | None:
+        with self.reading() as conn:
+            row = conn.execute(select(t.captures).where(t.captures.c.id == capture_id)).first()
+        return dict(row._mapping) if row else None
+
+    def capture_by_record_id(self, record_id: str) -> dict[str, Any] | None:
+        with self.reading() as conn:
+            row = conn.execute(_CAPTURE_BY_RECORD, {"record_id": record_id}).first()
+        return dict(row._mapping) if row else None
+
+    def last_response_for_url(self, url: str) -> dict[str, Any] | None:
+        """The newest full `response` record stored for a URL (the target of a revisit)."""
+        with self.reading() as conn:
+            row = conn.execute(_LAST_RESPONSE, {"url": url}).first()
+        return dict(row._mapping) if row else None
+
+    # -- articles and versions -----------------------------------------------------------
+    def article(self, article_id: str, conn: Connection | None = None) -> dict[str, Any] | None:
+        if conn is not None:
+            row = conn.execute(_ARTICLE, {"id": article_id}).first()
+        else:
+            with self.reading() as own:
+                row = own.execute(_ARTICLE, {"id": article_id}).first()
+        return dict(row._mapping) if row else None
+
+    def article_by_url(self, normalized_url: str) -> dict[str, Any] | None:
+        with self.reading() as conn:
+            row = conn.execute(select(t.articles).where(t.articles.c.url == normalized_url)).first()
+        return dict(row._mapping) if row else None
+
+    def known_article_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        if not ids:
+            return set()
+        with self.reading() as conn:
+            return set(conn.execute(select(t.articles.c.id).where(t.articles.c.id.in_(ids))).scalars())
+
+    def versions(self, article_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
+        if conn is not None:
+            return [dict(r._mapping) for r in conn.execute(_VERSIONS, {"article_id": article_id})]
+        with self.reading() as own:
+            return [dict(r._mapping) for r in own.execute(_VERSIONS, {"article_id": article_id})]
+
+    def count(self, table: str) -> int:
+        with self.reading() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.metadata.tables[table])).scalar_one())
+
+    def all_versions(self) -> list[dict[str, Any]]:
+        query = select(t.versions).order_by(t.versions.c.article_id, t.versions.c.version)
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def all_articles(self) -> list[dict[str, Any]]:
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(t.articles).order_by(t.articles.c.id))]
+
+    # -- rechecks -----------------------------------------------------------------------
+    def tracked_sites(self) -> list[str]:
+        query = select(t.articles.c.site).where(t.articles.c.tracking.is_(True)).distinct()
+        with self.reading() as conn:
+            return sorted(conn.execute(query).scalars())
+
+    def due_articles(self, at: datetime | None, *, site: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """A site's tracked articles due at `at` (None: all of them), most overdue first.
+
+        Served by the index (site, tracking, next_check_at): no scan of every article.
+        """
+        query = select(t.articles).where(t.articles.c.site == site, t.articles.c.tracking.is_(True))
+        if at is not None:
+            query = query.where(t.articles.c.next_check_at <= at)
+        query = query.order_by(t.articles.c.next_check_at)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def upcoming_count(self, at: datetime, site: str) -> int:
+        query = select(func.count()).select_from(t.articles).where(
+            t.articles.c.site == site, t.articles.c.tracking.is_(True), t.articles.c.next_check_at > at
+        )
+        with self.reading() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def set_tracking(self, tracking: bool, *, article_id: str | None = None, site: str | None = None) -> int:
+        """Start or stop rechecking one article or a whole site; returns how many changed."""
+        query = update(t.articles).values(tracking=tracking)
+        if article_id is not None:
+            query = query.where(t.articles.c.id == article_id)
+        elif site is not None:
+            query = query.where(t.articles.c.site == site)
+        else:
+            raise ValueError("set_tracking needs an article_id or a site")
+        with self.writing() as conn:
+            return int(conn.execute(query).rowcount)
+
+    # -- site signals (robots.txt, terms) ------------------------------------------------
+    def set_site_signal(self, site: str, name: str, value: str) -> None:
+        with self.writing() as conn:
+            exists = conn.execute(
+                select(t.site_signals.c.name).where(
+                    t.site_signals.c.site == site, t.site_signals.c.name == name
+                )
+            ).first()
+            now = datetime.now(timezone.utc)
+            if exists:
+                conn.execute(
+                    update(t.site_signals)
+                    .where(t.site_signals.c.site == site, t.site_signals.c.name == name)
+                    .values(value=value, seen_at=now)
+                )
+            else:
+                conn.execute(insert(t.site_signals).values(site=site, name=name, value=value, seen_at=now))

@@ -1,0 +1,183 @@
+"""The catalog's tables (SQLAlchemy Core): what is known about articles, versions, captures,
+runs and WARC files. The catalog is the single source of truth; SQLite by default."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("command", String(32), nullable=False),
+    Column("sites", JSON, nullable=False, default=list),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False, default="running"),
+    Column("summary", JSON),
+    Column("pid", Integer),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("site", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("fetch_url", Text),  # the URL last fetched (rechecks fetch it; `url` is normalised)
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_changed_at", DateTime(timezone=True), nullable=False),
+    Column("latest_version", Integer, nullable=False, default=0),
+    Column("title", Text),
+    Column("published_at", String(32)),
+    Column("modified_at", String(32)),
+    Column("next_check_at", DateTime(timezone=True)),
+    Column("tracking", Boolean, nullable=False, default=True),
+    Index("ix_articles_due", "tracking", "next_check_at"),
+    Index("ix_articles_site_due", "site", "tracking", "next_check_at"),
+    Index("ix_articles_url", "url"),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("article_id", String(32), ForeignKey("articles.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_sha256", String(64), nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("capture_id", Integer),
+    Column("run_id", String(64)),
+    Column("warc_filename", Text),
+    Column("warc_offset", Integer),
+    Column("warc_length", Integer),
+    Column("warc_record_id", String(64)),
+    Column("record", JSON, nullable=False),
+    Index("ix_versions_hash", "article_id", "content_sha256"),
+    Index("ix_versions_captured", "captured_at"),
+)
+
+captures = Table(
+    "captures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64)),
+    Column("site", String(64)),
+    Column("url", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # page, article, index, robots, redirect, feed
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("status", Integer),
+    Column("content_type", Text),
+    Column("outcome", String(32), nullable=False),
+    Column("error", Text),
+    Column("article_id", String(32)),
+    Column("version", Integer),
+    Column("record_type", String(16)),  # response, revisit, request
+    Column("warc_filename", Text),
+    Column("warc_offset", Integer),
+    Column("warc_length", Integer),
+    Column("warc_record_id", String(64)),
+    Column("warc_date", String(40)),
+    Column("payload_digest", String(64)),
+    Column("body_bytes", Integer),
+    Index("ix_captures_run", "run_id", "outcome"),
+    Index("ix_captures_url", "url"),
+    Index("ix_captures_article", "article_id"),
+    Index("ix_captures_record", "warc_record_id"),
+)
+
+warc_files = Table(
+    "warc_files",
+    metadata,
+    Column("filename", Text, primary_key=True),
+    Column("relpath", Text, nullable=False),
+    Column("run_id", String(64)),
+    Column("status", String(16), nullable=False),  # open, closed, repaired, invalid
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("size", Integer),
+    Column("records", Integer),
+    Column("sha256", String(64)),
+    UniqueConstraint("relpath"),
+)
+
+site_signals = Table(
+    "site_signals",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", Text),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# Publishing to S3 (archive/upload_state.py): one row per closed data-directory file.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("relpath", Text, primary_key=True),  # warc/…/x.warc.gz, index/x.warc.gz.cdxj, records/…
+    Column("kind", String(16), nullable=False),  # warc, index, records
+    Column("key", Text),  # object key once uploaded
+    Column("state", String(16), nullable=False),  # pending, uploaded, failed
+    Column("sha256", String(64)),  # hex; for WARCs the digest computed while writing
+    Column("size", Integer),
+    Column("checksum", Text),  # the S3 checksum verified (SHA-256, base64; composite "…-N")
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("error", Text),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True)),
+    Column("local_deleted_at", DateTime(timezone=True)),
+    Index("ix_uploads_state", "state", "next_attempt_at"),
+)
+
+# The HTTP service's archive jobs (crawler/serve/jobs.py): queued requests survive a restart.
+api_jobs = Table(
+    "api_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),  # queued, running, done, failed
+    Column("urls", JSON, nullable=False),
+    Column("site", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("results", JSON),  # one {"requested_url", "url", "outcome", "article_id", "version", "error"} per URL
+    Column("error", Text),
+    Column("token_hash", String(64)),  # SHA-256 of the token that queued it
+    Column("attempts", Integer, nullable=False, default=0),
+    Index("ix_api_jobs_status", "status", "created_at"),
+)
+
+# Scheduling (crawler/job_runs.py): one row per run of a scheduled job, written by `schedule`.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(64), nullable=False),
+    Column("command", Text, nullable=False),  # newsarchive arguments, e.g. "crawl cnn-lite --json"
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("exit_status", Integer),  # the child's; negative: killed by that signal
+    Column("run_id", String(64)),  # the crawl's run (runs.id), from its JSON summary
+    Column("summary", JSON),
+    Column("error", Text),
+    Column("pid", Integer),
+    Index("ix_job_runs_started", "started_at"),
+    Index("ix_job_runs_job", "job_id", "started_at"),
+)

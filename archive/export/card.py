@@ -1,0 +1,125 @@
+"""The dataset card written beside every export: what is in it, where it came from, how it
+was made, and what each site said about reuse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from archive.export.rows import ExportFilter, ExportStats, iso_utc
+from archive.export.schema import Column
+from archive.export.site_signals import SiteSignals
+
+FORMAT_NOTES = {
+    "jsonl": "JSON Lines, UTF-8: one object per row; timestamps are ISO 8601 UTC strings.",
+    "parquet": "Parquet (zstd), row groups of 5,000 rows; the Arrow schema below, timestamps as "
+               "timestamp[us, UTC], lists as list<string>.",
+    "csv": "CSV (RFC 4180, UTF-8, header row); lists and structs are JSON strings "
+           "(`[\"A. Writer\", \"B. Writer\"]`), timestamps ISO 8601 UTC, null is an empty field.",
+    "wacz": "WACZ 1.1.1: the WARC files, a CDXJ index, pages/pages.jsonl and datapackage.json; "
+            "opens in ReplayWeb.page.",
+}  # fmt: skip
+
+
+@dataclass
+class CardInfo:
+    """Everything the card says, gathered by the exporter."""
+
+    title: str
+    format: str
+    view: str
+    filename: str
+    columns: Sequence[Column]
+    stats: ExportStats
+    filter: ExportFilter
+    sites: Sequence[SiteSignals]
+    software: str
+    command: str
+    created_at: datetime
+    extra_counts: dict[str, int] | None = None
+
+
+def card_path(out: Path) -> Path:
+    """`<out name>.md` beside the export."""
+    return out.with_name(out.name + ".md")
+
+
+def _date(moment: datetime | None) -> str:
+    return iso_utc(moment) if moment else "—"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_card(info: CardInfo) -> str:
+    s = info.stats
+    lines = [
+        f"# {info.title}",
+        "",
+        f"`{info.filename}`: {FORMAT_NOTES[info.format]}",
+        "",
+        "## Contents",
+        "",
+        f"- view: `{info.view}` — "
+        + ("one row per article, its newest version (the columns of a JSON record)"
+           if info.view == "latest" else "one row per article version (NewsEdits shape)")
+        + (" (WARC captures of those rows' articles)" if info.format == "wacz" else ""),
+        f"- selection: {info.filter.describe()}",
+        f"- rows: {s.rows}",
+        f"- articles: {s.articles}",
+        f"- sites: {len(s.per_site)}",
+        f"- captured: {_date(s.first_captured)} to {_date(s.last_captured)}",
+        f"- published (as the pages declare): {_date(s.first_published)} to {_date(s.last_published)}",
+    ]  # fmt: skip
+    for name, value in (info.extra_counts or {}).items():
+        lines.append(f"- {name}: {value}")
+    lines += ["", "| site | rows | articles |", "|---|---:|---:|"]
+    for site, counts in sorted(s.per_site.items()):
+        lines.append(f"| {site} | {counts['rows']} | {counts['articles']} |")
+    lines += ["", "## Sources and terms", ""]
+    lines.append("Each site's terms of use apply to its content; check them before redistributing "
+                 "or training on this data.")  # fmt: skip
+    lines.append("")
+    for sig in info.sites:
+        lines.append(f"### {sig.site}")
+        lines.append("")
+        lines.append(f"- terms of use: {sig.terms_url or 'unknown (none configured)'}")
+        lines.append(f"- robots.txt: {sig.robots_summary()}")
+        if sig.x_robots_tag:
+            lines.append(f"- X-Robots-Tag seen: {'; '.join(sig.x_robots_tag)}")
+        lines.append(f"- noai / noimageai signals: {'; '.join(sig.noai) if sig.noai else 'none seen'}")
+        for signal, note in sorted(sig.recorded.items()):
+            lines.append(f"- {signal}: {note}")
+        lines.append("")
+    if info.format != "wacz":
+        lines += ["## Schema", "", "| column | type | description |", "|---|---|---|"]
+        for c in info.columns:
+            lines.append(f"| `{c.name}` | {_cell(c.label)} | {_cell(c.description)} |")
+        lines.append("")
+    lines += [
+        "## How it was made",
+        "",
+        f"- software: {info.software}",
+        f"- command: `{info.command}`",
+        f"- created: {iso_utc(info.created_at)}",
+        "- source: WARC files captured by newsarchive (Scrapy + warcio); text and metadata "
+        "extracted with trafilatura and per-site rules; a new version is recorded only when "
+        "the normalised title, authors or text change.",
+        "",
+    ]
+    if info.format in ("parquet", "jsonl"):
+        lines += [
+            "## Loading",
+            "",
+            "```python",
+            "import pyarrow.parquet as pq; table = pq.read_table(PATH)"
+            if info.format == "parquet" else
+            "import pandas as pd; df = pd.read_json(PATH, lines=True)",
+            f'from datasets import load_dataset; ds = load_dataset("{"parquet" if info.format == "parquet" else "json"}", data_files=PATH)',
+            "```",
+            "",
+        ]  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,177 @@
+"""What each site said about automated use, as seen during crawling: robots.txt rules for
+AI-training crawlers, `X-Robots-Tag` / `noai` signals. Read from the archived responses."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
+
+from archive import catalog_schema as t
+from archive.catalog import Catalog, utc
+
+# User-agent tokens of crawlers that collect AI training data (or feed AI answers).
+AI_CRAWLERS = (
+    "GPTBot", "ChatGPT-User", "OAI-SearchBot", "CCBot", "Google-Extended", "anthropic-ai",
+    "ClaudeBot", "Claude-Web", "PerplexityBot", "Bytespider", "Applebot-Extended",
+    "meta-externalagent", "Amazonbot", "cohere-ai", "Diffbot", "omgili", "FacebookBot",
+    "ImagesiftBot", "Timpibot", "YouBot",
+)  # fmt: skip
+_NOAI = re.compile(r"\bno(?:image)?ai\b", re.IGNORECASE)
+_META_ROBOTS = re.compile(rb"<meta[^>]+name=[\"']?robots[\"']?[^>]*>", re.IGNORECASE)
+_MAX_READ = 2_000_000
+
+
+@dataclass
+class RobotsRules:
+    """robots.txt groups: user-agent token (lower case) → its Disallow paths."""
+
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> RobotsRules:
+        groups: dict[str, list[str]] = {}
+        agents: list[str] = []
+        in_rules = False
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if ":" not in line:
+                continue
+            key, value = (x.strip() for x in line.split(":", 1))
+            key = key.lower()
+            if key == "user-agent":
+                if in_rules:  # a user-agent line after rules starts a new group
+                    agents, in_rules = [], False
+                agents.append(value.lower())
+                groups.setdefault(value.lower(), [])
+            elif key in ("disallow", "allow"):
+                in_rules = True
+                if key == "disallow" and value:
+                    for agent in agents:
+                        groups[agent].append(value)
+        return cls(groups)
+
+    def blocks_all(self, agent: str) -> bool:
+        """The agent's own group (else `*`) disallows the whole site."""
+        rules = self.groups.get(agent.lower())
+        if rules is None:
+            rules = self.groups.get("*", [])
+        return "/" in rules
+
+
+@dataclass
+class SiteSignals:
+    """One site's signals for the dataset card."""
+
+    site: str
+    terms_url: str | None = None
+    robots_url: str | None = None
+    robots_status: int | None = None
+    robots_fetched_at: str | None = None
+    ai_disallowed: list[str] = field(default_factory=list)
+    all_disallowed: bool = False
+    x_robots_tag: list[str] = field(default_factory=list)
+    noai: list[str] = field(default_factory=list)
+    recorded: dict[str, str] = field(default_factory=dict)
+
+    def robots_summary(self) -> str:
+        if self.robots_url is None:
+            return "not seen"
+        when = f" (fetched {self.robots_fetched_at})" if self.robots_fetched_at else ""
+        if self.robots_status != 200:
+            return f"{self.robots_url}: HTTP {self.robots_status}, no rules{when}"
+        parts = []
+        parts.append("`*` disallows the whole site" if self.all_disallowed else "`*` not disallowed")
+        if self.ai_disallowed:
+            parts.append("AI crawlers disallowed: " + ", ".join(self.ai_disallowed))
+        else:
+            parts.append("no AI crawler disallowed by name")
+        return f"{self.robots_url}{when}: " + "; ".join(parts)
+
+
+def _read_record(data_dir: Path, relpath: str | None, offset: int,
+                 capture: dict[str, Any] | None = None,
+                 fetch: Callable[[str, int, int], bytes] | None = None) -> tuple[dict[str, str], bytes] | None:  # fmt: skip
+    """HTTP headers (lower-cased names) and decoded body of the record at `offset`; from S3 by
+    byte range (`fetch`) when the local WARC was deleted after a verified upload."""
+    if relpath is None:
+        return None
+    path = data_dir / relpath
+    try:
+        if not path.exists() and fetch is not None and capture is not None and capture.get("warc_length"):
+            fh: Any = io.BytesIO(fetch(capture["warc_filename"], offset, capture["warc_length"]))
+        else:
+            fh = open(path, "rb")  # noqa: SIM115
+            fh.seek(offset)
+        with fh:
+            for record in ArchiveIterator(fh):
+                headers: dict[str, str] = {}
+                if record.http_headers is not None:
+                    for name, value in record.http_headers.headers:
+                        key = name.lower()
+                        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+                return headers, record.content_stream().read(_MAX_READ)
+    except Exception:  # noqa: BLE001 — an unreadable record means "not seen", never a failed export
+        return None
+    return None
+
+
+def _latest_capture(conn: Any, site: str, kind: str) -> dict[str, Any] | None:
+    c = t.captures.c
+    query = (
+        select(c.url, c.status, c.fetched_at, c.warc_offset, c.warc_length, c.warc_filename,
+               t.warc_files.c.relpath)
+        .select_from(t.captures.join(t.warc_files, t.warc_files.c.filename == c.warc_filename))
+        .where(c.site == site, c.kind == kind, c.record_type == "response", c.warc_offset.is_not(None))
+        .order_by(c.id.desc()).limit(1)
+    )  # fmt: skip
+    row = conn.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | None = None,
+                 fetch: Callable[[str, int, int], bytes] | None = None) -> SiteSignals:  # fmt: skip
+    """The newest archived robots.txt of `site`, read from its WARC, plus cheap `noai`
+    signals of its newest article response, plus any signals the catalog recorded."""
+    signals = SiteSignals(site, terms_url=terms_url)
+    with catalog.engine.connect() as conn:
+        robots = _latest_capture(conn, site, "robots")
+        article = _latest_capture(conn, site, "article")
+        recorded = conn.execute(
+            select(t.site_signals.c.name, t.site_signals.c.value).where(t.site_signals.c.site == site)
+        ).all()
+    signals.recorded = {name: value for name, value in recorded if value is not None}
+    if robots is not None:
+        signals.robots_url = robots["url"]
+        signals.robots_status = robots["status"]
+        fetched = utc(robots["fetched_at"])
+        signals.robots_fetched_at = fetched.strftime("%Y-%m-%d %H:%M UTC") if fetched else None
+        read = _read_record(data_dir, robots["relpath"], robots["warc_offset"], robots, fetch)
+        if read is not None and robots["status"] == 200:
+            rules = RobotsRules.parse(read[1].decode("utf-8", "replace"))
+            signals.all_disallowed = "/" in rules.groups.get("*", [])
+            signals.ai_disallowed = [bot for bot in AI_CRAWLERS if rules.blocks_all(bot)]
+    for capture in (robots, article):
+        if capture is None:
+            continue
+        read = _read_record(data_dir, capture["relpath"], capture["warc_offset"], capture, fetch)
+        if read is None:
+            continue
+        headers, body = read
+        tag = headers.get("x-robots-tag")
+        if tag and tag not in signals.x_robots_tag:
+            signals.x_robots_tag.append(tag)
+            if _NOAI.search(tag):
+                signals.noai.append(f"X-Robots-Tag: {tag} ({capture['url']})")
+        if capture is article:
+            for meta in _META_ROBOTS.findall(body[:200_000]):
+                text = meta.decode("latin-1")
+                if _NOAI.search(text):
+                    signals.noai.append(f"{text} ({capture['url']})")
+    return signals

@@ -1,0 +1,284 @@
+"""Repairing what a crash leaves behind, without losing or silently deleting anything.
+
+- An `.open` WARC whose writer is gone is truncated to its last complete gzip member and
+  closed under its final name, or set aside as `.invalid` when nothing in it is whole.
+- A records file whose last line was cut short is truncated to its last full line.
+- A version whose record line was lost (the crash came between the catalog commit and the
+  line) is written again from the catalog.
+- The catalog learns the final state of every repaired file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from archive import catalog_schema as t
+from archive.catalog import Catalog, utc
+from archive.gzip_members import scan_members
+from archive.records import dump_record
+from archive.warc_files import OPEN_SUFFIX, hostname_for_filenames
+
+_NAME = re.compile(r"^(?P<prefix>.+)-(?P<ts>\d{17})-(?P<serial>\d{5})-(?P<host>.+)-(?P<pid>\d+)\.warc\.gz$")
+
+
+@dataclass
+class RepairReport:
+    warcs_closed: list[str] = field(default_factory=list)
+    warcs_invalid: list[str] = field(default_factory=list)
+    warcs_in_use: list[str] = field(default_factory=list)
+    bytes_dropped: int = 0
+    records_files_trimmed: list[str] = field(default_factory=list)
+    record_lines_rewritten: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.warcs_closed or self.warcs_invalid or self.records_files_trimmed
+                    or self.record_lines_rewritten)  # fmt: skip
+
+
+def writer_alive(open_path: Path) -> bool:
+    """Is the process that writes this `.open` file still running (on this host)?
+
+    Names carry host and pid. Another host's file cannot be checked from here: it is
+    treated as alive unless its run is finished, so a shared data directory is never
+    cut from under a live writer.
+    """
+    match = _NAME.match(open_path.name[: -len(OPEN_SUFFIX)])
+    if not match:
+        return False
+    if match["host"] != hostname_for_filenames():
+        return True
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A live pid may be a reused one: trust it only if it still holds the file open.
+    try:
+        return any(
+            os.path.realpath(os.path.join(f"/proc/{pid}/fd", fd)) == str(open_path.resolve())
+            for fd in os.listdir(f"/proc/{pid}/fd")
+        )
+    except OSError:
+        return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def repair_open_warc(open_path: Path, data_dir: Path, catalog: Catalog | None) -> tuple[str, int]:
+    """Close or set aside one abandoned `.open` file; returns (final path, bytes dropped)."""
+    scan = scan_members(open_path)
+    final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+    dropped = scan.size - scan.good_bytes
+    if not scan.members:
+        target = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)] + ".invalid")
+        os.replace(open_path, target)
+        _note_file(catalog, final, data_dir, "invalid", None, 0)
+        return str(target), dropped
+    with open(open_path, "r+b") as f:
+        f.truncate(scan.good_bytes)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(open_path, final)
+    _note_file(catalog, final, data_dir, "repaired", _sha256(final), len(scan.members))
+    return str(final), dropped
+
+
+def _note_file(catalog: Catalog | None, final: Path, data_dir: Path, status: str,
+               sha256: str | None, records: int) -> None:  # fmt: skip
+    if catalog is None:
+        return
+    name = final.name
+    size = final.stat().st_size if final.exists() else 0
+    now = datetime.now(timezone.utc)
+    with catalog.begin() as conn:
+        row = conn.execute(select(t.warc_files.c.filename).where(t.warc_files.c.filename == name)).first()
+        values = {"status": status, "closed_at": now, "size": size, "sha256": sha256, "records": records}
+        if row:
+            conn.execute(update(t.warc_files).where(t.warc_files.c.filename == name).values(**values))
+        else:
+            match = _NAME.match(name)
+            opened = (datetime.strptime(match["ts"][:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+                      if match else now)  # fmt: skip
+            conn.execute(insert(t.warc_files).values(
+                filename=name, relpath=str(final.relative_to(data_dir)), opened_at=opened, **values))
+
+
+def repair_records_file(path: Path) -> bool:
+    """Cut a partial last line (a crash mid-write); True if the file changed."""
+    size = path.stat().st_size
+    if size == 0:
+        return False
+    with open(path, "rb+") as f:
+        f.seek(max(0, size - 1))
+        if f.read(1) == b"\n":
+            return False
+        f.seek(0)
+        data = f.read()
+        keep = data.rfind(b"\n") + 1
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    return True
+
+
+def records_path(data_dir: Path, run_id: str, started_at: datetime) -> Path:
+    return Path(data_dir) / "records" / started_at.strftime("%Y/%m/%d") / f"{run_id}.jsonl"
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Is a process with this pid running on this host?"""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def live_runs(catalog: Catalog) -> set[str]:
+    """Runs still being written by a live process (their files must not be touched)."""
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(t.runs.c.id, t.runs.c.pid).where(t.runs.c.status == "running")).all()
+    return {run_id for run_id, pid in rows if pid == os.getpid() or pid_alive(pid)}
+
+
+def mark_crashed_runs(catalog: Catalog) -> int:
+    """Runs left `running` by a process that is gone are marked `crashed`."""
+    alive = live_runs(catalog)
+    with catalog.begin() as conn:
+        rows = conn.execute(select(t.runs.c.id).where(t.runs.c.status == "running")).scalars().all()
+        dead = [r for r in rows if r not in alive]
+        if dead:
+            conn.execute(update(t.runs).where(t.runs.c.id.in_(dead)).values(status="crashed"))
+    return len(dead)
+
+
+def uploaded_relpaths(catalog: Catalog) -> set[str]:
+    """Files uploaded to S3 (their local copy may have been deleted after verification)."""
+    with catalog.engine.connect() as conn:
+        if not conn.dialect.has_table(conn, "uploads"):
+            return set()
+        return set(conn.exec_driver_sql("SELECT relpath FROM uploads WHERE state = 'uploaded'").scalars())
+
+
+def _line_keys(path: Path) -> set[tuple[str, int]]:
+    keys: set[tuple[str, int]] = set()
+    if path.exists():
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    doc = json.loads(line)
+                    keys.add((doc["article_id"], int(doc["version"])))
+                except (ValueError, KeyError, TypeError):
+                    continue
+    return keys
+
+
+def missing_record_lines(data_dir: Path, catalog: Catalog,
+                         run_ids: set[str] | None = None) -> list[tuple[Path, dict]]:  # fmt: skip
+    """Versions in the catalog whose record line is in no records file of their run (all
+    runs, or only `run_ids`; runs still written by a live process are left alone).
+
+    Reads keys first and the (large) record JSON only of the versions whose line is missing.
+    """
+    alive = live_runs(catalog)
+    query = select(t.runs.c.id, t.runs.c.started_at)
+    if run_ids is not None:
+        if not run_ids:
+            return []
+        query = query.where(t.runs.c.id.in_(run_ids))
+    with catalog.engine.connect() as conn:
+        runs = {r.id: utc(r.started_at) for r in conn.execute(query) if r.id not in alive}
+        keys_query = select(t.versions.c.article_id, t.versions.c.version, t.versions.c.run_id)
+        if run_ids is not None:
+            keys_query = keys_query.where(t.versions.c.run_id.in_(list(runs)))
+        rows = conn.execute(keys_query.order_by(t.versions.c.run_id)).all()
+    uploaded = uploaded_relpaths(catalog)
+    seen: dict[Path, set[tuple[str, int]]] = {}
+    lost: list[tuple[Path, str, int]] = []
+    for article_id, version, run_id in rows:
+        started = runs.get(run_id)
+        if started is None:
+            continue
+        path = records_path(data_dir, run_id, started)
+        if not path.exists() and path.relative_to(data_dir).as_posix() in uploaded:
+            continue  # kept in S3 only, after a verified upload
+        if path not in seen:
+            seen[path] = _line_keys(path)
+        if (article_id, version) not in seen[path]:
+            lost.append((path, article_id, version))
+    missing = []
+    with catalog.engine.connect() as conn:
+        for path, article_id, version in lost:
+            record = conn.execute(select(t.versions.c.record).where(
+                t.versions.c.article_id == article_id, t.versions.c.version == version)).scalar_one()  # fmt: skip
+            missing.append((path, record))
+    return missing
+
+
+def crashed_runs(catalog: Catalog) -> set[str]:
+    """Runs left `running` by a process that is gone (not yet marked `crashed`)."""
+    alive = live_runs(catalog)
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(t.runs.c.id).where(t.runs.c.status == "running")).scalars().all()
+    return {r for r in rows if r not in alive}
+
+
+def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool = True,
+                     everything: bool = True) -> RepairReport:  # fmt: skip
+    """Repair every abandoned `.open` WARC and cut records file in a data directory.
+
+    `everything=False` (what a crawl does before it starts) checks the record lines of
+    crashed runs only, so the start-up cost does not grow with the archive.
+    """
+    report = RepairReport()
+    data_dir = Path(data_dir)
+    for open_path in sorted((data_dir / "warc").rglob("*" + OPEN_SUFFIX)):
+        if writer_alive(open_path):
+            report.warcs_in_use.append(str(open_path))
+            continue
+        final, dropped = repair_open_warc(open_path, data_dir, catalog)
+        report.bytes_dropped += dropped
+        (report.warcs_invalid if final.endswith(".invalid") else report.warcs_closed).append(final)
+    if records:
+        alive = live_runs(catalog) if catalog is not None else set()
+        for path in sorted((data_dir / "records").rglob("*.jsonl")):
+            if path.stem in alive:
+                continue
+            if repair_records_file(path):
+                report.records_files_trimmed.append(str(path))
+        if catalog is not None:
+            scope = None if everything else crashed_runs(catalog)
+            for path, record in missing_record_lines(data_dir, catalog, scope):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "a", encoding="utf-8") as f:
+                    f.write(dump_record(record) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                report.record_lines_rewritten += 1
+        if catalog is not None:
+            mark_crashed_runs(catalog)
+    return report
+

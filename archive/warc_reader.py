@@ -1,0 +1,106 @@
+"""Read one WARC record by its pointer (file name, offset, length): from the local file when
+it is there, else from S3 by byte range (the local copy was deleted after a verified upload).
+
+Every record is its own gzip member (WARC.md), so the bytes [offset, offset + length) are
+a complete, independently readable record.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from archive import catalog_schema as t
+from archive.config import Config
+from archive.s3_config import s3_config_of
+
+
+class RecordUnavailable(Exception):
+    """The record is neither in the data directory nor in S3."""
+
+
+def _relpath_of(catalog: Any, filename: str) -> str | None:
+    with catalog.engine.connect() as conn:
+        rel = conn.execute(
+            select(t.warc_files.c.relpath).where(t.warc_files.c.filename == filename)
+        ).scalar()
+    return str(rel) if rel else None
+
+
+def read_record_bytes(
+    config: Config, catalog: Any, filename: str, offset: int, length: int
+) -> bytes:
+    """The gzip member of one record: local file if present, else an S3 ranged GET."""
+    relpath = _relpath_of(catalog, filename)
+    if relpath is None:
+        found = sorted((config.data_dir / "warc").rglob(filename))
+        relpath = found[0].relative_to(config.data_dir).as_posix() if found else None
+    if relpath and (config.data_dir / relpath).is_file():
+        with open(config.data_dir / relpath, "rb") as stream:
+            stream.seek(offset)
+            return stream.read(length)
+    s3 = s3_config_of(config)
+    if s3 is None:
+        raise RecordUnavailable(
+            f"{filename} is not in {config.data_dir} and [s3] is not configured"
+        )
+    from archive.upload_state import UploadTable
+    from archive.uploads import Publisher, one_line
+
+    key = UploadTable(catalog.engine).uploaded_key(relpath) if relpath else None
+    if key is None:
+        raise RecordUnavailable(
+            f"{filename} is not in {config.data_dir} and was never uploaded to S3"
+        )
+    try:
+        data = Publisher(s3, config.data_dir, UploadTable(catalog.engine)).get_range(
+            key, offset, length
+        )
+    except Exception as exc:
+        raise RecordUnavailable(
+            f"{filename} is not local and S3 could not be read: {one_line(exc)}"
+        ) from exc
+    if len(data) != length:
+        raise RecordUnavailable(
+            f"s3://{s3.bucket}/{key}: got {len(data)} bytes at {offset}, expected {length}"
+        )
+    return data
+
+
+@dataclass
+class ArchivedResponse:
+    """An archived HTTP response: status line, headers in order, body (content-coding removed)."""
+
+    record_type: str
+    target_uri: str
+    status_line: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def parse_response(member: bytes) -> ArchivedResponse:
+    """Parse one gzip member holding a `response` (or `revisit`) record."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    record = next(iter(ArchiveIterator(io.BytesIO(member))))
+    http = record.http_headers
+    if http is None:
+        raise RecordUnavailable(f"the record is a {record.rec_type} record without HTTP headers")
+    body = record.content_stream().read()
+    return ArchivedResponse(
+        record_type=record.rec_type,
+        target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
+        status_line=f"{http.protocol} {http.statusline}",
+        headers=list(http.headers),
+        body=body,
+    )
+
+
+def read_response(config: Config, catalog: Any, pointer: dict[str, Any]) -> ArchivedResponse:
+    """The response a JSON record's `warc` pointer names."""
+    member = read_record_bytes(config, catalog, pointer["filename"], int(pointer["offset"]),
+                               int(pointer["length"]))  # fmt: skip
+    return parse_response(member)

@@ -1,0 +1,212 @@
+"""Building WARC 1.1 records (warcio) from HTTP exchanges, by the rules of WARC.md."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from warcio.recordbuilder import RecordBuilder
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+
+from archive.exchange import HttpExchange
+from archive.urls import strip_fragment
+
+WARC_VERSION = "WARC/1.1"
+REVISIT_PROFILE = RecordBuilder.REVISIT_PROFILE_1_1
+ARTICLE_URI_PREFIX = "urn:newsarchive:article:"
+
+
+class RawStatusAndHeaders(StatusAndHeaders):
+    """Headers serialised as Latin-1, so that every received byte is written back unchanged.
+
+    warcio percent-encodes non-ASCII header values; a faithful archive keeps the bytes.
+    """
+
+    def compute_headers_buffer(self, header_filter=None):  # type: ignore[no-untyped-def]
+        self.headers_buff = self.to_str(header_filter).encode("latin-1", "replace") + b"\r\n"
+
+
+def warc_date(moment: datetime) -> str:
+    """WARC-Date with microseconds (WARC 1.1), always UTC.
+
+    Always six digits: warcio's `datetime_to_iso_date` drops the fraction on a whole
+    second, which would make one capture in a million lose its microsecond precision.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def status_line(status: int) -> str:
+    """`<code> <standard reason phrase>`: the server's own phrase is not kept by Twisted."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def _response_headers(exchange: HttpExchange) -> list[tuple[str, str]]:
+    """The response headers to store, made consistent with the stored body.
+
+    Twisted hands over de-chunked bodies, so a `Transfer-Encoding` header would lie; a body
+    cut short would make `Content-Length` lie and pywb replay a truncated page. Such
+    headers are kept under `X-Archive-Orig-` names and the true length is written.
+    """
+    headers: list[tuple[str, str]] = []
+    needs_length = False
+    for name, value in exchange.response_headers:
+        lname = name.lower()
+        if lname == "transfer-encoding":
+            headers.append(("X-Archive-Orig-" + name, value))
+            needs_length = True
+        elif lname == "content-length":
+            if value.strip() != str(len(exchange.body)):
+                headers.append(("X-Archive-Orig-" + name, value))
+                needs_length = True
+            else:
+                headers.append((name, value))
+        else:
+            headers.append((name, value))
+    if needs_length and not any(n.lower() == "content-length" for n, _ in headers):
+        headers.append(("Content-Length", str(len(exchange.body))))
+    return headers
+
+
+def _common_headers(
+    exchange: HttpExchange, record_id: str, date: str, warcinfo_id: str | None
+) -> dict[str, str]:
+    headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
+    if warcinfo_id:
+        headers["WARC-Warcinfo-ID"] = warcinfo_id
+    if exchange.ip_address:
+        headers["WARC-IP-Address"] = exchange.ip_address
+    if exchange.protocol.lower() in ("h2", "http/2", "http/2.0"):
+        headers["WARC-Protocol"] = "h2"
+    return headers
+
+
+def new_record_id() -> str:
+    return RecordBuilder._make_warc_id()
+
+
+class RecordFactory:
+    """Makes the records of a capture; one instance per WARC writer."""
+
+    def __init__(self) -> None:
+        self.builder = RecordBuilder(warc_version=WARC_VERSION)
+
+    def warcinfo(self, filename: str, info: dict[str, str]) -> ArcWarcRecord:
+        return self.builder.create_warcinfo_record(filename, info)
+
+    def response(
+        self, exchange: HttpExchange, *, record_id: str, warcinfo_id: str | None
+    ) -> ArcWarcRecord:
+        assert exchange.status is not None
+        uri = strip_fragment(exchange.url)
+        http_headers = RawStatusAndHeaders(
+            status_line(exchange.status), _response_headers(exchange), protocol="HTTP/1.1"
+        )
+        warc_headers = _common_headers(
+            exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
+        )
+        if exchange.truncated:
+            warc_headers["WARC-Truncated"] = exchange.truncated
+        return self.builder.create_warc_record(
+            uri,
+            "response",
+            payload=io.BytesIO(exchange.body),
+            length=len(exchange.body),
+            http_headers=http_headers,
+            warc_headers_dict=warc_headers,
+        )
+
+    def revisit(
+        self,
+        exchange: HttpExchange,
+        *,
+        record_id: str,
+        warcinfo_id: str | None,
+        payload_digest: str,
+        refers_to: str,
+        refers_to_uri: str,
+        refers_to_date: str,
+    ) -> ArcWarcRecord:
+        assert exchange.status is not None
+        uri = strip_fragment(exchange.url)
+        http_headers = RawStatusAndHeaders(
+            status_line(exchange.status), _response_headers(exchange), protocol="HTTP/1.1"
+        )
+        warc_headers = _common_headers(
+            exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
+        )
+        warc_headers["WARC-Refers-To"] = refers_to
+        record = self.builder.create_revisit_record(
+            uri,
+            payload_digest,
+            refers_to_uri,
+            refers_to_date,
+            http_headers=http_headers,
+            warc_headers_dict=warc_headers,
+        )
+        return record
+
+    def request(
+        self,
+        exchange: HttpExchange,
+        *,
+        record_id: str,
+        warcinfo_id: str | None,
+        concurrent_to: str | None,
+    ) -> ArcWarcRecord:
+        uri = strip_fragment(exchange.url)
+        parts = urlsplit(uri)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        headers = list(exchange.request_headers)
+        if not any(n.lower() == "host" for n, _ in headers):
+            # Host is host[:port] (RFC 9110): never the userinfo of a `user:pass@` URL.
+            headers.insert(0, ("Host", parts.netloc.rpartition("@")[2]))
+        http_headers = RawStatusAndHeaders(
+            f"{exchange.method} {target} HTTP/1.1", headers, is_http_request=True
+        )
+        warc_headers = _common_headers(
+            exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
+        )
+        warc_headers.pop("WARC-IP-Address", None)
+        if concurrent_to:
+            warc_headers["WARC-Concurrent-To"] = concurrent_to
+        return self.builder.create_warc_record(
+            uri,
+            "request",
+            payload=io.BytesIO(exchange.request_body),
+            length=len(exchange.request_body),
+            http_headers=http_headers,
+            warc_headers_dict=warc_headers,
+        )
+
+    def article_resource(
+        self,
+        url: str,
+        payload: bytes,
+        *,
+        record_id: str,
+        date: str,
+        warcinfo_id: str | None,
+        concurrent_to: str,
+    ) -> ArcWarcRecord:
+        """The extracted article as JSON, under a synthetic URI so pywb never serves it as the page."""
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
+        if warcinfo_id:
+            headers["WARC-Warcinfo-ID"] = warcinfo_id
+        return self.builder.create_warc_record(
+            ARTICLE_URI_PREFIX + strip_fragment(url),
+            "resource",
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            warc_content_type="application/json",
+            warc_headers_dict=headers,
+        )

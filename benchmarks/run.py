@@ -1,0 +1,452 @@
+"""The newsarchive crawl benchmark: side by side with trafilatura and Scrapy, on one machine.
+
+Generates a local lite.cnn.com mirror of N articles (benchmarks/site.py), serves it on
+127.0.0.1 (nginx if installed, else the project's server), and measures, interleaved
+round by round (medians of --repeats rounds):
+
+    A    trafilatura alone, one process, pages in memory        (extract_bench.py)
+    A×2  the same split over 2 processes (the machine's limit; reference only)
+    B    bare Scrapy fetching the article URLs, no pipelines     (scrapy_bench.py)
+    C    the same spider calling trafilatura in parse            (scrapy_bench.py --extract)
+    P    the trafilatura command line over the URL list, SLEEP_TIME = 0
+    newsarchive first crawl, recheck of the unchanged site, recheck with 10 % changed
+
+    .venv/bin/python benchmarks/run.py [--articles 2000] [--repeats 3] [--out benchmarks/results/<time>.json]
+
+Pages/s exclude start-up: B and C from the first response to the end of the last parse
+callback; A over the extraction loop only; P and the newsarchive runs as
+pages / (wall time − wall time of the same command over a site of one article).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE))
+from serve import Server
+
+_spec = importlib.util.spec_from_file_location("bench_site", HERE / "site.py")
+bench_site = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(bench_site)  # type: ignore[union-attr]
+
+console = Console(stderr=True)
+
+CONFIG = """\
+[crawl]
+download_delay = 0
+autothrottle = false
+obey_robots = false
+concurrent_requests = {concurrency}
+concurrent_requests_per_domain = {concurrency}
+"""
+
+TARGETS = [
+    ("first crawl ≥ 1.0 × A", "first", "A", 1.0),
+    ("first crawl ≥ 1.8 × C", "first", "C", 1.8),
+    ("recheck (unchanged) ≥ 0.8 × B", "recheck-unchanged", "B", 0.8),
+]
+
+
+# --------------------------------------------------------------------------- measuring a child
+
+
+class Monitor:
+    """Samples the process tree of `pid` every `interval` s: peak of the summed RSS, CPU time."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_processes = 0
+        self.cpu: dict[tuple[int, float], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return
+        rss = 0
+        for p in procs:
+            try:
+                with p.oneshot():
+                    rss += p.memory_info().rss
+                    t = p.cpu_times()
+                    self.cpu[(p.pid, p.create_time())] = t.user + t.system
+            except psutil.Error:
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_processes = max(self.peak_processes, len(procs))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(cmd: list[str], *, check: bool = True, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `cmd`; wall time, CPU seconds of the whole tree, peak RSS (sum over the tree)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    monitor = Monitor(process.pid)
+    stdout, stderr = process.communicate()
+    wall = time.perf_counter() - start
+    monitor.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rusage_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    sampled_cpu = sum(monitor.cpu.values())
+    if check and process.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])} … exited {process.returncode}: {stderr.decode()[-2000:]}")
+    return {
+        "wall_s": wall, "returncode": process.returncode,
+        # Both are lower bounds: sampling misses each process's last < 50 ms; rusage misses
+        # descendants nobody waited for (forkserver workers). Take the larger.
+        "cpu_s": max(rusage_cpu, sampled_cpu), "cpu_s_rusage": rusage_cpu, "cpu_s_sampled": sampled_cpu,
+        "peak_rss_mb": monitor.peak_rss / 2**20, "peak_processes": monitor.peak_processes,
+        "stdout": stdout.decode(errors="replace"), "stderr": stderr.decode(errors="replace"),
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the variants
+
+
+def newsarchive(data_dir: Path, config: Path, *args: str, check: bool = True) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config), *args]
+    result = measure(cmd, check=check, env=env)
+    try:
+        result["summary"] = json.loads(result["stdout"])
+    except json.JSONDecodeError:
+        result["summary"] = None
+    return result
+
+
+def crawl_args(server: Server, site: Path) -> list[str]:
+    args = ["crawl", "cnn-lite", "--no-progress", "--json"]
+    for path in bench_site.index_paths(site):
+        args += ["--start-url", server.base_url + path]
+    return args
+
+
+RECHECK = ["recheck", "--all", "--no-progress", "--json"]
+
+
+def capture_window(data_dir: Path, run_id: str | None) -> dict[str, Any]:
+    """Article captures of one run: count, outcomes, first and last fetched_at."""
+    if not run_id:
+        return {}
+    with sqlite3.connect(data_dir / "catalog.sqlite") as db:
+        rows = db.execute("SELECT fetched_at, outcome, record_type FROM captures WHERE run_id = ? AND kind = 'article'",
+                          (run_id,)).fetchall()  # fmt: skip
+    if not rows:
+        return {"articles": 0}
+    stamps = sorted(datetime.fromisoformat(r[0]) for r in rows)
+    outcomes: dict[str, int] = {}
+    for _, outcome, record_type in rows:
+        key = f"{outcome}/{record_type}"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    window = (stamps[-1] - stamps[0]).total_seconds()
+    return {"articles": len(rows), "fetch_window_s": window, "outcomes": outcomes,
+            "fetch_window_pages_per_s": len(rows) / window if window > 0 else None}  # fmt: skip
+
+
+def rate(pages: int, wall: float, overhead: float) -> float | None:
+    net = wall - overhead
+    return pages / net if net > 0 else None
+
+
+def trafilatura_cli(urls: Path, cfg: Path, out_dir: Path, parallel: int) -> dict[str, Any]:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    result = measure([str(BIN / "trafilatura"), "-i", str(urls), "--parallel", str(parallel), "--config-file",
+                      str(cfg), "-o", str(out_dir), "--with-metadata", "--precision"], check=False)  # fmt: skip
+    result["outputs"] = sum(1 for _ in out_dir.iterdir())
+    return result
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine_info(server: Server) -> dict[str, Any]:
+    import scrapy
+    import trafilatura
+
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(), "cpu_model": model, "platform": platform.platform(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "load_avg_at_start": os.getloadavg(),
+        "python": platform.python_version(), "scrapy": scrapy.__version__, "trafilatura": trafilatura.__version__,
+        "server": f"{server.kind} ({server.version})",
+    }  # fmt: skip
+
+
+def med(values: list[float | None]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="newsarchive vs trafilatura vs Scrapy on a local lite mirror")
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--server", choices=("nginx", "python"), default="nginx",
+                        help="nginx when installed (default), else / or the project's crawler.demo.server")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests (and per domain)")
+    parser.add_argument("--parallel", type=int, default=os.cpu_count() or 1, help="trafilatura CLI --parallel")
+    parser.add_argument("--changed", type=float, default=0.10, help="fraction of articles edited for recheck 2")
+    parser.add_argument("--only", default="", help="comma-separated subset of A,A2,B,C,P,newsarchive (debugging)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the sites and data here (default: temp)")
+    args = parser.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    want = (lambda v: not only or v in only)
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or HERE / "results" / f"{stamp}.json"
+    tmp = tempfile.TemporaryDirectory(prefix="newsarchive-bench-") if args.workdir is None else None
+    work = Path(tmp.name) if tmp else args.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    work.chmod(0o755)  # nginx's workers run as another user (nobody / www-data) when started by root
+    try:
+        run(args, want, work, out)
+    finally:
+        if tmp:
+            tmp.cleanup()
+
+
+def run(args: argparse.Namespace, want: Any, work: Path, out: Path) -> None:
+    t0 = time.perf_counter()
+    site, one, empty = work / "site", work / "one", work / "empty"
+    for root, n in ((site, args.articles), (one, 1), (empty, 0)):
+        shutil.rmtree(root, ignore_errors=True)
+        bench_site.generate(root, n)
+    sizes = [bench_site.article_file(site, p).stat().st_size for p in bench_site.article_paths(site)]
+    console.print(f"generated {len(sizes)} articles ({min(sizes)}–{max(sizes)} bytes, median "
+                  f"{statistics.median(sizes):.0f}) in {time.perf_counter() - t0:.1f} s", highlight=False)  # fmt: skip
+    config = work / "bench.toml"
+    config.write_text(CONFIG.format(concurrency=args.concurrency))
+    traf_cfg = work / "trafilatura.cfg"
+    default_cfg = Path(__import__("trafilatura").__file__).with_name("settings.cfg").read_text()
+    # SLEEP_TIME: no politeness delay for a local mirror. SSRF_PROTECTION: trafilatura ≥ 2.1
+    # refuses loopback and private addresses unless told "off" (its documented intranet switch).
+    traf_cfg.write_text(default_cfg.replace("SLEEP_TIME = 5.0", "SLEEP_TIME = 0")
+                        .replace("SSRF_PROTECTION = on", "SSRF_PROTECTION = off"))  # fmt: skip
+    n = args.articles
+    runs: list[dict[str, Any]] = []
+    with Server(site, prefer=args.server) as server, Server(one, prefer=args.server) as server_one, \
+            Server(empty, prefer=args.server) as server_empty:  # fmt: skip
+        info = machine_info(server)
+        console.print(f"serving with {info['server']} on {server.base_url}; {info['nproc']} CPU(s) "
+                      f"{info['cpu_model']}; load average {info['load_avg_at_start'][0]:.2f}", highlight=False)  # fmt: skip
+        for srv, root in ((server, site), (server_one, one)):
+            probe = srv.base_url + bench_site.article_paths(root)[0]
+            with urllib.request.urlopen(probe) as response:  # fails loudly on 403/404
+                assert response.status == 200, probe
+        urls = work / "urls.txt"
+        urls.write_text("".join(server.base_url + p + "\n" for p in bench_site.article_paths(site)))
+        one_url = work / "one-url.txt"
+        one_url.write_text("".join(server_one.base_url + p + "\n" for p in bench_site.article_paths(one)))
+        for r in range(args.repeats):
+            rnd: dict[str, Any] = {"round": r + 1, "load_avg": os.getloadavg()[0]}
+            step = lambda name: console.print(f"round {r + 1}/{args.repeats}: {name}", highlight=False)
+            if want("A"):
+                step("A trafilatura, 1 process")
+                m = measure([sys.executable, str(HERE / "extract_bench.py"), str(site), server.base_url, str(work / "a.json")])
+                rnd["A"] = {**json.loads((work / "a.json").read_text()), **_lean(m)}
+            if want("A2"):
+                step("A×2 trafilatura, 2 processes")
+                m = measure([sys.executable, str(HERE / "extract_bench.py"), str(site), server.base_url,
+                             str(work / "a2.json"), "--processes", "2"])  # fmt: skip
+                rnd["A2"] = {**json.loads((work / "a2.json").read_text()), **_lean(m)}
+            for name, extra in (("B", []), ("C", ["--extract"])):
+                if want(name):
+                    step(f"{name} Scrapy{' + trafilatura in parse' if extra else ''}")
+                    m = measure([sys.executable, str(HERE / "scrapy_bench.py"), str(urls), str(work / "s.json"), *extra])
+                    rnd[name] = {**json.loads((work / "s.json").read_text()), **_lean(m)}
+                    if rnd[name]["statuses"] != {"200": n}:
+                        raise RuntimeError(f"{name}: not every page answered 200: {rnd[name]['statuses']}")
+            if want("P"):
+                step("P trafilatura CLI")
+                m1 = trafilatura_cli(one_url, traf_cfg, work / "p-out", args.parallel)
+                m = trafilatura_cli(urls, traf_cfg, work / "p-out", args.parallel)
+                rnd["P"] = {"pages": n, "outputs": m["outputs"], "startup_s": m1["wall_s"],
+                            "pages_per_s": rate(n, m["wall_s"], m1["wall_s"]), **_lean(m)}  # fmt: skip
+            if want("newsarchive"):
+                rnd.update(newsarchive_round(r, server, server_one, server_empty, site, one, work, config, n,
+                                             args.changed, step))  # fmt: skip
+            runs.append(rnd)
+            console.print(f"round {r + 1}: " + ", ".join(f"{k} {v['pages_per_s']:.0f}/s" for k, v in rnd.items()
+                          if isinstance(v, dict) and v.get("pages_per_s")), highlight=False)  # fmt: skip
+    result = summarise(runs, info, args, n, sizes)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print_table(result)
+    console.print(f"result: {out}", highlight=False)
+
+
+def _lean(m: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in m.items() if k not in ("stdout", "stderr", "summary")}
+
+
+def newsarchive_round(r: int, server: Server, server_one: Server, server_empty: Server, site: Path, one: Path,
+                      work: Path, config: Path, n: int, changed: float, step: Any) -> dict[str, Any]:  # fmt: skip
+    rnd: dict[str, Any] = {}
+    step("newsarchive start-up (crawl --help, empty index, one article)")
+    help_ = measure([str(BIN / "newsarchive"), "crawl", "--help"])
+    empty_dir = work / f"data-empty-{r}"
+    empty_run = newsarchive(empty_dir, config, *crawl_args(server_empty, work / "empty"), check=False)
+    one_dir = work / f"data-one-{r}"
+    one_crawl = newsarchive(one_dir, config, *crawl_args(server_one, one))
+    one_recheck = newsarchive(one_dir, config, *RECHECK)
+    originals = bench_site.mutate(one, 1.0, seed=r)
+    one_recheck_changed = newsarchive(one_dir, config, *RECHECK)
+    bench_site.restore(originals)
+    rnd["startup"] = {"crawl_help_s": help_["wall_s"], "crawl_empty_index_s": empty_run["wall_s"],
+                      "crawl_one_article_s": one_crawl["wall_s"], "recheck_one_unchanged_s": one_recheck["wall_s"],
+                      "recheck_one_changed_s": one_recheck_changed["wall_s"]}  # fmt: skip
+    data = work / f"data-{r}"
+    shutil.rmtree(data, ignore_errors=True)
+    for name, args_, overhead in (
+        ("first", crawl_args(server, site), one_crawl["wall_s"]),
+        ("recheck-unchanged", RECHECK, one_recheck["wall_s"]),
+        ("recheck-changed", RECHECK, one_recheck_changed["wall_s"]),
+    ):
+        originals = {}
+        if name == "recheck-changed":
+            originals = bench_site.mutate(site, changed, seed=100 + r)
+        step(f"newsarchive {name}")
+        m = newsarchive(data, config, *args_)
+        if originals:
+            bench_site.restore(originals)
+        summary = m.get("summary") or {}
+        window = capture_window(data, summary.get("run_id"))
+        rnd[name] = {
+            "pages": n, "pages_per_s": rate(n, m["wall_s"], overhead), "overhead_s": overhead,
+            "cpu_s_per_page": m["cpu_s"] / n, **_lean(m), **window,
+            "summary": {k: v for k, v in summary.items() if k not in ("sites",)},
+        }  # fmt: skip
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(one_dir, ignore_errors=True)
+    shutil.rmtree(empty_dir, ignore_errors=True)
+    return rnd
+
+
+VARIANTS = [
+    ("A", "A trafilatura, 1 proc"),
+    ("A2", "A×2 trafilatura, 2 procs"),
+    ("B", "B bare Scrapy"),
+    ("C", "C Scrapy+trafilatura"),
+    ("P", "P trafilatura CLI"),
+    ("first", "newsarchive first crawl"),
+    ("recheck-unchanged", "recheck, unchanged"),
+    ("recheck-changed", "recheck, 10 % changed"),
+]
+
+
+def summarise(runs: list[dict[str, Any]], info: dict[str, Any], args: argparse.Namespace, n: int,
+              sizes: list[int]) -> dict[str, Any]:  # fmt: skip
+    medians: dict[str, Any] = {}
+    for key, label in VARIANTS:
+        samples = [rnd[key] for rnd in runs if key in rnd]
+        if not samples:
+            continue
+        rates = [s.get("pages_per_s") for s in samples]
+        medians[key] = {
+            "label": label, "pages_per_s": med(rates), "min": min(x for x in rates if x), "max": max(x for x in rates if x),
+            "cpu_s": med([s.get("cpu_s") for s in samples]), "cpu_s_per_page": med([s["cpu_s"] / n for s in samples]),
+            "peak_rss_mb": med([s.get("peak_rss_mb") for s in samples]),
+            "peak_rss_mb_max": max(s.get("peak_rss_mb", 0) for s in samples),
+            "fetch_window_pages_per_s": med([s.get("fetch_window_pages_per_s") for s in samples]),
+        }  # fmt: skip
+    startup = [rnd["startup"] for rnd in runs if "startup" in rnd]
+    startup_medians = {k: med([s[k] for s in startup]) for k in (startup[0] if startup else {})}
+    targets = []
+    for text, key, ref, factor in TARGETS:
+        if key in medians and ref in medians and medians[ref]["pages_per_s"]:
+            ratio = (medians[key]["pages_per_s"] or 0) / medians[ref]["pages_per_s"]
+            targets.append({"target": text, "measured": f"{ratio:.2f} × {ref}", "met": ratio >= factor})
+    if "first" in medians:
+        peak = max(medians[k]["peak_rss_mb_max"] for k in ("first", "recheck-unchanged", "recheck-changed")
+                   if k in medians)  # fmt: skip
+        targets.append({"target": f"peak RSS of all processes < 500 MB (measured at N = {n:,}; the target is "
+                        "for N = 10,000)", "measured": f"{peak:.0f} MB", "met": peak < 500})  # fmt: skip
+    if startup_medians:
+        s = startup_medians["crawl_empty_index_s"]
+        targets.append({"target": "start-up of `newsarchive crawl` < 1.5 s (crawl of an empty index)",
+                        "measured": f"{s:.2f} s", "met": s < 1.5})  # fmt: skip
+    return {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]), "when": datetime.now(UTC).isoformat(),
+        "machine": info, "load_avg_at_end": os.getloadavg(), "articles": n, "repeats": args.repeats,
+        "concurrency": args.concurrency, "trafilatura_cli_parallel": args.parallel, "changed_fraction": args.changed,
+        "article_bytes": {"min": min(sizes), "median": statistics.median(sizes), "max": max(sizes)},
+        "medians": medians, "startup": startup_medians, "targets": targets, "runs": runs,
+    }  # fmt: skip
+
+
+def print_table(result: dict[str, Any]) -> None:
+    medians = result["medians"]
+    refs = [k for k in ("A", "B", "C", "P") if k in medians and medians[k]["pages_per_s"]]
+    table = Table(title=f"{result['articles']:,} articles, medians of {result['repeats']} · "
+                  f"{result['machine']['nproc']} CPU · {result['machine']['server']}")  # fmt: skip
+    table.add_column("variant")
+    table.add_column("pages/s", justify="right")
+    table.add_column("min–max", justify="right")
+    for ref in refs:
+        table.add_column(f"× {ref}", justify="right")
+    table.add_column("CPU s/page", justify="right")
+    table.add_column("peak RSS", justify="right")
+    for key, m in medians.items():
+        r = m["pages_per_s"]
+        ratios = [f"{r / medians[ref]['pages_per_s']:.2f}" if r else "–" for ref in refs]
+        table.add_row(m["label"], f"{r:.0f}" if r else "–", f"{m['min']:.0f}–{m['max']:.0f}", *ratios,
+                      f"{m['cpu_s_per_page'] * 1000:.1f} ms", f"{m['peak_rss_mb']:.0f} MB")  # fmt: skip
+    out = Console(width=max(Console().width, 120))
+    out.print(table)
+    if result["startup"]:
+        out.print("start-up (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in result["startup"].items()),
+                  highlight=False)  # fmt: skip
+    for t in result["targets"]:
+        mark = "[green]met[/]" if t["met"] else "[red]NOT met[/]"
+        out.print(f"target: {t['target']}: {t['measured']} — {mark}", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

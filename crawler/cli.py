@@ -1,0 +1,751 @@
+"""`newsarchive`: the command line, a thin typed layer over library functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from archive.config import Config, ConfigError, load_config
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Archive every version of every story from lite news sites into WARC files and JSON records.",
+)
+class _Output(Console):
+    """Standard output: `print_json` writes plain JSON (no colour, no re-wrapping) for scripts;
+    rich's highlighter costs seconds on a large summary."""
+
+    def print_json(self, json: str | None = None, *, data: Any = None, indent: Any = 2, **_: Any) -> None:  # type: ignore[override]
+        import json as json_module
+
+        value = json_module.loads(json) if json is not None else data
+        sys.stdout.write(json_module.dumps(value, indent=indent, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+
+
+out = _Output()
+err = Console(stderr=True)
+
+
+class UserError(Exception):
+    """An error the user can act on: printed as one line, exit status 2 (1 for failed runs)."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class State:
+    data_dir: Path | None
+    config_path: Path | None
+    verbose: bool
+
+    def config(self) -> Config:
+        return load_config(self.config_path, self.data_dir)
+
+
+def _state(ctx: typer.Context) -> State:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="NEWSARCHIVE_DATA_DIR",
+                        help="Data directory (default ./data).")] = None,  # fmt: skip
+    config: Annotated[Path | None, typer.Option("--config", envvar="NEWSARCHIVE_CONFIG",
+                      help="TOML config file.")] = None,  # fmt: skip
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
+) -> None:
+    ctx.obj = State(data_dir, config, verbose)
+
+
+@app.command()
+def sites(ctx: typer.Context) -> None:
+    """List site profiles (built-in and from the config file)."""
+    from rich.table import Table
+
+    from crawler.profiles import load_profiles
+
+    table = Table("site", "parser", "start URLs", "article links", "description")
+    for profile in load_profiles(_state(ctx).config()).values():
+        rule = " + ".join(x for x in (profile.article_links, profile.article_pattern) if x)
+        urls = "\n".join(profile.start_urls + profile.feeds + profile.sitemaps)
+        table.add_row(profile.name, profile.parser, urls, rule, profile.description)
+    out.print(table)
+
+
+@app.command()
+def crawl(
+    ctx: typer.Context,
+    site: Annotated[list[str], typer.Argument(help="Site profile names (see `newsarchive sites`).")],
+    start_url: Annotated[list[str] | None, typer.Option("--start-url",
+                         help="Crawl a mirror: index URL(s) replacing the profile's start URLs.")] = None,  # fmt: skip
+    max_articles: Annotated[int | None, typer.Option("--max-articles", min=1,
+                            help="Stop queueing articles after N per site.")] = None,  # fmt: skip
+    refetch: Annotated[bool, typer.Option("--refetch",
+                       help="Also fetch articles already in the archive (normally the recheck ladder's job).")] = False,  # fmt: skip
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress display.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    distributed: Annotated[bool, typer.Option("--distributed",
+                           help="Queue the discovery in Redis for `newsarchive worker`s; crawl nothing here.")] = False,  # fmt: skip
+) -> None:
+    """Discovery crawl: index pages (feeds, sitemaps) → new articles → WARC + versions."""
+    from crawler.profiles import get_profile, load_profiles
+    from crawler.runner import CrawlTarget, run_crawl
+    from crawler.summary import print_summary
+
+    state = _state(ctx)
+    config = state.config()
+    profiles = load_profiles(config)
+    chosen = [get_profile(name, profiles) for name in site]
+    if start_url and len(chosen) > 1:
+        raise UserError("--start-url applies to one site at a time: name a single site with it")
+    targets = [CrawlTarget(p, start_urls=list(start_url or []), max_articles=max_articles, refetch=refetch)
+               for p in chosen]  # fmt: skip
+    if distributed:
+        return _push_distributed(config, lambda: _worker().push_discovery(
+            config, chosen, start_urls=list(start_url or []), refetch=refetch), json_out)
+    result = run_crawl(config, targets, command="crawl", console=err, progress=not no_progress,
+                       verbose=state.verbose)  # fmt: skip
+    if json_out:
+        out.print_json(json.dumps(result.summary, default=str))
+    else:
+        print_summary(out, result.summary, config.data_dir)
+    for report in result.failed_sites:
+        err.print(f"[red]error:[/] {report['site']}: no index page gave article links "
+                  f"({'; '.join(report['index_failed']) or 'nothing fetched'})", soft_wrap=True)  # fmt: skip
+    _fail_on_fatal(result)
+    if result.whole_run_failed:
+        raise UserError("the crawl failed: no start page of any site could be read", status=1)
+
+
+def _fail_on_fatal(result: Any) -> None:
+    """A run stopped because nothing more could be archived (e.g. the disk is full)."""
+    if result.fatal_error:
+        raise UserError(f"the crawl stopped: {result.fatal_error}", status=1)
+
+
+@app.command()
+def archive(
+    ctx: typer.Context,
+    url: Annotated[list[str], typer.Argument(help="URLs to archive now.")],
+    site: Annotated[str | None, typer.Option("--site", help="Parse with this site profile (default: by host).")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """On-demand: fetch, capture, extract and track the given URLs now."""
+    from crawler.profiles import get_profile, load_profiles, profile_for_url
+    from crawler.runner import CrawlTarget, run_crawl
+    from crawler.summary import print_archive_results
+
+    state = _state(ctx)
+    config = state.config()
+    profiles = load_profiles(config)
+    for u in url:
+        if not u.startswith(("http://", "https://")):
+            raise UserError(f"not an http(s) URL: {u!r}")
+    groups: dict[str, list[str]] = {}
+    for u in url:
+        profile = get_profile(site, profiles) if site else profile_for_url(u, profiles)
+        groups.setdefault(profile.name, []).append(u)
+    targets = [CrawlTarget(get_profile(name, profiles), urls=urls) for name, urls in groups.items()]
+    result = run_crawl(config, targets, command="archive", console=err, progress=not no_progress,
+                       verbose=state.verbose)  # fmt: skip
+    results: dict[str, Any] = {}
+    for report in result.reports:
+        results.update(report.get("results", {}))
+    rows = [{"requested_url": u, **results.get(u, {"outcome": "not-fetched", "error": "no response recorded"})}
+            for u in url]  # fmt: skip
+    if json_out:
+        out.print_json(json.dumps({"run_id": result.summary["run_id"], "results": rows}, default=str))
+    else:
+        print_archive_results(out, rows)
+    _fail_on_fatal(result)
+    failed = [r for r in rows if r.get("version") is None]
+    if failed:
+        raise UserError(f"{len(failed)} of {len(rows)} URL(s) could not be archived", status=1)
+
+
+@app.command()
+def recheck(
+    ctx: typer.Context,
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every tracked article now, due or not.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="Show what is due and when; fetch nothing.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1,
+                     help="At most N articles per site this run (default [recheck] max_per_site).")] = None,  # fmt: skip
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary (or the list) as JSON.")] = False,
+    distributed: Annotated[bool, typer.Option("--distributed",
+                           help="Queue the due articles in Redis for `newsarchive worker`s; fetch nothing here.")] = False,  # fmt: skip
+) -> None:
+    """Re-fetch known articles that are due by the recheck ladder, most overdue first."""
+    from archive import clock
+    from archive.recheck import RecheckLadder
+    from crawler.profiles import load_profiles
+    from crawler.recheck import due_by_site, overdue, recheck_targets
+    from crawler.runner import run_crawl
+    from crawler.summary import print_summary
+
+    state = _state(ctx)
+    config = state.config()
+    ladder = RecheckLadder.from_config(config.recheck)
+    catalog = _open_catalog(config)
+    at = clock.now()
+    try:
+        groups = due_by_site(catalog, load_profiles(config), at=at, sites=site, everything=all_,
+                             per_site=limit or ladder.max_per_site)  # fmt: skip
+    finally:
+        catalog.close()
+    if list_:
+        rows = [{"site": g.site, "article_id": a["id"], "url": a["fetch_url"] or a["url"],
+                 "next_check_at": str(a["next_check_at"]), "due": overdue(a, at), "title": a["title"]}
+                for g in groups for a in g.articles]  # fmt: skip
+        if json_out:
+            out.print_json(json.dumps({"at": at.isoformat(), "due": rows,
+                                       "upcoming": {g.site: g.upcoming for g in groups}}))  # fmt: skip
+            return
+        from rich.table import Table
+
+        table = Table("site", "article", "due", "title", title=f"due at {at:%Y-%m-%d %H:%M:%S}Z")
+        for row in rows:
+            table.add_row(row["site"], row["article_id"], row["due"], row["title"] or row["url"])
+        out.print(table)
+        for g in groups:
+            out.print(f"{g.site}: {len(g.articles)} due, {g.upcoming} scheduled later", highlight=False)
+        return
+    targets = recheck_targets(groups)
+    if distributed:
+        return _push_distributed(config, lambda: {t.profile.name: _worker().push_urls(config, t.profile.name, t.urls)
+                                                  for t in targets}, json_out)  # fmt: skip
+    if not targets:
+        if json_out:
+            out.print_json(json.dumps({"due": 0}))
+        else:
+            out.print("nothing is due for a recheck")
+        return
+    result = run_crawl(config, targets, command="recheck", console=err, progress=not no_progress,
+                       verbose=state.verbose)  # fmt: skip
+    if json_out:
+        out.print_json(json.dumps(result.summary, default=str))
+    else:
+        print_summary(out, result.summary, config.data_dir)
+    _fail_on_fatal(result)
+
+
+tracking_app = typer.Typer(help="Start or stop rechecking an article or a whole site.", no_args_is_help=True)
+app.add_typer(tracking_app, name="tracking")
+
+
+def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, tracking: bool) -> None:
+    from archive.history import ArticleNotFound, find_article
+
+    if (target is None) == (site is None):
+        raise UserError("name one article (URL or id) or one --site")
+    catalog = _open_catalog(_state(ctx).config())
+    try:
+        if site is not None:
+            n = catalog.set_tracking(tracking, site=site)
+            out.print(f"{'tracking' if tracking else 'stopped tracking'} {n} article(s) of {site}")
+        else:
+            try:
+                article = find_article(catalog, str(target))
+            except ArticleNotFound as exc:
+                raise UserError(str(exc), status=1) from None
+            catalog.set_tracking(tracking, article_id=article["id"])
+            out.print(f"{'tracking' if tracking else 'stopped tracking'} {article['id']} {article['url']}")
+    finally:
+        catalog.close()
+
+
+@tracking_app.command("stop")
+def tracking_stop(
+    ctx: typer.Context,
+    article: Annotated[str | None, typer.Argument(help="Article URL or id.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Every article of this site.")] = None,
+) -> None:
+    """Stop rechecking an article (or a site's articles); its versions stay."""
+    _set_tracking(ctx, article, site, False)
+
+
+@tracking_app.command("start")
+def tracking_start(
+    ctx: typer.Context,
+    article: Annotated[str | None, typer.Argument(help="Article URL or id.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Every article of this site.")] = None,
+) -> None:
+    """Resume rechecking an article (or a site's articles)."""
+    _set_tracking(ctx, article, site, True)
+
+
+def _open_catalog(config: Config) -> Any:
+    from archive.catalog import Catalog
+
+    if not config.catalog_url and not (config.data_dir / "catalog.sqlite").exists():
+        raise UserError(f"no archive in {config.data_dir} (run a crawl first, or pass --data-dir)")
+    return Catalog(config.resolved_catalog_url)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    url_or_id: Annotated[str, typer.Argument(help="Article URL or article id.")],
+    json_out: Annotated[bool, typer.Option("--json", help="The article and all its versions as JSON.")] = False,
+    diff: Annotated[str | None, typer.Option("--diff", help="Show the diff between two versions, e.g. 1..3.")] = None,
+    response: Annotated[int | None, typer.Option("--response", min=1, help="Print the archived HTTP response "
+                        "of version N (read from the local WARC, else from S3 by byte range).")] = None,  # fmt: skip
+    headers_only: Annotated[bool, typer.Option("--headers-only", help="With --response: status line and headers only.")] = False,  # fmt: skip
+) -> None:
+    """Versions of one article with their diffs."""
+    from archive.history import ArticleNotFound, article_history, diff_between
+    from crawler.summary import print_diff, print_history
+
+    config = _state(ctx).config()
+    catalog = _open_catalog(config)
+    try:
+        record = article_history(catalog, url_or_id)
+        if response is not None:  # S3 publishing: works when the local WARC is gone
+            _print_response(config, catalog, record, response, headers_only)
+            return
+        if diff:
+            try:
+                a, b = (int(x) for x in diff.split(".."))
+            except ValueError:
+                raise UserError(f"--diff takes two version numbers like 1..2, not {diff!r}") from None
+            d = diff_between(record, a, b)
+            if json_out:
+                out.print_json(json.dumps(d))
+            else:
+                print_diff(out, d, a, b)
+            return
+    except ArticleNotFound as exc:
+        raise UserError(str(exc), status=1) from None
+    finally:
+        catalog.close()
+    if json_out:
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_history(out, record)
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    repair: Annotated[bool, typer.Option("--repair", help="First close or set aside files a crash left, trim "
+                      "cut records files, rewrite lost record lines, register orphan records.")] = False,  # fmt: skip
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check WARC files and the catalog against each other; exit 0 only when all is well."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from archive.verify import verify_archive
+
+    config = _state(ctx).config()
+    catalog = _open_catalog(config)
+    try:
+        with Progress(console=err, transient=True, disable=json_out) as bar:
+            task = bar.add_task("checking WARC files", total=None)
+            report = verify_archive(config.data_dir, catalog, repair=repair, config=config,
+                                    progress=lambda name: bar.update(task, advance=1, description=name))  # fmt: skip
+    finally:
+        catalog.close()
+    if json_out:
+        out.print_json(json.dumps(report.to_dict(), default=str))
+    else:
+        table = Table(show_header=False, title="verify", title_justify="left")
+        table.add_row("WARC files checked", str(report.warc_files))
+        table.add_row("records checked", str(report.records))
+        table.add_row("catalog pointers checked", str(report.pointers))
+        if report.repaired is not None:
+            r = report.repaired
+            table.add_row("repaired: WARC files closed", str(len(r.warcs_closed)))
+            table.add_row("repaired: set aside as .invalid", str(len(r.warcs_invalid)))
+            table.add_row("repaired: bytes of cut records dropped", str(r.bytes_dropped))
+            table.add_row("repaired: records files trimmed", str(len(r.records_files_trimmed)))
+            table.add_row("repaired: record lines rewritten", str(r.record_lines_rewritten))
+            table.add_row("repaired: orphan records registered", str(report.recovered_captures))
+        table.add_row("problems", str(len(report.problems)), style="red" if report.problems else "green")
+        out.print(table)
+        for note in report.notes:
+            out.print(f"note: {note}", highlight=False, soft_wrap=True)
+        for problem in report.problems:
+            out.print(f"problem: {problem}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise UserError(f"{len(report.problems)} problem(s) found" + ("" if repair else "; try `verify --repair`"),
+                        status=1)  # fmt: skip
+
+
+def _print_response(config: Config, catalog: Any, record: dict[str, Any], n: int, headers_only: bool) -> None:
+    from archive.warc_reader import RecordUnavailable, read_response
+
+    version = next((v for v in record["versions"] if v["version"] == n), None)
+    if version is None or not version.get("warc"):
+        raise UserError(f"article {record['article_id']} has no version {n} with a WARC record", status=1)
+    try:
+        archived = read_response(config, catalog, version["warc"])
+    except RecordUnavailable as exc:
+        raise UserError(str(exc), status=1) from None
+    head = archived.status_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in archived.headers) + "\r\n"
+    sys.stdout.buffer.write(head.encode("latin-1", "replace"))
+    if not headers_only:
+        sys.stdout.buffer.write(archived.body)
+    sys.stdout.flush()
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be uploaded; upload nothing.")] = False,
+    delete_local: Annotated[bool, typer.Option("--delete-local-after-upload",
+                            help="Delete each local file once its upload is verified.")] = False,  # fmt: skip
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Upload closed WARCs, their indexes and records files to S3 ([s3] in the config), verified."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.table import Table
+
+    from archive.publishing import plan_sync
+    from archive.publishing import sync as sync_files
+    from archive.s3_config import s3_config_of
+    from archive.upload_state import UploadTable
+    from archive.uploads import Publisher
+
+    config = _state(ctx).config()
+    s3 = s3_config_of(config)
+    if s3 is None:
+        raise UserError("S3 is not configured: add an \\[s3] table with at least `bucket` to the config file")
+    catalog = _open_catalog(config)
+    try:
+        plan = plan_sync(config.data_dir, catalog.engine)
+        files = plan.files
+        if dry_run:
+            rows: list[dict[str, Any]] = [{"relpath": rel, "kind": kind, "size": size, "key": s3.key_for(rel)}
+                                          for rel, kind, size in files]  # fmt: skip
+            if json_out:
+                out.print_json(json.dumps({"dry_run": True, "files": rows, "bytes": sum(r["size"] for r in rows)}))
+                return
+            table = Table("kind", "file", "bytes", "key", title=f"would upload to s3://{s3.bucket}", title_justify="left")
+            for r in rows:
+                table.add_row(r["kind"], r["relpath"], f"{r['size']:,}", r["key"])
+            out.print(table)
+            out.print(f"{len(rows)} file(s), {sum(r['size'] for r in rows):,} bytes", highlight=False)
+            return
+        publisher = Publisher(s3, config.data_dir, UploadTable(catalog.engine),
+                              delete_local=True if delete_local else None)  # fmt: skip
+        bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                       TransferSpeedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[name]}"),
+                       console=err, disable=no_progress or json_out)  # fmt: skip
+        with bar:
+            task = bar.add_task("uploading", total=sum(size for *_, size in files) or None, name="")
+            results = sync_files(plan, publisher,
+                                 on_file=lambda rel, _size: bar.update(task, name=rel.rsplit("/", 1)[-1]),
+                                 on_bytes=lambda n: bar.advance(task, n))  # fmt: skip
+        counts = UploadTable(catalog.engine).counts()
+    finally:
+        catalog.close()
+    summary: dict[str, Any] = {
+        "uploaded": sum(r.state == "uploaded" for r in results),
+        "uploaded_bytes": sum(r.size for r in results if r.state == "uploaded"),
+        "failed": sum(r.state == "failed" for r in results),
+        "not_attempted": sum(r.state == "skipped" for r in results),
+        "deleted_local": sum(r.deleted_local for r in results),
+        "pending": counts["pending"] + counts["failed"],
+        "errors": {r.relpath: r.error for r in results if r.error},
+    }
+    if json_out:
+        out.print_json(json.dumps(summary))
+    else:
+        table = Table(show_header=False, title=f"sync to s3://{s3.bucket}/{s3.prefix}", title_justify="left")
+        for label, name in (("uploaded", "uploaded"), ("bytes", "uploaded_bytes"), ("failed", "failed"),
+                            ("not attempted (S3 unreachable)", "not_attempted"),
+                            ("local copies deleted", "deleted_local"), ("still pending", "pending")):  # fmt: skip
+            table.add_row(label, f"{summary[name]:,}")
+        out.print(table)
+        for rel, error in summary["errors"].items():
+            err.print(f"failed: {rel}: {error}", highlight=False, soft_wrap=True)
+    if summary["pending"]:
+        first = next(iter(summary["errors"].values()), "not attempted")
+        raise UserError(f"{summary['pending']} file(s) not uploaded: {first}", status=1)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    keep_serving: Annotated[bool, typer.Option("--serve", help="Keep serving the sample sites after the crawl.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """Serve the bundled sample sites on 127.0.0.1 and crawl them: the offline quickstart."""
+    from crawler.demo.run import run_demo
+
+    state = _state(ctx)
+    code = run_demo(state.config(), console=out, progress=not no_progress, keep_serving=keep_serving,
+                    verbose=state.verbose)  # fmt: skip
+    if code:
+        raise UserError("the demo crawl failed", status=code)
+
+
+def _parse_when(value: str | None, option: str, *, end_of_day: bool) -> Any:
+    """An ISO date or datetime as an aware UTC datetime; a bare date is the start of that day
+    (`--since`) or its last microsecond (`--until`), so both bounds include the named day."""
+    from datetime import datetime, timedelta, timezone
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"{option} takes an ISO date or date-time like 2026-05-06 or 2026-05-06T12:00Z, "
+                        f"not {value!r}") from None  # fmt: skip
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if end_of_day and "T" not in value and " " not in value.strip():
+        moment += timedelta(days=1, microseconds=-1)
+    return moment.astimezone(timezone.utc)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, csv or wacz.")],
+    out_path: Annotated[Path, typer.Option("--out", help="Output file; its dataset card goes beside it as <name>.md.")],
+    view: Annotated[str, typer.Option("--view", help="latest: one row per article; versions: one row per version.")] = "latest",
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Versions captured on or before this ISO date/time (UTC).")] = None,
+    fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated columns to keep, in order.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+) -> None:
+    """Dataset export: JSONL / Parquet / CSV (latest or versions view) or a WACZ package."""
+    import shlex
+
+    from archive.export import FORMATS, VIEWS, ExportError, ExportFilter, ExportRequest, OutputError, export_dataset
+    from crawler.profiles import load_profiles
+
+    if format_ not in FORMATS:
+        raise UserError(f"--format must be one of {', '.join(FORMATS)}, not {format_!r}")
+    if view not in VIEWS:
+        raise UserError(f"--view must be one of {', '.join(VIEWS)}, not {view!r}")
+    flt = ExportFilter(tuple(dict.fromkeys(site or [])), _parse_when(since, "--since", end_of_day=False),
+                       _parse_when(until, "--until", end_of_day=True))  # fmt: skip
+    if flt.since and flt.until and flt.since > flt.until:
+        raise UserError("--since is later than --until")
+    field_list = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    config = _state(ctx).config()
+    profiles = load_profiles(config)
+    request = ExportRequest(
+        format=format_, out=out_path.expanduser().absolute(), view=view, filter=flt, fields=field_list,
+        site_terms={name: p.terms_url for name, p in profiles.items()},
+        command=shlex.join(["newsarchive", *sys.argv[1:]]),
+    )  # fmt: skip
+    catalog = _open_catalog(config)
+    from archive.warc_reader import read_record_bytes
+
+    request.fetch_record = lambda name, offset, length: read_record_bytes(config, catalog, name, offset, length)
+    try:
+        if no_progress:
+            result = export_dataset(catalog, config.data_dir, request)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=err, transient=True) as bar:  # fmt: skip
+                task = bar.add_task(f"export {format_}", total=None)
+
+                def advance(n: int, total: int) -> None:
+                    bar.update(task, advance=n, total=total)
+
+                result = export_dataset(catalog, config.data_dir, request, progress=advance)
+    except (ExportError, OutputError) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        catalog.close()
+    out.print(result.summary(), highlight=False, soft_wrap=True, markup=False)
+
+
+@app.command()
+def schedule(
+    ctx: typer.Context,
+    list_: Annotated[bool, typer.Option("--list", help="Print each job and its next run time; run nothing.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="With --list: print the jobs as JSON.")] = False,
+) -> None:
+    """Run the scheduled jobs of the config ([[schedule.jobs]], recheck, S3 sync) in the foreground."""
+    from crawler.scheduler import ArchiveScheduler, configure_logging
+    from crawler.scheduler_lock import SchedulerLocked, describe_holder
+
+    scheduler = ArchiveScheduler(_state(ctx).config())
+    if list_:
+        listing = scheduler.listing()
+        if json_out:
+            out.print_json(json.dumps(listing))
+            return
+        from rich.table import Table
+
+        table = Table("job", "when", "command", "next run (UTC)", "state")
+        for job in listing["jobs"]:
+            table.add_row(job["id"], job["when"], job["command"], job["next_run_time"] or "-", job["state"])
+        out.print(table)
+        holder = listing["scheduler"]
+        out.print(f"scheduler: running ({describe_holder(holder)})" if holder else "scheduler: not running",
+                  highlight=False)  # fmt: skip
+        return
+    configure_logging()
+
+    def started(changes: dict[str, str]) -> None:
+        kept = sum(c != "removed" for c in changes.values())
+        err.print(f"scheduler started on {scheduler.data_dir}: {kept} job(s); stop with Ctrl-C or SIGTERM",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+
+    try:
+        status = scheduler.run(on_started=started)
+    except SchedulerLocked as exc:
+        raise UserError(str(exc), status=1) from None
+    if status:
+        raise typer.Exit(status)
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs, newest first.")] = 20,
+    job: Annotated[str | None, typer.Option("--job", help="Only this scheduled job.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """Recent runs of scheduled jobs: start, end, exit status, summary counts."""
+    from crawler.job_runs import JobRunLog
+
+    config = _state(ctx).config()
+    _open_catalog(config).close()  # a clear error when there is no archive yet
+    log = JobRunLog(config.resolved_catalog_url)
+    try:
+        rows = log.recent(limit, job_id=job)
+    finally:
+        log.close()
+    if json_out:
+        out.print_json(json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+        return
+    from rich.table import Table
+
+    table = Table("job", "started (UTC)", "seconds", "exit", "run", "pages", "new versions", "errors", "error")
+    for r in rows:
+        summary = r["summary"] or {}
+        seconds = f"{(r['ended_at'] - r['started_at']).total_seconds():.1f}" if r["ended_at"] else "running"
+        exit_status = "-" if r["exit_status"] is None else str(r["exit_status"])
+        table.add_row(r["job_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", seconds, exit_status, r["run_id"] or "-",
+                      str(summary.get("pages_fetched", "-")), str(summary.get("versions_new", "-")),
+                      str(summary.get("errors_total", summary.get("failed", "-"))), r["error"] or "")  # fmt: skip
+    out.print(table)
+    if not rows:
+        out.print("no scheduled job has run yet (see `newsarchive schedule`)")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8080,
+) -> None:
+    """HTTP API for on-demand archiving and reading the archive (docs at /docs); writes need
+    env NEWSARCHIVE_API_TOKEN."""
+    from crawler.serve.server import ServeRefused, run_server
+
+    try:
+        run_server(_state(ctx).config(), host=host, port=port, console=err)
+    except ServeRefused as exc:
+        raise UserError(str(exc)) from None
+
+
+def _worker() -> Any:
+    from crawler import worker as module
+
+    return module
+
+
+def _push_distributed(config: Config, push: Any, json_out: bool) -> None:
+    """`--distributed`: queue the work in Redis ([distributed] redis_url) and return."""
+    if not (config.distributed or {}).get("redis_url"):
+        raise UserError("--distributed needs [distributed] redis_url in the config file")
+    try:
+        pushed = push()
+    except Exception as exc:
+        if type(exc).__module__.startswith("redis"):
+            raise UserError(f"cannot queue in Redis: {exc}", status=1) from None
+        raise
+    if json_out:
+        out.print_json(json.dumps({"queued": pushed}))
+    else:
+        for site_name, n in pushed.items():
+            out.print(f"{site_name}: {n} request(s) queued for the workers", highlight=False)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    exit_when_empty: Annotated[float | None, typer.Option("--exit-when-empty", min=0,
+                               help="Stop once the shared queue has been empty for this many seconds.")] = None,  # fmt: skip
+    max_inflight: Annotated[int | None, typer.Option("--max-inflight", min=1,
+                            help="Requests this worker holds at once (default [crawl] concurrent_requests).")] = None,  # fmt: skip
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON when stopped.")] = False,
+) -> None:
+    """Crawl what `crawl --distributed` / `recheck --distributed` queued in Redis, until stopped
+    ([distributed] redis_url; use its own --data-dir and a shared catalog_url)."""
+    from crawler.summary import print_summary
+
+    state = _state(ctx)
+    config = state.config()
+    if not (config.distributed or {}).get("redis_url"):
+        raise UserError("worker needs [distributed] redis_url in the config file")
+    result = _worker().run_worker(config, console=err, verbose=state.verbose, idle_exit=exit_when_empty,
+                                  max_inflight=max_inflight)  # fmt: skip
+    if json_out:
+        out.print_json(json.dumps(result.summary, default=str))
+    else:
+        print_summary(out, result.summary, config.data_dir)
+    _fail_on_fatal(result)
+
+
+def main() -> None:
+    """Console-script entry point: errors become one readable line and a non-zero status."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.status)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("[red]aborted[/]")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors carry their own exit codes
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        err.print(f"[red]error:[/] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

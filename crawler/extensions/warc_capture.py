@@ -1,0 +1,240 @@
+"""The one adapter between Scrapy and the archive: every HTTP exchange becomes WARC records.
+
+Captures in a `response_downloaded` handler: a downloader middleware at a normal priority
+never sees redirects or retries and gets bodies already decompressed (WARC.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+    StopDownload,
+)
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import error as tx_error
+from twisted.internet import task
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
+
+from archive.exchange import HttpExchange
+from archive.session import ArchiveSession, CaptureResult
+from archive.warc_files import WarcWriteError
+from archive.urls import article_id_for
+from crawler import session_registry
+
+logger = logging.getLogger(__name__)
+
+META_CAPTURE = "newsarchive_capture"
+META_KIND = "newsarchive_kind"
+META_SITE = "newsarchive_site"
+_META_SENT_AT = "_newsarchive_sent_at"
+_META_BYTES = "_newsarchive_bytes"
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    """All header values in order, repeated ones included, decoded as Latin-1."""
+    pairs = []
+    for key, values in headers.items():
+        name = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        for value in values if isinstance(values, list) else [values]:
+            pairs.append((name, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return pairs
+
+
+def _truncation(response: Response) -> str | None:
+    if "download_stopped" in response.flags:
+        return "length"
+    if "dataloss" in response.flags or "partial" in response.flags:
+        return "disconnect"
+    return None
+
+
+def classify_failure(failure: Failure) -> tuple[str, bool]:
+    """(outcome, request was sent) for a request that got no response."""
+    exc = failure.value
+    if isinstance(exc, IgnoreRequest):
+        message = str(exc).lower()
+        if message.startswith("refused"):  # crawler/middlewares/address_guard.py
+            return "address-refused", False
+        if "redirect" in message:
+            return "redirect-loop", False
+        if "robots" in message or "forbidden by robots" in message:
+            return "robots-disallowed", False
+        return "fetch-error", False
+    # Scrapy >= 2.16 wraps Twisted's errors in its own; older ones pass them through.
+    if failure.check(DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError):
+        return "timeout", True
+    if failure.check(CannotResolveHostError, tx_error.DNSLookupError):
+        return "dns-error", False
+    if failure.check(DownloadConnectionRefusedError, tx_error.ConnectionRefusedError, tx_error.ConnectError):
+        return "connection-error", False
+    if failure.check(DownloadFailedError, ResponseDataLossError, tx_error.ConnectionLost,
+                     tx_error.ConnectionDone, ResponseFailed):  # fmt: skip
+        return "connection-error", True
+    if failure.check(DownloadCancelledError):
+        return "too-large", True
+    return "fetch-error", True
+
+
+class WarcCaptureExtension:
+    """Writes every downloaded response (redirects, errors, robots.txt, retries) and its request.
+
+    Settings: `NEWSARCHIVE_DATA_DIR`, `NEWSARCHIVE_CONFIG` (which archive to write),
+    `NEWSARCHIVE_MAX_PAGE_BYTES` (a body is cut there and stored with `WARC-Truncated`),
+    `USER_AGENT` and `ROBOTSTXT_OBEY` (recorded in warcinfo).
+    """
+
+    def __init__(self, crawler: Crawler, session: ArchiveSession, owns_session: bool) -> None:
+        self.crawler = crawler
+        self.session = session
+        self.owns_session = owns_session
+        self.max_page_bytes = crawler.settings.getint("NEWSARCHIVE_MAX_PAGE_BYTES", 5_000_000)
+        self.fatal_error: str | None = None
+        self._flusher: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
+        site = getattr(crawler.spidercls, "name", "generic")
+        session, opened = session_registry.acquire(crawler.settings, site)
+        ext = cls(crawler, session, opened)
+        crawler.newsarchive = ext  # type: ignore[attr-defined]
+        # Bound methods of an object the extension manager keeps: signal receivers are weak.
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(ext.bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        # Catalog rows are committed in batches; commit at least this often while idle too.
+        self._flusher = task.LoopingCall(self.session.flush)
+        self._flusher.start(0.5, now=False)
+
+    # -- size limit ----------------------------------------------------------------------
+    def headers_received(self, headers: Any, body_length: Any, request: Request, **_: Any) -> None:
+        latency = request.meta.get("download_latency")
+        now = time.time()
+        request.meta[_META_SENT_AT] = now - latency if isinstance(latency, float) else now
+        request.meta[_META_BYTES] = 0
+        if isinstance(body_length, int) and body_length > self.max_page_bytes:
+            raise StopDownload(fail=False)
+
+    def bytes_received(self, data: bytes, request: Request, **_: Any) -> None:
+        received = request.meta.get(_META_BYTES, 0) + len(data)
+        request.meta[_META_BYTES] = received
+        if received > self.max_page_bytes:
+            raise StopDownload(fail=False)
+
+    # -- capture -------------------------------------------------------------------------
+    def _kind(self, request: Request, response: Response | None) -> str:
+        if request.url.endswith("/robots.txt") and META_KIND not in request.meta:
+            return "robots"
+        return str(request.meta.get(META_KIND, "page"))
+
+    def _site(self, request: Request) -> str:
+        return str(request.meta.get(META_SITE) or getattr(self.crawler.spider, "name", "generic"))
+
+    def _exchange(self, request: Request, response: Response | None) -> HttpExchange:
+        sent_at = request.meta.get(_META_SENT_AT)
+        if sent_at is None:
+            latency = request.meta.get("download_latency")
+            sent_at = time.time() - (latency if isinstance(latency, float) else 0.0)
+        exchange = HttpExchange(
+            url=request.url,
+            method=request.method,
+            request_headers=_headers(request.headers),
+            requested_at=datetime.fromtimestamp(sent_at, timezone.utc),
+            request_body=request.body or b"",
+        )
+        if response is not None:
+            exchange.status = response.status
+            exchange.response_headers = _headers(response.headers)
+            exchange.body = response.body
+            exchange.protocol = response.protocol or "HTTP/1.1"
+            exchange.ip_address = str(response.ip_address) if response.ip_address else None
+            exchange.truncated = _truncation(response)
+        return exchange
+
+    def response_downloaded(self, response: Response, request: Request, **_: Any) -> None:
+        kind = self._kind(request, response)
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            outcome = "redirect"
+        elif kind == "robots":
+            outcome = "robots"
+        elif response.status >= 400:
+            outcome = f"http-{response.status}"
+        else:
+            outcome = "fetched"
+        if self.fatal_error:
+            return
+        try:
+            result = self.session.capture(
+                self._exchange(request, response), kind=kind, site=self._site(request), outcome=outcome
+            )
+        except WarcWriteError as exc:
+            self._stop(str(exc))
+            return
+        request.meta[META_CAPTURE] = result
+        self.crawler.stats.inc_value("newsarchive/captures")
+        self.crawler.stats.inc_value("newsarchive/warc_bytes", result.records.response.length
+                                     if result.records.response else 0)  # fmt: skip
+        if result.revisit:
+            self.crawler.stats.inc_value("newsarchive/revisits")
+
+    def record_failure(self, failure: Failure, request: Request | None = None) -> str:
+        """Record a request that got no response; returns its outcome."""
+        request = request or getattr(failure, "request", None)
+        if request is None:
+            return "fetch-error"
+        outcome, sent = classify_failure(failure)
+        message = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        if self.fatal_error:
+            return outcome
+        try:
+            capture_id = self.session.failed_fetch(
+                self._exchange(request, None), kind=self._kind(request, None),
+                site=self._site(request), outcome=outcome, error=message, sent=sent,
+            )  # fmt: skip
+        except WarcWriteError as exc:
+            self._stop(str(exc))
+            return outcome
+        request.meta[META_CAPTURE] = capture_id
+        if request.meta.get(META_KIND) == "article":
+            original = (request.meta.get("redirect_urls") or [request.url])[0]
+            self.session.checked(article_id_for(original))
+        self.crawler.stats.inc_value(f"newsarchive/failures/{outcome}")
+        return outcome
+
+    def _stop(self, message: str) -> None:
+        """Nothing more can be archived (a full disk): stop fetching what cannot be kept."""
+        self.fatal_error = message
+        logger.error("stopping the crawl: %s", message)
+        self.crawler.stats.set_value("newsarchive/fatal_error", message)
+        assert self.crawler.engine is not None
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc-write-error"))
+
+    def capture_of(self, response: Response) -> CaptureResult | None:
+        return response.meta.get(META_CAPTURE)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._flusher is not None and self._flusher.running:
+            self._flusher.stop()
+        self.session.flush()
+        if session_registry.release(self.session) and self.owns_session:
+            figures = self.session.close("done" if reason == "finished" else reason)
+            logger.info("newsarchive run %s: %s", self.session.run_id, figures)

@@ -1,0 +1,166 @@
+"""A shared crawl frontier in Redis (redis-py): queue, leases and duplicate filter.
+
+Why not scrapy-redis: see docs/scaling.md. In short, its queue pops a request and forgets
+it (a worker killed mid-crawl loses what it had taken) and its spiders are built on
+`start_requests`. Here a taken item is *leased*: it stays in a sorted set scored by its
+deadline until the worker acknowledges it, after the catalog committed what it produced.
+A worker renews its leases while it holds them; one that dies stops renewing, and the
+next `claim` by any worker puts its expired items back at the head of the queue.
+
+Keys (prefix `newsarchive` by default, `[distributed] key_prefix`):
+  <p>:queue   list of JSON items {"id", "url", "site", "kind", "refetch"}: RPUSH, LPOP (FIFO)
+  <p>:leases  sorted set item → lease deadline (Redis server time, seconds)
+  <p>:seen    sorted set normalised article URL → when it was queued (the dupefilter;
+              an entry older than `seen_ttl` no longer counts, so a later discovery
+              crawl may queue an article that failed long ago)
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from archive.urls import normalize_url
+
+_CLAIM = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', t, 'LIMIT', 0, 100)
+for i = #expired, 1, -1 do
+  redis.call('ZREM', KEYS[2], expired[i])
+  redis.call('LPUSH', KEYS[1], expired[i])
+end
+local item = redis.call('LPOP', KEYS[1])
+if item then redis.call('ZADD', KEYS[2], t + tonumber(ARGV[1]), item) end
+return {item or false, #expired}
+"""
+
+_EXTEND = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+local n = 0
+for i = 1, #ARGV - 1 do n = n + redis.call('ZADD', KEYS[1], 'XX', 'CH', t + tonumber(ARGV[#ARGV]), ARGV[i]) end
+return n
+"""
+
+_RELEASE = """
+local n = 0
+for i = 1, #ARGV do
+  if redis.call('ZREM', KEYS[2], ARGV[i]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[i]); n = n + 1 end
+end
+return n
+"""
+
+_PUSH_NEW = """
+local now = redis.call('TIME')
+local t = tonumber(now[1])
+local ttl = tonumber(ARGV[1])
+local pushed = {}
+for i = 2, #ARGV, 2 do
+  local seen = redis.call('ZSCORE', KEYS[2], ARGV[i])
+  if (not seen) or tonumber(seen) < t - ttl then
+    redis.call('ZADD', KEYS[2], t, ARGV[i])
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    table.insert(pushed, ARGV[i])
+  end
+end
+return pushed
+"""
+
+
+class Frontier:
+    """The queue shared by every worker (one Redis; any number of processes and machines)."""
+
+    def __init__(self, redis_url: str, *, prefix: str = "newsarchive", visibility_timeout: float = 60.0,
+                 seen_ttl: float = 7 * 86400) -> None:  # fmt: skip
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url)
+        self.prefix = prefix
+        self.visibility_timeout = float(visibility_timeout)
+        self.seen_ttl = float(seen_ttl)
+        self.queue_key, self.leases_key, self.seen_key = (f"{prefix}:queue", f"{prefix}:leases", f"{prefix}:seen")
+        self._claim = self.client.register_script(_CLAIM)
+        self._extend = self.client.register_script(_EXTEND)
+        self._release = self.client.register_script(_RELEASE)
+        self._push_new = self.client.register_script(_PUSH_NEW)
+        self.requeued = 0  # expired leases this process put back
+
+    @classmethod
+    def from_config(cls, config: Any) -> Frontier:
+        section = dict(config.distributed or {})
+        url = section.get("redis_url")
+        if not url:
+            raise ValueError("[distributed] redis_url is not set in the config file")
+        return cls(str(url), prefix=str(section.get("key_prefix", "newsarchive")),
+                   visibility_timeout=float(section.get("visibility_timeout", 60)),
+                   seen_ttl=float(section.get("seen_ttl_days", 7)) * 86400)  # fmt: skip
+
+    @staticmethod
+    def item(url: str, site: str, kind: str, *, refetch: bool = False) -> str:
+        return json.dumps({"id": secrets.token_hex(8), "url": url, "site": site, "kind": kind,
+                           "refetch": refetch}, separators=(",", ":"))  # fmt: skip
+
+    # -- producers -----------------------------------------------------------------------
+    def push(self, items: Iterable[str]) -> int:
+        """Queue items as they are (listing pages, rechecks: not subject to the dupefilter)."""
+        items = list(items)
+        if not items:
+            return 0
+        self.client.rpush(self.queue_key, *items)
+        return len(items)
+
+    def push_new_articles(self, site: str, urls: Iterable[str], *, refetch: bool = False) -> list[str]:
+        """Queue the article URLs the dupefilter has not seen; returns those queued."""
+        args: list[Any] = [self.seen_ttl]
+        by_key: dict[str, str] = {}
+        for url in urls:
+            key = normalize_url(url)
+            if key in by_key:
+                continue
+            by_key[key] = url
+            args += [key, self.item(url, site, "article", refetch=refetch)]
+        if not by_key:
+            return []
+        pushed = self._push_new(keys=[self.queue_key, self.seen_key], args=args)
+        return [by_key[k.decode() if isinstance(k, bytes) else k] for k in pushed]
+
+    # -- consumers -----------------------------------------------------------------------
+    def claim(self) -> tuple[str, dict[str, Any]] | None:
+        """Take the next item under a lease (putting expired leases back first)."""
+        raw, requeued = self._claim(keys=[self.queue_key, self.leases_key], args=[self.visibility_timeout])
+        self.requeued += int(requeued)
+        if not raw:
+            return None
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        return text, json.loads(text)
+
+    def ack(self, raw: str) -> bool:
+        """Done with an item (what it produced is committed): it leaves the frontier."""
+        return bool(self.client.zrem(self.leases_key, raw))
+
+    def extend(self, raws: Iterable[str]) -> int:
+        raws = list(raws)
+        if not raws:
+            return 0
+        return int(self._extend(keys=[self.leases_key], args=[*raws, self.visibility_timeout]))
+
+    def release(self, raws: Iterable[str]) -> int:
+        """Give leased items back at once (a worker stopping cleanly)."""
+        raws = list(raws)
+        if not raws:
+            return 0
+        return int(self._release(keys=[self.queue_key, self.leases_key], args=raws))
+
+    def counts(self) -> dict[str, int]:
+        pipe = self.client.pipeline()
+        pipe.llen(self.queue_key)
+        pipe.zcard(self.leases_key)
+        pipe.zcard(self.seen_key)
+        queued, leased, seen = pipe.execute()
+        return {"queued": int(queued), "leased": int(leased), "seen": int(seen)}
+
+    def close(self) -> None:
+        self.client.close()

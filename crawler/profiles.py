@@ -1,0 +1,173 @@
+"""Site profiles: where a site lists its articles, which links are articles, which parser reads them.
+
+Built-in: `cnn-lite` and `npr-text` (facts in SITES.md). More come from the config file
+(`[sites.NAME]`), optionally `extends` a built-in one to reuse its parsing rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.config import Config, ConfigError
+
+PARSERS = ("cnn-lite", "npr-text", "generic")
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """What the spider and the extractor need to know about one site.
+
+    An article link must match `article_links` (CSS, on index pages) when set, and its path
+    must match `article_pattern` (regex) when set. Rules are path based, so `--start-url`
+    can point a profile at a mirror on another host.
+    """
+
+    name: str
+    parser: str
+    start_urls: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    article_links: str | None = None
+    article_pattern: str | None = None
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    description: str = ""
+    terms_url: str | None = None
+    builtin: bool = False
+    _compiled: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.parser not in PARSERS:
+            raise ConfigError(f"site {self.name!r}: unknown parser {self.parser!r}")
+        if self.article_pattern:
+            try:
+                object.__setattr__(self, "_compiled", re.compile(self.article_pattern))
+            except re.error as exc:
+                raise ConfigError(f"site {self.name!r}: bad article_pattern: {exc}") from None
+
+    def path_is_article(self, url: str) -> bool:
+        if self._compiled is None:
+            return True
+        parts = urlsplit(url)
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        return bool(self._compiled.search(path))
+
+    def with_start_urls(self, urls: list[str] | tuple[str, ...]) -> SiteProfile:
+        return replace(self, start_urls=tuple(urls))
+
+
+CNN_LITE = SiteProfile(
+    name="cnn-lite",
+    parser="cnn-lite",
+    start_urls=("https://lite.cnn.com/",),
+    hosts=("lite.cnn.com",),
+    article_links="li.card--lite > a",
+    article_pattern=r"^/\d{4}/\d{2}/\d{2}/[^/]+/[^/]+",
+    description="CNN Lite: text-only CNN (index of ~100 latest stories)",
+    terms_url="https://www.cnn.com/terms",
+    builtin=True,
+)
+
+NPR_TEXT = SiteProfile(
+    name="npr-text",
+    parser="npr-text",
+    start_urls=("https://text.npr.org/",),
+    hosts=("text.npr.org",),
+    # Section and footer links are all-digit paths too: the class tells stories apart.
+    article_links="a.topic-title",
+    article_pattern=r"^/(?:[a-z]+-s1-\d+|\d+)$",
+    description="NPR text-only site",
+    terms_url="https://www.npr.org/about-npr/179876898/terms-of-use",
+    builtin=True,
+)
+
+GENERIC = SiteProfile(
+    name="generic",
+    parser="generic",
+    description="any page: trafilatura alone (used for on-demand URLs of unknown hosts)",
+    builtin=True,
+)
+
+BUILTIN_PROFILES: dict[str, SiteProfile] = {p.name: p for p in (CNN_LITE, NPR_TEXT)}
+
+_SITE_KEYS = {"extends", "start_urls", "article_links", "article_pattern", "feeds", "sitemaps",
+              "hosts", "parser", "description", "terms_url"}  # fmt: skip
+
+
+def _str_list(name: str, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[sites.{name}] {key}: expected a list of strings")
+    return tuple(value)
+
+
+def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
+    """A `[sites.NAME]` table as a profile."""
+    unknown = set(raw) - _SITE_KEYS
+    if unknown:
+        raise ConfigError(f"[sites.{name}]: unknown setting(s) {', '.join(sorted(unknown))}")
+    base = GENERIC
+    if "extends" in raw:
+        base_name = raw["extends"]
+        if base_name not in BUILTIN_PROFILES:
+            known = ", ".join(BUILTIN_PROFILES)
+            raise ConfigError(f"[sites.{name}] extends {base_name!r}: not a built-in profile ({known})")
+        base = BUILTIN_PROFILES[base_name]
+    start_urls = _str_list(name, "start_urls", raw.get("start_urls", list(base.start_urls)))
+    feeds = _str_list(name, "feeds", raw.get("feeds", []))
+    sitemaps = _str_list(name, "sitemaps", raw.get("sitemaps", []))
+    if not (start_urls or feeds or sitemaps):
+        raise ConfigError(f"[sites.{name}]: needs start_urls, feeds or sitemaps")
+    extends = "extends" in raw
+    links = raw.get("article_links", base.article_links if extends else None)
+    pattern = raw.get("article_pattern", base.article_pattern if extends else None)
+    if start_urls and not (links or pattern):
+        raise ConfigError(f"[sites.{name}]: set article_links (CSS) and/or article_pattern (regex)")
+    hosts = raw.get("hosts")
+    hosts_t = _str_list(name, "hosts", hosts) if hosts is not None else tuple(
+        sorted({urlsplit(u).netloc.lower() for u in start_urls + feeds + sitemaps} - {""})
+    )
+    return SiteProfile(
+        name=name,
+        parser=raw.get("parser", base.parser),
+        start_urls=start_urls,
+        hosts=hosts_t,
+        article_links=links,
+        article_pattern=pattern,
+        feeds=feeds,
+        sitemaps=sitemaps,
+        description=raw.get("description", f"configured site (extends {base.name})" if extends else "configured site"),
+        terms_url=raw.get("terms_url", base.terms_url if extends else None),
+    )
+
+
+def load_profiles(config: Config | None = None) -> dict[str, SiteProfile]:
+    """Built-in profiles plus the config's `[sites.*]`; a config site may replace a built-in."""
+    profiles = dict(BUILTIN_PROFILES)
+    for name, raw in (config.sites if config else {}).items():
+        if not isinstance(raw, dict):
+            raise ConfigError(f"[sites.{name}] must be a table")
+        profiles[name] = profile_from_config(name, raw)
+    return profiles
+
+
+def profile_for_url(url: str, profiles: dict[str, SiteProfile]) -> SiteProfile:
+    """The profile whose hosts include the URL's host, else `generic`."""
+    host = (urlsplit(url).hostname or "").lower()
+    netloc = urlsplit(url).netloc.lower()
+    for profile in profiles.values():
+        if host in profile.hosts or netloc in profile.hosts:
+            return profile
+    return GENERIC
+
+
+def get_profile(name: str, profiles: dict[str, SiteProfile]) -> SiteProfile:
+    if name == "generic":
+        return GENERIC
+    try:
+        return profiles[name]
+    except KeyError:
+        raise ConfigError(f"unknown site {name!r}; known sites: {', '.join(sorted(profiles))}") from None

@@ -1,0 +1,76 @@
+"""Scrapy settings built from the newsarchive config: one place maps `[crawl]` to Scrapy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive.config import Config, load_config
+
+# Status codes worth a second try; every try is archived.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+
+def build_settings(config: Config) -> dict[str, Any]:
+    """Scrapy settings for crawling with this config (polite defaults for real sites)."""
+    crawl = config.crawl
+    return {
+        "BOT_NAME": "newsarchive",
+        "SPIDER_LOADER_CLASS": "crawler.spiderloader.ProfileSpiderLoader",
+        "SPIDER_MODULES": [],
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if crawl.download_delay > 0 else 0.0,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        # Scrapy's default start delay (5 s) would make `archive URL` wait for nothing.
+        "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.5),
+        "CONCURRENT_REQUESTS": crawl.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "RETRY_TIMES": crawl.retry_times,
+        "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
+        "REDIRECT_MAX_TIMES": crawl.max_redirects,
+        # The capture extension stops a body at max_page_bytes (and archives what came, with
+        # WARC-Truncated); Scrapy's own limit only guards decompression.
+        "DOWNLOAD_MAXSIZE": crawl.max_page_bytes * 8,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_FAIL_ON_DATALOSS": False,
+        "HTTPERROR_ALLOW_ALL": True,
+        # Scrapy 2.19 starts CONCURRENT_ITEMS asyncio tasks for every response, however few
+        # items it yields (one, here): 100 tasks per page cost more than the page's WARC.
+        "CONCURRENT_ITEMS": 8,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "EXTENSIONS": {"crawler.extensions.warc_capture.WarcCaptureExtension": 100},
+        "ITEM_PIPELINES": {
+            "pipelines.extraction.ExtractionPipeline": 300,
+            "pipelines.tracking.TrackingPipeline": 400,
+        },
+        "NEWSARCHIVE_DATA_DIR": str(config.data_dir),
+        "NEWSARCHIVE_CONFIG": str(config.source) if config.source else "",
+        "NEWSARCHIVE_MAX_PAGE_BYTES": crawl.max_page_bytes,
+        "NEWSARCHIVE_EXTRACT_WORKERS": config.extract.workers,
+        "NEWSARCHIVE_EXTRACT_TIMEOUT": config.extract.timeout_seconds,
+        "NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER": config.extract.max_pages_per_worker,
+        "NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES": config.extract.in_process_max_bytes,
+        **_address_guard(),
+    }
+
+
+def _address_guard() -> dict[str, Any]:
+    """The serve worker's `archive` children refuse private addresses at every hop (env)."""
+    from crawler.middlewares.address_guard import settings_from_env
+
+    settings = settings_from_env()
+    if settings:
+        # Before robots.txt (100): a refused host must not even be asked for robots.txt.
+        settings["DOWNLOADER_MIDDLEWARES"] = {"crawler.middlewares.address_guard.AddressGuardMiddleware": 50}
+    return settings
+
+
+def settings_from_env() -> dict[str, Any]:
+    """Settings for `scrapy crawl` run from the repository (config from the environment)."""
+    return build_settings(load_config())

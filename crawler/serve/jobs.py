@@ -1,0 +1,256 @@
+"""Archive jobs of the HTTP service: stored in the catalog (`api_jobs`), run by a worker.
+
+A job is a list of URLs from one POST /api/archive. It is `queued` until a worker slot
+takes it, `running` while its `newsarchive archive` child process works (Twisted's
+reactor runs once per process, so each job gets a fresh one), then `done` (at least one
+URL archived) or `failed` (none; or the process crashed or timed out). Every URL has its
+own result: article id, version, outcome, error. Jobs left `running` by a server that
+stopped are queued again when the next one starts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from archive import catalog_schema as t
+from archive.catalog import utc
+from archive.config import Config
+from archive.urls import normalize_url
+from crawler.middlewares.address_guard import ENV_ALLOWED, ENV_BLOCK
+from crawler.serve.settings import TOKEN_ENV, ServeSettings
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("queued", "running", "done", "failed")
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def _iso(value: Any) -> str | None:
+    value = utc(value)
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class JobStore:
+    """The `api_jobs` table: create (without queueing a URL twice), claim, finish, read."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()  # one server process: makes dedup + insert atomic
+
+    def create(self, urls: list[str], site: str | None, token_hash: str | None) -> tuple[str | None, dict[str, str]]:
+        """Queue the URLs not already waiting or being archived.
+
+        Returns (new job id or None when every URL was already queued, {url: job id that
+        already has it}).
+        """
+        with self._lock, self.engine.begin() as conn:
+            pending: dict[str, str] = {}
+            rows = conn.execute(select(t.api_jobs.c.id, t.api_jobs.c.urls)
+                                .where(t.api_jobs.c.status.in_(("queued", "running"))))  # fmt: skip
+            for job_id, job_urls in rows:
+                for u in job_urls:
+                    pending.setdefault(normalize_url(u), job_id)
+            already = {u: pending[normalize_url(u)] for u in urls if normalize_url(u) in pending}
+            fresh = [u for u in urls if u not in already]
+            if not fresh:
+                return None, already
+            job_id = uuid.uuid4().hex
+            conn.execute(insert(t.api_jobs).values(
+                id=job_id, status="queued", urls=fresh, site=site, token_hash=token_hash,
+                created_at=datetime.now(UTC), attempts=0,
+            ))  # fmt: skip
+            return job_id, already
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.api_jobs).where(t.api_jobs.c.id == job_id)).first()
+        return dict(row._mapping) if row else None
+
+    def counts(self) -> dict[str, int]:
+        query = select(t.api_jobs.c.status, func.count()).group_by(t.api_jobs.c.status)
+        with self.engine.connect() as conn:
+            found: dict[str, int] = {str(k): int(n) for k, n in conn.execute(query).all()}
+        return {s: int(found.get(s, 0)) for s in STATUSES}
+
+    def claim_next(self) -> dict[str, Any] | None:
+        """Mark the oldest queued job running and return it (None when nothing waits)."""
+        with self._lock, self.engine.begin() as conn:
+            row = conn.execute(select(t.api_jobs).where(t.api_jobs.c.status == "queued")
+                               .order_by(t.api_jobs.c.created_at, t.api_jobs.c.id).limit(1)).first()  # fmt: skip
+            if row is None:
+                return None
+            job = dict(row._mapping)
+            conn.execute(update(t.api_jobs).where(t.api_jobs.c.id == job["id"]).values(
+                status="running", started_at=datetime.now(UTC), attempts=job["attempts"] + 1))  # fmt: skip
+            return job
+
+    def finish(self, job_id: str, status: str, results: list[dict[str, Any]], error: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.api_jobs).where(t.api_jobs.c.id == job_id).values(
+                status=status, results=results, error=error, finished_at=datetime.now(UTC)))  # fmt: skip
+
+    def requeue_interrupted(self) -> int:
+        """Jobs a stopped server left `running` go back to the queue (run again from the start)."""
+        with self._lock, self.engine.begin() as conn:
+            result = conn.execute(update(t.api_jobs).where(t.api_jobs.c.status == "running")
+                                  .values(status="queued", started_at=None))  # fmt: skip
+            return int(result.rowcount or 0)
+
+
+def job_view(job: dict[str, Any]) -> dict[str, Any]:
+    """The public JSON of a job (GET /api/jobs/{id})."""
+    results = job.get("results")
+    if results is None:
+        results = [{"requested_url": u, "url": None, "article_id": None, "version": None,
+                    "outcome": None, "error": None} for u in job["urls"]]  # fmt: skip
+    return {
+        "id": job["id"],
+        "status": job["status"],
+        "site": job["site"],
+        "urls": job["urls"],
+        "created_at": _iso(job["created_at"]),
+        "started_at": _iso(job["started_at"]),
+        "finished_at": _iso(job["finished_at"]),
+        "error": job["error"],
+        "results": results,
+    }
+
+
+def archive_command(config: Config, urls: list[str], site: str | None) -> list[str]:
+    """The `newsarchive archive` command line a job runs."""
+    cmd = [sys.executable, "-m", "crawler.cli", "--data-dir", str(config.data_dir.absolute())]
+    if config.source:
+        cmd += ["--config", str(config.source.absolute())]
+    cmd += ["archive", "--no-progress", "--json"]
+    if site:
+        cmd += ["--site", site]
+    return [*cmd, "--", *urls]
+
+
+def _result_row(url: str, row: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
+    row = row or {}
+    return {
+        "requested_url": url,
+        "url": row.get("url"),
+        "article_id": row.get("article_id"),
+        "version": row.get("version"),
+        "outcome": row.get("outcome") or "not-fetched",
+        "error": row.get("error") or (error if row.get("version") is None else None),
+    }
+
+
+class JobWorker:
+    """Runs queued jobs, `settings.workers` at a time, each in a child process.
+
+    The child gets `NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES=1` (unless `[serve]
+    allow_private_addresses`), so redirect hops are checked at fetch time too, and never
+    the API token.
+    """
+
+    def __init__(self, store: JobStore, config: Config, settings: ServeSettings) -> None:
+        self.store = store
+        self.config = config
+        self.settings = settings
+        self._wake = threading.Condition()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._children: set[subprocess.Popen[str]] = set()
+        self._children_lock = threading.Lock()
+
+    def start(self) -> None:
+        requeued = self.store.requeue_interrupted()
+        if requeued:
+            logger.warning("re-queued %d job(s) interrupted by the last shutdown", requeued)
+        for n in range(self.settings.workers):
+            thread = threading.Thread(target=self._loop, name=f"archive-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def notify(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking jobs and end running children; their jobs stay `running` and are
+        re-queued by the next start."""
+        self._stopping.set()
+        self.notify()
+        with self._children_lock:
+            for child in self._children:
+                child.terminate()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                job = self.store.claim_next()
+            except Exception:  # a locked or briefly unreachable catalog: try again shortly
+                logger.exception("cannot read the job queue")
+                job = None
+            if job is None:
+                with self._wake:
+                    self._wake.wait(1.0)
+                continue
+            try:
+                self.run(job)
+            except Exception as exc:  # never leave a job running because of a bug here
+                logger.exception("job %s failed", job["id"])
+                self.store.finish(job["id"], "failed", [_result_row(u, None, str(exc)) for u in job["urls"]],
+                                  f"{type(exc).__name__}: {exc}")  # fmt: skip
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+        env.update({"NO_COLOR": "1", "COLUMNS": "500", "PYTHONUNBUFFERED": "1"})
+        env.pop("NEWSARCHIVE_CONFIG", None)  # the command line names the config explicitly
+        if self.settings.allow_private_addresses:
+            env.pop(ENV_BLOCK, None)
+        else:
+            env[ENV_BLOCK] = "1"
+            env[ENV_ALLOWED] = ",".join(self.settings.allowed_networks)
+        return env
+
+    def run(self, job: dict[str, Any]) -> None:
+        urls: list[str] = job["urls"]
+        cmd = archive_command(self.config, urls, job["site"])
+        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=self._env(), cwd=_REPO)  # fmt: skip
+        with self._children_lock:
+            self._children.add(child)
+        try:
+            stdout, stderr = child.communicate(timeout=self.settings.job_timeout_seconds)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            timeout = f"the archive run took longer than {self.settings.job_timeout_seconds:g} s and was stopped"
+            self.store.finish(job["id"], "failed", [_result_row(u, None, timeout) for u in urls], timeout)
+            return
+        finally:
+            with self._children_lock:
+                self._children.discard(child)
+        if self._stopping.is_set():
+            return  # killed by a shutdown: stays `running`, re-queued on the next start
+        rows: dict[str, dict[str, Any]] = {}
+        error: str | None = None
+        try:
+            for row in json.loads(stdout)["results"]:
+                rows[row["requested_url"]] = row
+        except (ValueError, KeyError, TypeError):
+            lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+            error = lines[-1].strip() if lines else f"the archive run exited with status {child.returncode}"
+        results = [_result_row(u, rows.get(u), error) for u in urls]
+        archived = any(r["version"] is not None for r in results)
+        if not archived and error is None:
+            error = "no URL could be archived"
+        self.store.finish(job["id"], "done" if archived else "failed", results, error if not archived else None)

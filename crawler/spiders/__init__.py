@@ -1,0 +1,1 @@
+"""Spiders: one `SiteSpider` class, specialised per site profile by the spider loader."""

@@ -1,0 +1,228 @@
+"""`newsarchive worker`: a spider that takes its requests from the shared Redis frontier.
+
+Its `start()` (Scrapy >= 2.13 calls the asynchronous `start`, not `start_requests`) keeps
+claiming items until the worker is stopped, never holding more than `max_inflight` at a
+time so that the other workers get their share. Index pages, feeds and sitemaps are parsed
+here as in `SiteSpider`, but the article links they find go back to the frontier (through
+its dupefilter) instead of into this process's scheduler. An item is acknowledged only
+once the catalog has committed what it produced; until then its lease is renewed, and if
+this process dies the lease expires and another worker fetches it again (the catalog's
+version keys make a second capture of the same content `unchanged`, not a new version).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.http import Response
+from twisted.internet import task
+
+from archive.urls import article_id_for
+from crawler.frontier import Frontier
+from crawler.profiles import GENERIC, SiteProfile
+from crawler.spiders.site import SiteSpider
+
+logger = logging.getLogger(__name__)
+META_LEASE = "newsarchive_lease"
+META_REFETCH = "newsarchive_refetch"
+
+
+async def _sleep(seconds: float) -> None:
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import reactor
+
+    await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
+
+
+class _Recent(dict):  # type: ignore[type-arg]
+    """The per-URL results of a worker that runs for days: only the latest ones are kept."""
+
+    limit = 1000
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.limit:
+            del self[next(iter(self))]
+
+
+class DistributedSpider(SiteSpider):
+    name = "distributed"
+
+    def __init__(self, *args: Any, frontier: Frontier, profiles: dict[str, SiteProfile],
+                 max_inflight: int = 16, idle_exit: float | None = None, **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(*args, **kwargs)
+        self.frontier = frontier
+        self.profiles = profiles
+        self.max_inflight = max(1, int(max_inflight))
+        self.idle_exit = idle_exit
+        self.held: dict[str, float] = {}  # lease → when claimed
+        self.max_hold = 600.0  # a lease nobody acknowledges (a dropped request) is not renewed forever
+        self.stopping = False
+        self.report.update(site="distributed", claimed=0, acked=0, discovered=0, results=_Recent())
+        self._heartbeat: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_error)
+        return spider  # type: ignore[return-value]
+
+    # -- leases --------------------------------------------------------------------------
+    def _opened(self, spider: Any) -> None:
+        self._heartbeat = task.LoopingCall(self._renew)
+        self._heartbeat.start(max(self.frontier.visibility_timeout / 3, 0.2), now=False)
+
+    def _renew(self) -> None:
+        try:
+            now = time.monotonic()
+            self.frontier.extend(raw for raw, at in self.held.items() if now - at < self.max_hold)
+        except Exception as exc:  # Redis away for a moment: the next beat tries again
+            logger.warning("could not renew leases: %s", exc)
+
+    def _ack_after_commit(self, lease: str | None) -> None:
+        if not lease:
+            return
+
+        def ack() -> None:
+            self.frontier.ack(lease)
+            self.held.pop(lease, None)
+            self.report["acked"] += 1
+
+        ext = getattr(self.crawler, "newsarchive", None)
+        if ext is None:
+            ack()
+        else:
+            ext.session.catalog.after_commit(ack)
+
+    def _item_done(self, item: Any = None, response: Response | None = None, **_: Any) -> None:
+        if response is not None:
+            self._ack_after_commit(response.meta.get(META_LEASE))
+
+    def _idle(self, spider: Any) -> None:
+        if not self.stopping:
+            raise DontCloseSpider
+
+    def _closed(self, spider: Any, reason: str) -> None:
+        self.stopping = True
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        ext = getattr(self.crawler, "newsarchive", None)
+        if ext is not None:
+            ext.session.flush()  # acknowledges what is committed
+        if self.held:
+            logger.warning("returning %d unfinished item(s) to the queue", len(self.held))
+            self.frontier.release(self.held)
+            self.held.clear()
+
+    # -- start: claim until stopped ------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        idle_since: float | None = None
+        while not self.stopping:
+            if len(self.held) >= self.max_inflight:
+                await _sleep(0.02)
+                continue
+            claimed = self.frontier.claim()
+            if claimed is None:
+                if self.idle_exit is not None and not self.held:
+                    counts = self.frontier.counts()
+                    if counts["queued"] == 0 and counts["leased"] == 0:
+                        idle_since = idle_since or time.monotonic()
+                        if time.monotonic() - idle_since >= self.idle_exit:
+                            raise CloseSpider("queue-empty")
+                    else:
+                        idle_since = None
+                await _sleep(0.05)
+                continue
+            idle_since = None
+            raw, item = claimed
+            self.held[raw] = time.monotonic()
+            self.report["claimed"] += 1
+            request = self._request_for(item)
+            if request is None:
+                self._ack_after_commit(raw)
+                continue
+            request.meta[META_LEASE] = raw
+            request.meta[META_REFETCH] = bool(item.get("refetch"))
+            yield request
+
+    def _use(self, site: str | None) -> SiteProfile:
+        self.profile = self.profiles.get(site or "", GENERIC)
+        return self.profile
+
+    def _request_for(self, item: dict[str, Any]) -> scrapy.Request | None:
+        self._use(item.get("site"))
+        kind, url = item.get("kind"), item.get("url")
+        if not url:
+            return None
+        if kind == "article":
+            return self._article_request(url, force=True)
+        callbacks = {"index": self.parse_index, "feed": self.parse_feed, "sitemap": self.parse_sitemap}
+        if kind not in callbacks:
+            logger.warning("unknown item kind %r for %s: dropped", kind, url)
+            return None
+        return self._listing_request(url, kind, callbacks[kind])
+
+    # -- parsing: the profile of the request's site; discoveries go to the frontier --------
+    def _listing(self, parse: Any, response: Response) -> Iterator[Any]:
+        from crawler.extensions.warc_capture import META_SITE
+
+        self._use(response.meta.get(META_SITE))
+        self._refetch_now = bool(response.meta.get(META_REFETCH))
+        try:
+            children = [r for r in parse(response) if isinstance(r, scrapy.Request)]
+            # sitemap indexes: their child sitemaps are listings for any worker to take
+            self.frontier.push(Frontier.item(r.url, self.profile.name, r.meta.get("newsarchive_kind", "sitemap"))
+                               for r in children)  # fmt: skip
+        finally:
+            self._ack_after_commit(response.meta.get(META_LEASE))
+        return iter(())
+
+    def parse_index(self, response: Response) -> Iterator[Any]:
+        return self._listing(super().parse_index, response)
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        return self._listing(super().parse_feed, response)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        return self._listing(super().parse_sitemap, response)
+
+    def _queue_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
+        fresh = list(dict.fromkeys(urls))
+        if not getattr(self, "_refetch_now", False):
+            ext = getattr(self.crawler, "newsarchive", None)
+            known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
+            self.report["known_skipped"] += sum(1 for u in fresh if article_id_for(u) in known)
+            fresh = [u for u in fresh if article_id_for(u) not in known]
+        pushed = self.frontier.push_new_articles(self.profile.name, fresh)
+        self.report["discovered"] += len(pushed)
+        self.crawler.stats.inc_value("newsarchive/articles_queued", len(pushed))
+        return iter(())
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        from crawler.extensions.warc_capture import META_SITE
+
+        self._use(response.meta.get(META_SITE))
+        return iter(list(super().parse_article(response)))
+
+    def refetch_request(self, url: str) -> scrapy.Request:
+        request = super().refetch_request(url)
+        return request
+
+    def on_error(self, failure: Any) -> None:
+        try:
+            super().on_error(failure)
+        finally:
+            request = getattr(failure, "request", None)
+            if request is not None:
+                self._ack_after_commit(request.meta.get(META_LEASE))

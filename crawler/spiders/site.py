@@ -1,0 +1,256 @@
+"""One spider for every site profile: discovery (index pages, feeds, sitemaps) and on-demand URLs."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from archive.urls import article_id_for, normalize_url, strip_fragment
+from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE
+from crawler.items import ArticlePage
+from crawler.profiles import GENERIC, SiteProfile
+
+logger = logging.getLogger(__name__)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def _original_url(response: Response) -> str:
+    """The URL first requested, before any redirect."""
+    redirects = response.meta.get("redirect_urls")
+    if redirects:
+        return str(redirects[0])
+    return response.request.url if response.request is not None else response.url
+
+
+class SiteSpider(scrapy.Spider):
+    """Crawls one site profile.
+
+    Arguments (also as `scrapy crawl NAME -a key=value`): `start_url` (one or more,
+    comma-separated: point the profile at a mirror), `max_articles`, `refetch` (fetch
+    known articles too; discovery leaves them to the recheck ladder otherwise), `urls`
+    (on-demand: fetch these as articles, no discovery).
+    """
+
+    name = "site"
+    profile: SiteProfile = GENERIC
+
+    def __init__(self, *args: Any, start_url: Any = None, max_articles: Any = None,
+                 refetch: Any = False, urls: Any = None, profile: SiteProfile | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(*args, **kwargs)
+        if profile is not None:
+            self.profile = profile
+        self.start_urls_override = _as_list(start_url)
+        self.max_articles = int(max_articles) if max_articles not in (None, "") else None
+        self.refetch = str(refetch).lower() in ("1", "true", "yes") if not isinstance(refetch, bool) else refetch
+        self.article_urls = _as_list(urls)
+        self.report: dict[str, Any] = {
+            "site": self.profile.name, "index_ok": 0, "index_failed": [],
+            "articles_queued": 0, "known_skipped": 0, "urls": len(self.article_urls),
+            "article_failures": 0, "results": {},
+        }  # fmt: skip
+        self._queued: set[str] = set()
+
+    @classmethod
+    def handles_request(cls, request: Any) -> bool:
+        host = urlsplit(request.url).netloc.lower()
+        return host in cls.profile.hosts or (urlsplit(request.url).hostname or "") in cls.profile.hosts
+
+    @property
+    def index_urls(self) -> list[str]:
+        return self.start_urls_override or list(self.profile.start_urls)
+
+    # -- start ---------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        if self.article_urls:
+            for url in self.article_urls:
+                yield self._article_request(url, force=True)
+            return
+        for url in self.index_urls:
+            yield self._listing_request(url, "index", self.parse_index)
+        for url in self.profile.feeds:
+            yield self._listing_request(url, "feed", self.parse_feed)
+        for url in self.profile.sitemaps:
+            yield self._listing_request(url, "sitemap", self.parse_sitemap)
+
+    def _listing_request(self, url: str, kind: str, callback: Any) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, dont_filter=True,
+            meta={META_KIND: kind, META_SITE: self.profile.name},
+        )  # fmt: skip
+
+    def _article_request(self, url: str, *, force: bool = False, retried: bool = False) -> scrapy.Request:
+        # dont_filter: our own set dedups links; a redirect loop must run into
+        # REDIRECT_MAX_TIMES (and be recorded) instead of vanishing in the dupefilter.
+        return scrapy.Request(
+            strip_fragment(url), callback=self.parse_article, errback=self.on_error,
+            dont_filter=True,
+            meta={META_KIND: "article", META_SITE: self.profile.name, "newsarchive_retried": retried},
+        )  # fmt: skip
+
+    # -- discovery -----------------------------------------------------------------------
+    def _index_failed(self, response: Response, outcome: str, message: str) -> None:
+        self.report["index_failed"].append(f"{response.url}: {message}")
+        logger.error("%s: %s: %s", self.profile.name, response.url, message)
+        ext = getattr(self.crawler, "newsarchive", None)
+        capture = response.meta.get(META_CAPTURE)
+        if ext is not None and capture is not None:
+            ext.session.set_outcome(capture.capture_id, outcome, message)
+
+    def _listing_ok(self, response: Response, outcome: str, found: int) -> None:
+        ext = getattr(self.crawler, "newsarchive", None)
+        capture = response.meta.get(META_CAPTURE)
+        if ext is not None and capture is not None:
+            ext.session.set_outcome(capture.capture_id, outcome, f"{found} article links")
+
+    def article_links(self, response: TextResponse) -> list[str]:
+        """Article URLs on an index page, in page order, by the profile's selector and pattern."""
+        profile = self.profile
+        if profile.article_links:
+            hrefs = response.css(profile.article_links).xpath("./@href | .//a/@href").getall()
+        else:
+            hrefs = response.xpath("//a/@href").getall()
+        base_host = urlsplit(response.url).netloc
+        links = []
+        for href in hrefs:
+            url = strip_fragment(urljoin(response.url, href.strip()))
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or parts.netloc != base_host:
+                continue
+            if profile.path_is_article(url):
+                links.append(url)
+        return links
+
+    def _queue_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
+        fresh = []
+        for url in urls:
+            key = normalize_url(url)
+            if key not in self._queued:
+                self._queued.add(key)
+                fresh.append(url)
+        if not self.refetch:
+            ext = getattr(self.crawler, "newsarchive", None)
+            known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
+            self.report["known_skipped"] += sum(1 for u in fresh if article_id_for(u) in known)
+            fresh = [u for u in fresh if article_id_for(u) not in known]
+        for url in fresh:
+            if self.max_articles is not None and self.report["articles_queued"] >= self.max_articles:
+                return
+            self.report["articles_queued"] += 1
+            self.crawler.stats.inc_value("newsarchive/articles_queued")
+            yield self._article_request(url)
+
+    def parse_index(self, response: Response) -> Iterator[Any]:
+        if response.status != 200:
+            self._index_failed(response, f"http-{response.status}", f"index page answered HTTP {response.status}")
+            return
+        if not isinstance(response, TextResponse):
+            self._index_failed(response, "not-html", "index page is not HTML")
+            return
+        links = self.article_links(response)
+        if not links:
+            rule = self.profile.article_links or self.profile.article_pattern
+            self._index_failed(
+                response, "index-no-links",
+                f"0 article links matched {rule!r} on a 200 page: the site's markup may have changed",
+            )  # fmt: skip
+            return
+        self.report["index_ok"] += 1
+        self._listing_ok(response, "index", len(links))
+        yield from self._queue_articles(links)
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        if response.status != 200 or not isinstance(response, TextResponse):
+            self._index_failed(response, f"http-{response.status}" if response.status != 200 else "not-html",
+                               "feed could not be read")  # fmt: skip
+            return
+        response.selector.remove_namespaces()
+        urls = response.xpath("//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href").getall()
+        links = [strip_fragment(urljoin(response.url, u.strip())) for u in urls if u.strip()]
+        links = [u for u in links if self.profile.path_is_article(u)]
+        if not links:
+            self._index_failed(response, "index-no-links", "0 article links in the feed")
+            return
+        self.report["index_ok"] += 1
+        self._listing_ok(response, "feed", len(links))
+        yield from self._queue_articles(links)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.decompress(body)
+            except OSError:
+                body = b""
+        if response.status != 200 or not body:
+            self._index_failed(response, f"http-{response.status}" if response.status != 200 else "not-html",
+                               "sitemap could not be read")  # fmt: skip
+            return
+        try:
+            sitemap = Sitemap(body)
+        except Exception as exc:  # lxml raises several kinds on garbage
+            self._index_failed(response, "parse-error", f"sitemap is not XML: {exc}")
+            return
+        locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        if sitemap.type == "sitemapindex":
+            self._listing_ok(response, "sitemap", 0)
+            for loc in locs:
+                yield self._listing_request(urljoin(response.url, loc), "sitemap", self.parse_sitemap)
+            return
+        links = [u for u in (urljoin(response.url, x) for x in locs) if self.profile.path_is_article(u)]
+        if not links:
+            self._index_failed(response, "index-no-links", "0 article links in the sitemap")
+            return
+        self.report["index_ok"] += 1
+        self._listing_ok(response, "sitemap", len(links))
+        yield from self._queue_articles(links)
+
+    # -- articles ------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        self.crawler.stats.inc_value("newsarchive/articles_fetched")
+        yield ArticlePage(
+            url=response.url,
+            requested_url=_original_url(response),
+            site=self.profile.name,
+            parser=self.profile.parser,
+            status=response.status,
+            headers={"Content-Type": (response.headers.get("Content-Type") or b"").decode("latin-1")},
+            body=response.body,
+            flags=list(response.flags),
+            capture=response.meta.get(META_CAPTURE),
+            retried=bool(response.meta.get("newsarchive_retried")),
+        )
+
+    def refetch_request(self, url: str) -> scrapy.Request:
+        """The confirming second fetch of a page whose extraction collapsed."""
+        return self._article_request(url, retried=True)
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        ext = getattr(self.crawler, "newsarchive", None)
+        outcome = ext.record_failure(failure, request) if ext else "fetch-error"
+        if request is not None and request.meta.get(META_KIND) in ("index", "feed", "sitemap"):
+            self.report["index_failed"].append(f"{request.url}: {outcome}: {failure.getErrorMessage()}")
+        elif request is not None and request.meta.get(META_KIND) == "article":
+            self.report["article_failures"] += 1
+            self.report["results"][(request.meta.get("redirect_urls") or [request.url])[0]] = {
+                "url": request.url, "outcome": outcome, "error": failure.getErrorMessage(),
+                "article_id": None, "version": None,
+            }  # fmt: skip
+        logger.warning("%s: %s: %s (%s)", self.profile.name,
+                       request.url if request else "?", outcome, failure.getErrorMessage())  # fmt: skip

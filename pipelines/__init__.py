@@ -1,0 +1,1 @@
+"""Item pipelines that run on crawled responses: extraction and its helpers."""

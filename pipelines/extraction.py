@@ -1,0 +1,82 @@
+"""`ExtractionPipeline`: classify each fetched article page, extract it in the worker pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.items import ArticlePage
+from pipelines.classify import classify_response
+from pipelines.extractor_pool import ExtractorPool
+
+
+class ExtractionPipeline:
+    """Fills `ArticlePage.extraction` (or `outcome` when the page cannot be an article).
+
+    Site-profile pages the profile's rules can read are extracted in this process (a
+    fraction of a millisecond, less than a hand-over to a worker costs); everything that
+    needs trafilatura goes to the worker pool, which has a hard per-page timeout.
+
+    Settings: `NEWSARCHIVE_EXTRACT_WORKERS` (0 = one per core), `NEWSARCHIVE_EXTRACT_TIMEOUT`
+    (seconds a page may take), `NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER`,
+    `NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES` (larger pages always go to the pool; 0: all).
+    """
+
+    def __init__(self, crawler: Crawler, pool: ExtractorPool, in_process_max_bytes: int = 1_000_000) -> None:
+        self.crawler = crawler
+        self.pool = pool
+        self.in_process_max_bytes = in_process_max_bytes
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        s = crawler.settings
+        pool = ExtractorPool(
+            workers=s.getint("NEWSARCHIVE_EXTRACT_WORKERS", 0),
+            timeout=s.getfloat("NEWSARCHIVE_EXTRACT_TIMEOUT", 30.0),
+            max_tasks_per_child=s.getint("NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER", 500),
+        )
+        return cls(crawler, pool, s.getint("NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES", 1_000_000))
+
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticlePage):
+            return item
+        if item.capture is None:
+            # The exchange could not be archived (the WARC write failed): no version
+            # may exist without its proof in a WARC.
+            item.outcome, item.error = "not-archived", "the response could not be written to a WARC file"
+            return item
+        problem = classify_response(item.status, item.headers.get("Content-Type"), item.flags)
+        if problem is not None:
+            item.outcome, item.error = problem
+            return item
+        if item.capture.unchanged_version is not None:
+            # The payload is the one that gave the latest version (recorded at capture).
+            item.outcome = "unchanged"
+            self.crawler.stats.inc_value("newsarchive/extraction_skipped")
+            return item
+        content_type = item.headers.get("Content-Type") or None
+        fast = None
+        if len(item.body) <= self.in_process_max_bytes:
+            # Imported on first use: lxml + trafilatura cost ~0.3 s, which a crawl that
+            # finds nothing new should not pay at start-up.
+            from pipelines.extract import extract_fast
+
+            fast = extract_fast(item.body, url=item.url, content_type=content_type, parser=item.parser)
+        if fast is not None:
+            result = fast.to_dict()
+            self.crawler.stats.inc_value("newsarchive/extracted_in_process")
+        else:
+            result = await self.pool.extract(item.body, url=item.url, content_type=content_type,
+                                             parser=item.parser)  # fmt: skip
+        if result.get("problem"):
+            item.outcome = result["problem"]
+            item.error = result.get("problem_detail")
+        else:
+            item.extraction = result
+        self.crawler.stats.inc_value("newsarchive/extracted")
+        return item
+
+    def close_spider(self) -> None:
+        self.pool.close()

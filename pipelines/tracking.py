@@ -1,0 +1,102 @@
+"""`TrackingPipeline`: turn each extraction into a version (or an outcome) in the archive."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from archive.urls import article_id_for, normalize_url
+from archive.versions import Observation
+from crawler.items import ArticlePage
+
+logger = logging.getLogger(__name__)
+
+
+class TrackingPipeline:
+    """Records every article page's outcome; new content becomes a version and a JSON record.
+
+    Needs the `WarcCaptureExtension` (it owns the run's archive session).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TrackingPipeline:
+        return cls(crawler)
+
+    @property
+    def session(self) -> Any:
+        ext = getattr(self.crawler, "newsarchive", None)
+        if ext is None:
+            raise NotConfigured("TrackingPipeline needs crawler.extensions.warc_capture.WarcCaptureExtension")
+        return ext.session
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticlePage):
+            return item
+        capture = item.capture
+        if capture is None:
+            self.crawler.stats.inc_value("newsarchive/outcome/not-archived")
+            item.body = b""
+            return item
+        capture_id = capture.capture_id
+        article_id = article_id_for(item.url)
+        stats = self.crawler.stats
+        if item.extraction is None:
+            outcome = item.outcome or "extract-error"
+            version = None
+            if capture_id is not None:
+                if outcome == "unchanged" and capture.unchanged_version is not None:
+                    version = capture.unchanged_version  # recorded when it was captured
+                elif outcome == "unchanged":
+                    version = self.session.unchanged(capture_id, article_id, _capture_time(capture))
+                else:
+                    self.session.set_outcome(capture_id, outcome, item.error,
+                                             article_id if outcome in ("soft-404", "no-content") else None)  # fmt: skip
+                    self.session.checked(article_id)
+            stats.inc_value(f"newsarchive/outcome/{outcome}")
+            self._report(item, article_id, version)
+            item.body = b""
+            return item
+        fields = {k: item.extraction.get(k) for k in (
+            "title", "authors", "text", "language", "section", "published_at", "modified_at",
+            "dates_source", "canonical_url")}  # fmt: skip
+        obs = Observation(
+            article_id=article_id, site=item.site, url=item.url, normalized_url=normalize_url(item.url),
+            captured_at=_capture_time(capture), fields=fields, capture_id=capture_id,
+            response=capture.records.response if capture is not None else None,
+            retried=item.retried,
+        )  # fmt: skip
+        decision = self.session.track(obs, capture.records if capture is not None else None)
+        item.outcome = decision.outcome
+        stats.inc_value(f"newsarchive/outcome/{decision.outcome}")
+        if decision.outcome == "suspect-retry":
+            spider: Any = self.crawler.spider
+            assert self.crawler.engine is not None
+            self.crawler.engine.crawl(spider.refetch_request(item.url))
+        else:
+            self._report(item, article_id, decision.version or decision.previous_version)
+        item.body = b""
+        return item
+
+    def _report(self, item: ArticlePage, article_id: str, version: int | None) -> None:
+        """The per-URL result that `newsarchive archive` prints."""
+        report = getattr(self.crawler.spider, "report", None)
+        if report is None:
+            return
+        known = item.outcome not in ("soft-404", "no-content", "not-html") and not str(item.outcome).startswith("http-")
+        report.setdefault("results", {})[item.requested_url] = {
+            "url": item.url, "outcome": item.outcome, "error": item.error,
+            "article_id": article_id if known or version else None, "version": version,
+        }  # fmt: skip
+
+
+def _capture_time(capture: Any) -> datetime:
+    if capture is None:
+        return datetime.now(timezone.utc)
+    return datetime.strptime(capture.records.warc_date, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)

@@ -1,0 +1,156 @@
+"""Scale-out end to end: a real Redis frontier, a real PostgreSQL catalog, three worker
+processes crawling a generated site of 160 articles (docs/scaling.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from archive import catalog_schema as t
+from archive.catalog import Catalog
+from benchmarks.site import generate
+from crawler.frontier import Frontier
+from tests.conftest import BIN, REPO, run_cli
+from tests.warc_assertions import check_archive
+
+pytestmark = pytest.mark.timeout(240)
+ARTICLES = 160
+
+
+@pytest.fixture
+def cluster(tmp_path, serve_site, postgres_url, redis_url):
+    root = tmp_path / "site"
+    made = generate(root, ARTICLES, index_size=40)
+    site = serve_site(root, copy=False)
+    url, prefix = redis_url
+    config = tmp_path / "cluster.toml"
+    config.write_text(f"""
+catalog_url = "{postgres_url}"
+
+[crawl]
+download_delay = 0
+autothrottle = false
+obey_robots = false
+concurrent_requests_per_domain = 16
+download_timeout = 5
+
+[extract]
+workers = 1
+
+[distributed]
+redis_url = "{url}"
+key_prefix = "{prefix}"
+visibility_timeout = 3
+""")
+    start_urls = [a for p in made["indexes"] for a in ("--start-url", site.url.rstrip("/") + p)]
+    return {"config": config, "start_urls": start_urls, "postgres": postgres_url,
+            "frontier": Frontier(url, prefix=prefix), "tmp": tmp_path}  # fmt: skip
+
+
+def _worker(cluster: dict, n: int, *extra: str) -> tuple[subprocess.Popen[str], Path]:
+    data_dir = cluster["tmp"] / f"worker-{n}"
+    cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(cluster["config"]),
+           "worker", "--max-inflight", "6", "--json", *extra]  # fmt: skip
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("NEWSARCHIVE_CONFIG", None)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    return proc, data_dir
+
+
+def _push(cluster: dict) -> None:
+    pushed = run_cli("crawl", "cnn-lite", *cluster["start_urls"], "--distributed", "--json",
+                     data_dir=cluster["tmp"] / "pusher", config=cluster["config"])  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout) == {"queued": {"cnn-lite": 4}}
+
+
+def _finish(proc: subprocess.Popen[str], timeout: float = 150) -> dict:
+    stdout, stderr = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, stderr[-3000:]
+    return json.loads(stdout)
+
+
+def _shared_catalog_state(url: str) -> tuple[list[dict], dict[str, int]]:
+    catalog = Catalog(url)
+    try:
+        with catalog.reading() as conn:
+            fetched = dict(conn.execute(
+                select(t.captures.c.url, func.count()).where(t.captures.c.kind == "article")
+                .group_by(t.captures.c.url)).all())  # fmt: skip
+        return catalog.all_versions(), fetched
+    finally:
+        catalog.close()
+
+
+def _records(data_dir: Path) -> list[dict]:
+    return [json.loads(line) for path in (data_dir / "records").rglob("*.jsonl")
+            for line in path.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+
+
+def test_three_workers_fetch_every_article_once(cluster):
+    _push(cluster)
+    workers = [_worker(cluster, n, "--exit-when-empty", "3") for n in range(3)]
+    summaries = [_finish(proc) for proc, _ in workers]
+
+    versions, fetched = _shared_catalog_state(cluster["postgres"])
+    assert len(fetched) == ARTICLES and set(fetched.values()) == {1}, "every article fetched exactly once"
+    assert len(versions) == ARTICLES and {v["version"] for v in versions} == {1}
+    assert len({v["article_id"] for v in versions}) == ARTICLES
+    # Each worker wrote its own valid WARCs and records; together they hold every version.
+    records = []
+    for (_, data_dir), summary in zip(workers, summaries):
+        assert summary["worker"]["claimed"] > 0, "every worker took part"
+        check_archive(data_dir)
+        records += _records(data_dir)
+        assert not (data_dir / "catalog.sqlite").exists()
+    assert sorted(r["article_id"] for r in records) == sorted(v["article_id"] for v in versions)
+    warc_names = {v["warc_filename"] for v in versions}
+    assert len(warc_names) >= 3, "WARC file names are unique per worker"
+    assert sum(s["worker"]["discovered"] for s in summaries) == ARTICLES
+    assert cluster["frontier"].counts() == {"queued": 0, "leased": 0, "seen": ARTICLES}
+
+    # A second discovery finds nothing new: known articles are the recheck ladder's job.
+    _push(cluster)
+    proc, _ = _worker(cluster, 0, "--exit-when-empty", "1")
+    again = _finish(proc)
+    assert again["worker"]["discovered"] == 0 and again["versions_new"] == 0
+
+
+def test_killed_worker_loses_nothing_and_makes_no_duplicate(cluster):
+    _push(cluster)
+    victim, victim_dir = _worker(cluster, 0)
+    # Let the victim take work alone for a moment so that it certainly holds leases.
+    deadline = time.monotonic() + 60
+    while True:
+        versions, _ = _shared_catalog_state(cluster["postgres"])
+        if len(versions) >= 20:
+            break
+        assert victim.poll() is None and time.monotonic() < deadline, "the first worker made no progress"
+        time.sleep(0.2)
+    others = [_worker(cluster, n, "--exit-when-empty", "5") for n in (1, 2)]
+    time.sleep(1.0)
+    assert cluster["frontier"].counts()["leased"] > 0
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=10)  # reaps it and closes its pipes
+    summaries = [_finish(proc) for proc, _ in others]
+
+    versions, fetched = _shared_catalog_state(cluster["postgres"])
+    assert len(versions) == ARTICLES, "no article lost"
+    assert {v["version"] for v in versions} == {1}, "no duplicate version"
+    assert len({v["article_id"] for v in versions}) == ARTICLES
+    assert len(fetched) == ARTICLES
+    assert sum(s["worker"]["requeued_expired_leases"] for s in summaries) > 0, "the victim's leases came back"
+    assert cluster["frontier"].counts()["queued"] == 0 and cluster["frontier"].counts()["leased"] == 0
+    for _, data_dir in others:
+        check_archive(data_dir)
+    # The victim's own data directory is repaired by its next start (or `verify --repair`).
+    repaired = run_cli("verify", "--repair", "--json", data_dir=victim_dir, config=cluster["config"])
+    assert repaired.returncode in (0, 1), repaired.stderr
+    check_archive(victim_dir)

@@ -1,0 +1,197 @@
+"""The catalog on PostgreSQL through the same code; Alembic migrations on both backends;
+version creation under concurrency (docs/scaling.md)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from archive import migrations
+from archive.catalog import Catalog
+from archive.catalog_schema import metadata
+from archive.versions import Observation, VersionTracker
+from tests.conftest import MIRROR_CONFIG, SITES, run_cli
+from tests.warc_assertions import check_archive
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _schema_diff(url: str) -> list:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_head_constant_is_the_script_head():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(migrations.alembic_config()).get_current_head() == migrations.HEAD
+
+
+def test_migrations_create_exactly_the_metadata(empty_db):
+    from alembic import command
+
+    engine = create_engine(empty_db)
+    try:
+        with engine.begin() as conn:
+            config = migrations.alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+    finally:
+        engine.dispose()
+    assert _schema_diff(empty_db) == []
+    # Catalog() on a migrated database: nothing more to do, and it works.
+    catalog = Catalog(empty_db)
+    try:
+        assert catalog.count("articles") == 0
+    finally:
+        catalog.close()
+
+
+def test_catalog_on_an_empty_database_is_at_head(empty_db):
+    Catalog(empty_db).close()
+    assert _schema_diff(empty_db) == []
+    engine = create_engine(empty_db)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+    finally:
+        engine.dispose()
+
+
+def test_database_from_older_code_is_stamped(empty_db):
+    engine = create_engine(empty_db)
+    metadata.create_all(engine)  # what Catalog() did before the migrations
+    engine.dispose()
+    migrations._checked.discard(str(create_engine(empty_db).url))
+    Catalog(empty_db).close()
+    engine = create_engine(empty_db)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+        assert "alembic_version" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def _obs(article: str, text_: str) -> Observation:
+    return Observation(
+        article_id=article, site="cnn-lite", url=f"http://example.test/{article}",
+        normalized_url=f"http://example.test/{article}", captured_at=datetime.now(UTC),
+        fields={"title": f"Title {article}", "authors": ["A. Writer"], "text": text_},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("batching", [False, True])
+def test_racing_workers_make_one_version_per_content(postgres_url, batching):
+    """Four catalogs (as four worker processes would have) capture the same 30 articles at
+    the same moment, twice with the same content then with an edit: one version per content."""
+    Catalog(postgres_url).close()  # migrate once
+    workers = 4
+    barrier = threading.Barrier(workers)
+    errors: list[BaseException] = []
+    body = "Paragraph one of a long enough article text. " * 10
+
+    def worker() -> None:
+        catalog = Catalog(postgres_url)
+        if batching:
+            catalog.start_batching(0.25)
+        tracker = VersionTracker(catalog)
+        try:
+            for round_text in (body, body, body + " An edit."):
+                barrier.wait()
+                for n in range(30):
+                    obs = _obs(f"a{n:03d}", round_text)
+                    tracker.commit(obs, tracker.decide(obs))
+                catalog.flush()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            catalog.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert not errors, errors
+    catalog = Catalog(postgres_url)
+    try:
+        versions = catalog.all_versions()
+        assert len(versions) == 60
+        per_article: dict[str, list] = {}
+        for v in versions:
+            per_article.setdefault(v["article_id"], []).append((v["version"], v["change"]))
+        assert all(vs == [(1, "new"), (2, "edit")] for vs in per_article.values())
+        assert all(a["latest_version"] == 2 for a in catalog.all_articles())
+    finally:
+        catalog.close()
+
+
+def test_crawl_recheck_history_export_verify_on_postgres(serve_site, tmp_path, postgres_url):
+    """The CLI end to end with `catalog_url = "postgresql+psycopg://…"`."""
+    site = serve_site("cnn-lite")
+    expected = json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))
+    n = len(expected["articles"])
+    config = tmp_path / "pg.toml"
+    config.write_text(f'catalog_url = "{postgres_url}"\n' + MIRROR_CONFIG)
+    data_dir = tmp_path / "data"
+
+    first = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", "--json",
+                    data_dir=data_dir, config=config)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["versions_new"] == n
+    assert not (data_dir / "catalog.sqlite").exists()
+
+    target = expected["articles"][0]
+    page = site.root / target["path"].lstrip("/")
+    page = page / "index.html" if page.is_dir() else page
+    html = page.read_text(encoding="utf-8")
+    page.write_text(html.replace(target["text_startswith"], "UPDATE: " + target["text_startswith"], 1),
+                    encoding="utf-8")  # fmt: skip
+    listed = run_cli("recheck", "--all", "--list", "--json", data_dir=data_dir, config=config)
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)["due"]) == n
+    recheck = run_cli("recheck", "--all", "--no-progress", "--json", data_dir=data_dir, config=config)
+    assert recheck.returncode == 0, recheck.stderr
+    summary = json.loads(recheck.stdout)
+    assert summary["versions_new"] == 1 and summary["unchanged"] == n - 1
+
+    history = run_cli("history", site.page(target["path"]), "--json", data_dir=data_dir, config=config)
+    assert history.returncode == 0, history.stderr
+    assert [v["version"] for v in json.loads(history.stdout)["versions"]] == [1, 2]
+    out = tmp_path / "versions.jsonl"
+    export = run_cli("export", "--format", "jsonl", "--out", str(out), "--view", "versions",
+                     data_dir=data_dir, config=config)  # fmt: skip
+    assert export.returncode == 0, export.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == n + 1
+    verify = run_cli("verify", "--json", data_dir=data_dir, config=config)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    check_archive(Path(data_dir))
+    catalog = Catalog(postgres_url)
+    try:
+        assert catalog.count("versions") == n + 1
+        assert catalog.tracked_sites() == ["cnn-lite"]
+    finally:
+        catalog.close()

@@ -1,0 +1,342 @@
+"""`newsarchive schedule` (crawler/scheduler.py and friends): the real scheduler in a child
+process against local fixture sites; every job run recorded; one scheduler per data
+directory; the config applied at each start; SIGTERM mid-crawl leaves only closed WARCs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.catalog import Catalog
+from archive.config import ConfigError, parse_config
+from crawler.demo.run import SITE_ROOT
+from crawler.job_runs import JobRunLog
+from crawler.schedule_config import schedule_config_of
+from tests.conftest import BIN, MIRROR_CONFIG, REPO, run_cli
+from tests.warc_assertions import check_archive, open_files
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _write_config(path: Path, *, sites: dict[str, str] | None = None, body: str = "",
+                  base: str = MIRROR_CONFIG) -> Path:  # fmt: skip
+    text = base
+    for name, url in (sites or {}).items():
+        text += f'\n[sites.{name}]\nextends = "cnn-lite"\nstart_urls = ["{url}"]\n'
+    path.write_text(text + "\n" + body)
+    return path
+
+
+class RunningScheduler:
+    """`newsarchive schedule` in a child process; its stderr goes to a file (a pipe nobody
+    reads could fill up and block it)."""
+
+    def __init__(self, data_dir: Path, config: Path, log: Path) -> None:
+        self.log = log
+        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+        env.pop("NEWSARCHIVE_CONFIG", None)
+        with open(log, "wb") as stderr:
+            self.proc = subprocess.Popen(
+                [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config), "schedule"],
+                cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
+            )  # fmt: skip
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_started(self, timeout: float = 30) -> None:
+        wait_for(lambda: "scheduler started" in self.text() or self.proc.poll() is not None, timeout, self.text)
+        assert self.proc.poll() is None, self.text()
+
+    def stop(self, timeout: float = 70) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("the scheduler did not stop after SIGTERM:\n" + self.text()) from None
+
+
+@pytest.fixture
+def start_scheduler(tmp_path: Path) -> Iterator[Callable[[Path, Path], RunningScheduler]]:
+    started: list[RunningScheduler] = []
+
+    def start(data_dir: Path, config: Path) -> RunningScheduler:
+        scheduler = RunningScheduler(data_dir, config, tmp_path / f"scheduler-{len(started)}.log")
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        if scheduler.proc.poll() is None:
+            scheduler.proc.kill()
+            scheduler.proc.wait()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, explain: Callable[[], str] = lambda: "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s\n{explain()}")
+
+
+def job_runs(data_dir: Path) -> list[dict[str, Any]]:
+    """Every recorded job run, oldest first."""
+    if not (data_dir / "catalog.sqlite").exists():
+        return []
+    log = JobRunLog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
+    try:
+        return list(reversed(log.recent(1000)))
+    finally:
+        log.close()
+
+
+def catalog_runs(data_dir: Path) -> dict[str, dict[str, Any]]:
+    catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
+    try:
+        with catalog.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT id, command, status FROM runs").all()
+    finally:
+        catalog.close()
+    return {r[0]: {"command": r[1], "status": r[2]} for r in rows}
+
+
+def listing(data_dir: Path, config: Path) -> dict[str, Any]:
+    result = run_cli("schedule", "--list", "--json", data_dir=data_dir, config=config)
+    assert result.returncode == 0, result.stderr
+    value: dict[str, Any] = json.loads(result.stdout)
+    return value
+
+
+def test_interval_crawls_run_in_child_processes_and_each_is_recorded(serve_site, data_dir, tmp_path,
+                                                                      start_scheduler):  # fmt: skip
+    site = serve_site("cnn-lite")
+    config = _write_config(tmp_path / "schedule.toml", sites={"mirror": site.url, "dead": "http://127.0.0.1:9/"},
+                           body="""
+[[schedule.jobs]]
+id = "mirror-every-2s"
+crawl = ["mirror"]
+interval_seconds = 2
+
+[[schedule.jobs]]
+id = "dead-every-2s"
+crawl = ["dead"]
+interval_seconds = 2
+""")  # fmt: skip
+    scheduler = start_scheduler(data_dir, config)
+    scheduler.wait_started()
+
+    def finished(job_id: str, n: int) -> list[dict[str, Any]] | None:
+        done = [r for r in job_runs(data_dir) if r["job_id"] == job_id and r["ended_at"] is not None]
+        return done if len(done) >= n else None
+
+    wait_for(lambda: finished("mirror-every-2s", 2) and finished("dead-every-2s", 2), 40, scheduler.text)
+    assert scheduler.stop() == 0, scheduler.text()
+
+    runs = job_runs(data_dir)
+    crawls = [r for r in runs if r["job_id"] == "mirror-every-2s" and r["exit_status"] == 0 and not r["error"]]
+    assert len(crawls) >= 2, runs
+    by_id = catalog_runs(data_dir)
+    for row in crawls:
+        assert row["command"] == "crawl mirror --no-progress --json"
+        assert by_id[row["run_id"]] == {"command": "crawl", "status": "done"}
+        assert row["summary"]["pages_fetched"] >= 1 and "sites" not in row["summary"]
+        assert row["ended_at"] >= row["started_at"] and row["pid"]
+    assert crawls[0]["summary"]["versions_new"] > 0  # the first crawl found the articles
+    # max_instances = 1: a crawl longer than its 2 s interval never overlaps the next one.
+    mirror = [r for r in runs if r["job_id"] == "mirror-every-2s"]
+    for earlier, later in itertools.pairwise(mirror):
+        assert later["started_at"] >= earlier["ended_at"]
+    # A failing job is recorded with its exit status and error, and runs again.
+    failures = [r for r in runs if r["job_id"] == "dead-every-2s" and r["ended_at"] is not None
+                and "stopped by the scheduler" not in (r["error"] or "")]
+    assert len(failures) >= 2
+    assert all(r["exit_status"] == 1 and "crawl failed" in (r["error"] or "") for r in failures), [
+        (r["exit_status"], r["error"]) for r in failures]
+
+    listed = run_cli("runs", "--json", "--limit", "100", data_dir=data_dir, config=config)
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert {r["run_id"] for r in crawls} <= {r["run_id"] for r in rows}
+    assert datetime.fromisoformat(rows[0]["started_at"]) >= datetime.fromisoformat(rows[-1]["started_at"])
+    table = run_cli("runs", "--job", "dead-every-2s", data_dir=data_dir, config=config)
+    assert table.returncode == 0 and "dead-every-2s" in table.stdout and "mirror-every" not in table.stdout
+
+    assert not open_files(data_dir)
+    check_archive(data_dir)
+
+
+JOBS_BEFORE = """
+[[schedule.jobs]]
+id = "keep"
+crawl = ["cnn-lite"]
+interval_seconds = 3600
+
+[[schedule.jobs]]
+id = "change"
+crawl = ["cnn-lite"]
+interval_seconds = 3600
+
+[[schedule.jobs]]
+id = "drop"
+crawl = ["npr-text"]
+cron = "0 3 * * *"
+"""
+JOBS_AFTER = JOBS_BEFORE.split('[[schedule.jobs]]\nid = "drop"')[0].replace(
+    'id = "change"\ncrawl = ["cnn-lite"]\ninterval_seconds = 3600', 'id = "change"\ncrawl = ["cnn-lite"]\ninterval_seconds = 7200'
+)
+
+
+def test_one_scheduler_per_data_dir_and_a_restart_applies_the_config(data_dir, tmp_path, start_scheduler):
+    config = _write_config(tmp_path / "schedule.toml", body=JOBS_BEFORE)
+    first = start_scheduler(data_dir, config)
+    first.wait_started()
+
+    second = run_cli("schedule", data_dir=data_dir, config=config, timeout=60)
+    assert second.returncode == 1, second.stdout + second.stderr
+    message = " ".join(second.stderr.split())
+    assert "another scheduler is already running" in message and f"pid {first.proc.pid}" in message, message
+
+    before = listing(data_dir, config)
+    assert before["scheduler"]["pid"] == first.proc.pid
+    jobs = {j["id"]: j for j in before["jobs"]}
+    assert set(jobs) == {"keep", "change", "drop", "recheck"}
+    assert {j["state"] for j in jobs.values()} == {"scheduled"}
+    assert jobs["drop"]["when"] == "cron 0 3 * * *" and jobs["recheck"]["when"] == "every 300 s"
+    assert first.stop() == 0, first.text()
+    assert first.proc.poll() == 0
+
+    # The config changes while the scheduler is down: --list says what the next start does.
+    config.write_text(config.read_text().replace(JOBS_BEFORE, JOBS_AFTER))
+    pending = {j["id"]: j for j in listing(data_dir, config)["jobs"]}
+    assert pending["drop"]["state"].startswith("not in the config")
+    assert pending["change"]["state"].startswith("changed")
+    assert pending["keep"]["state"] == "scheduled"
+
+    restarted = start_scheduler(data_dir, config)
+    restarted.wait_started()
+    after = {j["id"]: j for j in listing(data_dir, config)["jobs"]}
+    assert restarted.stop() == 0, restarted.text()
+    log = restarted.text()
+    assert "job drop: removed" in log and "job change: updated" in log and "job keep: kept" in log, log
+    assert set(after) == {"keep", "change", "recheck"}
+    # The job store survived the restart: an unchanged job keeps its next run time.
+    assert after["keep"]["next_run_time"] == jobs["keep"]["next_run_time"]
+    assert after["change"]["when"] == "every 7200 s"
+    gap = (datetime.fromisoformat(after["change"]["next_run_time"])
+           - datetime.fromisoformat(jobs["change"]["next_run_time"])).total_seconds()  # fmt: skip
+    assert 3000 < gap < 3700, gap  # 7200 s from the restart, not 3600 s from the first start
+    assert listing(data_dir, config)["scheduler"] is None
+
+    table = run_cli("schedule", "--list", data_dir=data_dir, config=config)
+    assert table.returncode == 0 and "keep" in table.stdout and "scheduler: not running" in table.stdout
+    assert not job_runs(data_dir)  # nothing was due
+
+
+@pytest.fixture
+def slow_site(serve_site, tmp_path):
+    """The demo's 24-article site, every article answering after 300 ms."""
+    root = tmp_path / "slow-cnn"
+    shutil.copytree(SITE_ROOT / "cnn-lite", root)
+    routes = {}
+    for page in root.rglob("index.html"):
+        rel = page.relative_to(root)
+        if rel != Path("index.html"):
+            routes["/" + str(rel)] = {"delay": 0.3, "body_file": str(rel)}
+            routes["/" + str(rel.parent)] = {"delay": 0.3, "body_file": str(rel)}
+    (root / "_routes.json").write_text(json.dumps(routes))
+    return serve_site(root, copy=False)
+
+
+def test_sigterm_during_a_crawl_exits_0_and_leaves_only_closed_warcs(slow_site, data_dir, tmp_path,
+                                                                     start_scheduler):  # fmt: skip
+    slow = MIRROR_CONFIG.replace("concurrent_requests_per_domain = 8", "concurrent_requests_per_domain = 2")
+    config = _write_config(tmp_path / "slow.toml", base=slow, sites={"slow": slow_site.url}, body="""
+[schedule]
+stop_timeout_seconds = 45
+
+[[schedule.jobs]]
+id = "slow"
+crawl = ["slow"]
+interval_seconds = 1
+""")  # fmt: skip
+    scheduler = start_scheduler(data_dir, config)
+    scheduler.wait_started()
+    wait_for(lambda: open_files(data_dir), 30, scheduler.text)  # a WARC file is being written
+    assert scheduler.stop() == 0, scheduler.text()
+
+    assert not open_files(data_dir)
+    check_archive(data_dir)
+    runs = job_runs(data_dir)
+    assert len(runs) == 1 and runs[0]["ended_at"] is not None, runs
+    assert "stopped by the scheduler" in runs[0]["error"]
+    assert runs[0]["run_id"] and catalog_runs(data_dir)[runs[0]["run_id"]]["status"] != "running"
+    assert "killed" not in scheduler.text()  # it stopped gracefully, in time
+    verify = run_cli("verify", data_dir=data_dir)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+# -- configuration ------------------------------------------------------------------------
+
+def _schedule(raw: dict[str, Any]) -> Any:
+    return schedule_config_of(parse_config(raw, data_dir=Path("data")))
+
+
+def test_schedule_config_jobs_and_built_ins():
+    plain = _schedule({})
+    assert [(j.id, j.cli_args, j.interval_seconds) for j in plain.jobs] == [
+        ("recheck", ("recheck", "--no-progress", "--json"), 300.0)
+    ]
+    assert plain.stop_timeout_seconds == 60
+    settings = _schedule({
+        "s3": {"bucket": "b"},
+        "schedule": {"recheck_interval_seconds": 0, "sync_interval_seconds": 60, "jobs": [
+            {"id": "hourly", "crawl": ["cnn-lite", "npr-text"], "cron": "5 * * * *", "max_articles": 10},
+            {"id": "fast", "crawl": ["cnn-lite"], "interval_seconds": 30},
+        ]},
+    })  # fmt: skip
+    jobs = {j.id: j for j in settings.jobs}
+    assert list(jobs) == ["hourly", "fast", "s3-sync"]
+    assert jobs["hourly"].cli_args == ("crawl", "cnn-lite", "npr-text", "--max-articles", "10", "--no-progress", "--json")
+    assert jobs["hourly"].misfire_grace_seconds == 3600 and jobs["fast"].misfire_grace_seconds == 30
+    assert jobs["s3-sync"].cli_args == ("sync", "--no-progress", "--json")
+
+
+@pytest.mark.parametrize(("schedule", "message"), [
+    ({"jobz": []}, "unknown setting 'jobz'"),
+    ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "every": 3}]}, "unknown setting 'every'"),
+    ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "cron": "61 * * * *"}]}, "not a valid crontab"),
+    ({"jobs": [{"id": "a", "crawl": ["nope"], "interval_seconds": 5}]}, "unknown site 'nope'"),
+    ({"jobs": [{"id": "a", "crawl": ["cnn-lite"]}]}, "either cron"),
+    ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "cron": "* * * * *", "interval_seconds": 5}]}, "either cron"),
+    ({"jobs": [{"id": "recheck", "crawl": ["cnn-lite"], "interval_seconds": 5}]}, "built-in job"),
+    ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "interval_seconds": 5}] * 2}, "used twice"),
+    ({"jobs": [{"id": "a", "crawl": "cnn-lite", "interval_seconds": 5}]}, "list of site names"),
+    ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "interval_seconds": 0}]}, "interval_seconds"),
+    ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+])  # fmt: skip
+def test_schedule_config_errors_name_the_key(schedule, message):
+    with pytest.raises(ConfigError, match=message):
+        _schedule({"schedule": schedule})
+
+
+def test_a_bad_schedule_is_a_one_line_error(data_dir, tmp_path):
+    config = _write_config(tmp_path / "bad.toml", body='[[schedule.jobs]]\nid = "x"\ncrawl = ["cnn-lite"]\ncron = "bad"\n')
+    result = run_cli("schedule", data_dir=data_dir, config=config)
+    assert result.returncode == 2
+    assert "cron" in result.stderr and "Traceback" not in result.stderr
