@@ -45,6 +45,7 @@ def build_settings(config: Config) -> dict[str, Any]:
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "EXTENSIONS": {"crawler.extensions.warc_capture.WarcCaptureExtension": 100},
+        **_without_unused_components(),
         "ITEM_PIPELINES": {
             "pipelines.extraction.ExtractionPipeline": 300,
             "pipelines.tracking.TrackingPipeline": 400,
@@ -57,6 +58,25 @@ def build_settings(config: Config) -> dict[str, Any]:
         "NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER": config.extract.max_pages_per_worker,
         "NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES": config.extract.in_process_max_bytes,
         **_address_guard(),
+    }
+
+
+# Components a crawl never enables (cookies off, no remote control). Scrapy imports every
+# component it is told about, even one set to None (it loads the class to match the key), so
+# they are left out of the base lists instead: aiohttp, tldextract and requests cost ~0.2 s
+# of start-up.
+_UNUSED_COMPONENTS = {
+    "EXTENSIONS_BASE": ("scrapy.extensions.remote_control.RemoteControl",),
+    "DOWNLOADER_MIDDLEWARES_BASE": ("scrapy.downloadermiddlewares.cookies.CookiesMiddleware",),
+}
+
+
+def _without_unused_components() -> dict[str, Any]:
+    from scrapy.settings import default_settings
+
+    return {
+        name: {k: v for k, v in getattr(default_settings, name).items() if k not in unused}
+        for name, unused in _UNUSED_COMPONENTS.items()
     }
 
 

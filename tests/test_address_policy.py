@@ -105,11 +105,12 @@ def test_the_archive_child_enables_the_guard_only_when_asked(monkeypatch):
     from crawler.scrapy_settings import build_settings
 
     monkeypatch.delenv("NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES", raising=False)
+    guard = "crawler.middlewares.address_guard.AddressGuardMiddleware"
     assert "DOWNLOADER_MIDDLEWARES" not in build_settings(Config())
     monkeypatch.setenv("NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES", "1")
     monkeypatch.setenv("NEWSARCHIVE_ALLOWED_NETWORKS", "127.0.0.2/32")
     settings = build_settings(Config())
-    assert settings["DOWNLOADER_MIDDLEWARES"] == {"crawler.middlewares.address_guard.AddressGuardMiddleware": 50}
+    assert settings["DOWNLOADER_MIDDLEWARES"] == {guard: 50}
     assert settings["NEWSARCHIVE_ALLOWED_NETWORKS"] == ["127.0.0.2/32"]
 
 
