@@ -13,6 +13,7 @@ from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, se
 from sqlalchemy.engine import Connection
 
 from archive import catalog_schema as t
+from archive.catalog_fast import FastStatements
 from archive.warc_files import WarcFileInfo
 
 
@@ -44,6 +45,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+_INSERT_CAPTURE = insert(t.captures)
 _UPDATE_CAPTURE = update(t.captures).where(t.captures.c.id == bindparam("_id"))
 _CAPTURE_BY_RECORD = select(t.captures).where(t.captures.c.warc_record_id == bindparam("record_id")).limit(1)
 _LAST_RESPONSE = (
@@ -66,6 +68,7 @@ class Catalog:
 
         upgrade(self.engine)  # Alembic: to the newest revision (once per process and URL)
         self.dialect = self.engine.dialect.name
+        self.fast = FastStatements(self.engine.dialect)  # the crawl's per-page statements
         self._batch: Connection | None = None
         self._batch_opened = 0.0
         self._after_commit: list[Callable[[], None]] = []
@@ -206,16 +209,13 @@ class Catalog:
         if conn is None:
             with self.writing() as own:
                 return self.add_capture(own, **values)
-        result = conn.execute(insert(t.captures), values)
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        return self.fast.write(conn, _INSERT_CAPTURE, values)
 
     def update_capture(self, capture_id: int, conn: Connection | None = None, **values: Any) -> None:
         if conn is None:
             with self.writing() as own:
                 return self.update_capture(capture_id, own, **values)
-        conn.execute(_UPDATE_CAPTURE, {**values, "_id": capture_id})
+        self.fast.write(conn, _UPDATE_CAPTURE, {**values, "_id": capture_id})
         return None
 
     def capture(self, capture_id: int) -> dict[str, Any] | None:
@@ -231,17 +231,14 @@ class Catalog:
     def last_response_for_url(self, url: str) -> dict[str, Any] | None:
         """The newest full `response` record stored for a URL (the target of a revisit)."""
         with self.reading() as conn:
-            row = conn.execute(_LAST_RESPONSE, {"url": url}).first()
-        return dict(row._mapping) if row else None
+            return self.fast.fetch_one(conn, _LAST_RESPONSE, {"url": url})
 
     # -- articles and versions -----------------------------------------------------------
     def article(self, article_id: str, conn: Connection | None = None) -> dict[str, Any] | None:
         if conn is not None:
-            row = conn.execute(_ARTICLE, {"id": article_id}).first()
-        else:
-            with self.reading() as own:
-                row = own.execute(_ARTICLE, {"id": article_id}).first()
-        return dict(row._mapping) if row else None
+            return self.fast.fetch_one(conn, _ARTICLE, {"id": article_id})
+        with self.reading() as own:
+            return self.fast.fetch_one(own, _ARTICLE, {"id": article_id})
 
     def article_by_url(self, normalized_url: str) -> dict[str, Any] | None:
         with self.reading() as conn:
@@ -257,9 +254,9 @@ class Catalog:
 
     def versions(self, article_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
         if conn is not None:
-            return [dict(r._mapping) for r in conn.execute(_VERSIONS, {"article_id": article_id})]
+            return self.fast.fetch_all(conn, _VERSIONS, {"article_id": article_id})
         with self.reading() as own:
-            return [dict(r._mapping) for r in own.execute(_VERSIONS, {"article_id": article_id})]
+            return self.fast.fetch_all(own, _VERSIONS, {"article_id": article_id})
 
     def count(self, table: str) -> int:
         with self.reading() as conn:

@@ -1,15 +1,21 @@
 """CDXJ indexes of closed WARC files: `<data dir>/index/<warc file name>.cdxj`.
 
-Written with cdxj-indexer (the indexer pywb and webrecorder use), sorted, to a temporary
-name renamed into place, so a reader never sees half an index. Never for an `.open` file.
+A crawl indexes each file it closes from the entries its writer kept while writing
+(`write_cdxj_from_entries`, no reading back); a file without entries (closed by crash
+repair, or found by `sync` without an index) is read with cdxj-indexer, the indexer pywb
+and webrecorder use (`write_cdxj_index`). Both give the same bytes: lines
+`<SURT> <14-digit timestamp> <JSON>`, sorted, written to a temporary name renamed into
+place, so a reader never sees half an index. Never for an `.open` file.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from archive.warc_files import OPEN_SUFFIX
+from archive.warc_files import OPEN_SUFFIX, IndexEntry
 
 INDEX_DIR = "index"
 
@@ -20,18 +26,71 @@ def index_relpath(warc_filename: str) -> str:
 
 
 def write_cdxj_index(data_dir: Path, warc_path: Path) -> Path:
-    """Index a closed WARC file; returns the index path. Rewrites an existing index."""
+    """Index a closed WARC file by reading it; returns the index path. Rewrites an existing
+    index."""
     from cdxj_indexer.main import write_cdx_index
 
     warc_path = Path(warc_path)
+
+    def write(temp: Path) -> None:
+        # `filename` is what pywb resolves against its archive paths: the bare file name.
+        write_cdx_index(str(temp), [str(warc_path)], {"sort": True, "filename": warc_path.name})
+
+    return _write_index(data_dir, warc_path, write)
+
+
+def write_cdxj_from_entries(
+    data_dir: Path, warc_path: Path, entries: Iterable[IndexEntry]
+) -> Path:
+    """Index a closed WARC file from its writer's entries (`WarcFileInfo.index_entries`);
+    returns the index path. The same bytes as `write_cdxj_index` for the same file."""
+    warc_path = Path(warc_path)
+
+    def write(temp: Path) -> None:
+        with open(temp, "w", encoding="utf-8", newline="\n") as stream:
+            stream.writelines(cdxj_lines(warc_path.name, entries))
+
+    return _write_index(data_dir, warc_path, write)
+
+
+def cdxj_lines(filename: str, entries: Iterable[IndexEntry]) -> list[str]:
+    """The index lines, as cdxj-indexer 1.5 writes them with `-s` and no other option:
+    SURT key, timestamp, the JSON fields in its order, sorted, repeated lines dropped."""
+    from surt import surt  # lazily: surt imports tldextract (~0.1 s), only needed at close
+    from warcio.timeutils import iso_date_to_timestamp
+
+    def url_key(url: str) -> str:
+        try:
+            return surt(url)
+        except Exception:  # noqa: BLE001 - cdxj-indexer keys an unparsable URL by itself
+            return url
+
+    lines = []
+    for entry in entries:
+        fields = {"url": entry.uri}
+        if entry.mime is not None:
+            fields["mime"] = entry.mime
+        if entry.status is not None:
+            fields["status"] = entry.status
+        if entry.digest is not None:
+            fields["digest"] = entry.digest
+        fields.update(length=str(entry.length), offset=str(entry.offset), filename=filename)
+        ts = iso_date_to_timestamp(entry.date)
+        lines.append(f"{url_key(entry.uri)} {ts} {json.dumps(fields)}\n")
+    lines.sort()  # cdxj-indexer sorts the text lines, then drops a line equal to the last
+    return [line for n, line in enumerate(lines) if not n or line != lines[n - 1]]
+
+
+def _write_index(data_dir: Path, warc_path: Path, write: Callable[[Path], None]) -> Path:
+    """Write `<data dir>/index/<name>.cdxj` through `write(temporary path)`: fsynced, then
+    renamed over the index."""
     if warc_path.name.endswith(OPEN_SUFFIX):
         raise ValueError(f"refusing to index an open WARC file: {warc_path}")
     target = Path(data_dir) / index_relpath(warc_path.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        # `filename` is what pywb resolves against its archive paths: the bare file name.
-        write_cdx_index(str(temp), [str(warc_path)], {"sort": True, "filename": warc_path.name})
+        write(temp)
         with open(temp, "rb") as stream:
             os.fsync(stream.fileno())
         os.replace(temp, target)

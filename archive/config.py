@@ -50,7 +50,7 @@ class ExtractConfig:
     workers: int = 0
     timeout_seconds: float = 30.0
     max_pages_per_worker: int = 500
-    in_process_max_bytes: int = 1_000_000  # profile pages up to this size skip the pool
+    in_process_max_bytes: int = 1_000_000  # while the pool starts, profile pages up to this size are extracted in the crawl process
 
 
 @dataclass

@@ -10,7 +10,7 @@ uploaded (registering files a crash left unregistered) and upload them now.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,25 +20,34 @@ from typing import Any
 from sqlalchemy import select
 
 from archive import catalog_schema as t
-from archive.cdxj import index_relpath, write_cdxj_index
+from archive.cdxj import index_relpath, write_cdxj_from_entries, write_cdxj_index
 from archive.repair import pid_alive
 from archive.s3_config import S3Config
 from archive.upload_state import UploadTable
 from archive.uploads import Publisher, UploadResult
-from archive.warc_files import OPEN_SUFFIX
+from archive.warc_files import OPEN_SUFFIX, IndexEntry
 
 logger = logging.getLogger(__name__)
 
 
-def index_warc(data_dir: Path, relpath: str) -> str | None:
-    """Write the CDXJ index of a closed WARC; returns the index relpath (None on failure,
-    logged: a missing index is rebuilt by `sync`, it never stops a crawl)."""
+def index_warc(data_dir: Path, relpath: str,
+               entries: Sequence[IndexEntry] | None = None) -> str | None:  # fmt: skip
+    """Write the CDXJ index of a closed WARC, from its writer's `entries` when given, else
+    by reading the file; returns the index relpath (None on failure, logged: a missing
+    index is rebuilt by `sync`, it never stops a crawl)."""
+    path = data_dir / relpath
+    if entries is not None:
+        try:
+            write_cdxj_from_entries(data_dir, path, entries)
+            return index_relpath(path.name)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("could not index %s from its entries (%s): reading it", relpath, exc)
     try:
-        write_cdxj_index(data_dir, data_dir / relpath)
+        write_cdxj_index(data_dir, path)
     except Exception as exc:  # noqa: BLE001
         logger.warning("could not index %s: %s", relpath, exc)
         return None
-    return index_relpath(Path(relpath).name)
+    return index_relpath(path.name)
 
 
 class ClosedFilePublisher:
@@ -58,12 +67,17 @@ class ClosedFilePublisher:
         self._submitted: set[str] = set()
         self.results: list[UploadResult] = []
 
-    def warc_closed(self, relpath: str, sha256: str, size: int) -> None:
-        """Queue a closed WARC: index it, register both, upload both (returns at once)."""
-        self._futures.append(self._executor.submit(self._warc_job, relpath, sha256, size))
+    def warc_closed(self, relpath: str, sha256: str, size: int,
+                    entries: Sequence[IndexEntry] | None = None) -> None:  # fmt: skip
+        """Queue a closed WARC: index it (from the writer's `entries` when given), register
+        both, upload both (returns at once)."""
+        self._futures.append(
+            self._executor.submit(self._warc_job, relpath, sha256, size, entries)
+        )
 
-    def _warc_job(self, relpath: str, sha256: str, size: int) -> None:
-        index = index_warc(self.data_dir, relpath)
+    def _warc_job(self, relpath: str, sha256: str, size: int,
+                  entries: Sequence[IndexEntry] | None) -> None:  # fmt: skip
+        index = index_warc(self.data_dir, relpath, entries)
         if self.publisher is None:
             return
         self.table.register(relpath, "warc", sha256=sha256, size=size)

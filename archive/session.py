@@ -101,7 +101,10 @@ class ArchiveSession:
 
     def _warc_closed(self, info: WarcFileInfo) -> None:
         self.catalog.warc_closed(info)
-        self.publisher.warc_closed(info.relpath, info.sha256, info.size)  # S3 publishing
+        # The publisher's thread indexes the file from the entries the writer kept; the
+        # info stays in `closed_files` for the summary, the entries go with the job.
+        entries, info.index_entries = info.index_entries, None
+        self.publisher.warc_closed(info.relpath, info.sha256, info.size, entries)  # S3 publishing
 
     # -- capture -------------------------------------------------------------------------
     def capture(self, exchange: HttpExchange, *, kind: str, site: str | None,

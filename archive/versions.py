@@ -13,11 +13,11 @@ Outcomes of a capture whose page was extracted:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from archive import catalog_schema as t
 from archive import clock
@@ -30,13 +30,21 @@ from archive.recheck import RecheckLadder
 
 VERSIONED_OUTCOMES = ("new", "edit", "revert")
 _INSERT_ARTICLE = insert(t.articles)
-# Two workers may see a new article at once: the second insert waits for the first and does nothing.
-_INSERT_ARTICLE_PG = pg_insert(t.articles).on_conflict_do_nothing(index_elements=["id"])
 _INSERT_VERSION = insert(t.versions)
 _UPDATE_ARTICLE = update(t.articles).where(t.articles.c.id == bindparam("_id"))
 _UPDATE_CAPTURE = update(t.captures).where(t.captures.c.id == bindparam("_id"))
 _SEEN_AGAIN = update(t.articles).where(t.articles.c.id == bindparam("_id"))
+_CHECKED = update(t.articles).where(t.articles.c.id == bindparam("_id"))
 TRACKED_FIELDS = ("title", "authors", "text", "published_at", "modified_at")
+
+
+@cache
+def _insert_article_pg() -> Any:
+    """Two workers may see a new article at once: the second insert waits for the first and
+    does nothing. (Imported on first use: the PostgreSQL dialect costs ~40 ms of start-up.)"""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return pg_insert(t.articles).on_conflict_do_nothing(index_elements=["id"])
 
 
 @dataclass
@@ -198,14 +206,11 @@ class VersionTracker:
             if article is None:
                 return None
             at = clock.now()
-            conn.execute(
-                update(t.articles).where(t.articles.c.id == article_id)
-                .values(last_seen_at=at, next_check_at=self._next_check(article["last_changed_at"], at))
-            )  # fmt: skip
-            conn.execute(
-                update(t.captures).where(t.captures.c.id == capture_id)
-                .values(outcome="unchanged", article_id=article_id, version=article["latest_version"])
-            )  # fmt: skip
+            fast = self.catalog.fast
+            fast.write(conn, _SEEN_AGAIN, {"_id": article_id, "last_seen_at": at,
+                                           "next_check_at": self._next_check(article["last_changed_at"], at)})  # fmt: skip
+            fast.write(conn, _UPDATE_CAPTURE, {"_id": capture_id, "outcome": "unchanged",
+                                               "article_id": article_id, "version": article["latest_version"]})  # fmt: skip
         return int(article["latest_version"])
 
     def _next_check(self, last_changed_at: datetime | None, at: datetime) -> datetime | None:
@@ -215,8 +220,10 @@ class VersionTracker:
         """An article seen unchanged (its row already read): last seen now, next check by the ladder."""
         at = clock.now()
         with self.catalog.begin() as conn:
-            conn.execute(_SEEN_AGAIN, {"_id": article["id"], "last_seen_at": at,
-                                       "next_check_at": self._next_check(article["last_changed_at"], at)})  # fmt: skip
+            self.catalog.fast.write(conn, _SEEN_AGAIN, {
+                "_id": article["id"], "last_seen_at": at,
+                "next_check_at": self._next_check(article["last_changed_at"], at),
+            })  # fmt: skip
 
     def checked(self, article_id: str) -> None:
         """A known article was fetched but gave no content (an error, a soft 404, a suspect
@@ -226,10 +233,9 @@ class VersionTracker:
             if article is None:
                 return
             at = clock.now()
-            conn.execute(
-                update(t.articles).where(t.articles.c.id == article_id)
-                .values(next_check_at=self._next_check(article["last_changed_at"], at))
-            )  # fmt: skip
+            self.catalog.fast.write(conn, _CHECKED, {
+                "_id": article_id, "next_check_at": self._next_check(article["last_changed_at"], at),
+            })  # fmt: skip
 
     def commit(self, obs: Observation, decision: Decision) -> Decision:
         """Record the decision: version row, article state and capture outcome, in one transaction.
@@ -270,20 +276,32 @@ class VersionTracker:
         f = obs.fields
         now = clock.now()
         response = obs.response
+        fast = self.catalog.fast
+        postgres = conn.dialect.name == "postgresql"
         article = self.catalog.article(obs.article_id, conn)
-        if article is None:
-            conn.execute(_INSERT_ARTICLE if conn.dialect.name != "postgresql" else _INSERT_ARTICLE_PG, {
-                "id": obs.article_id, "site": obs.site, "url": obs.normalized_url, "fetch_url": obs.url,
-                "first_seen_at": now, "last_seen_at": now, "last_changed_at": now,
-                "latest_version": 0, "title": f.get("title"), "tracking": True,
-                "published_at": f.get("published_at"), "modified_at": f.get("modified_at"),
-            })  # fmt: skip
         last_changed = now if decision.makes_version else utc(article["last_changed_at"]) if article else now
         values: dict[str, Any] = {"last_seen_at": now, "fetch_url": obs.url,
                                   "next_check_at": self._next_check(last_changed, now)}  # fmt: skip
         if decision.makes_version:
+            values.update(
+                latest_version=decision.version, last_changed_at=now, title=f.get("title"),
+                published_at=f.get("published_at"), modified_at=f.get("modified_at"),
+            )  # fmt: skip
+        elif decision.outcome == "timestamp-only":
+            values["modified_at"] = f.get("modified_at")
+        if article is None:
+            # A new article's row is inserted in its final state. On PostgreSQL another
+            # worker may insert it first (the insert then does nothing): update it below.
+            fast.write(conn, _insert_article_pg() if postgres else _INSERT_ARTICLE, {
+                "id": obs.article_id, "site": obs.site, "url": obs.normalized_url,
+                "first_seen_at": now, "last_changed_at": now, "latest_version": 0,
+                "title": f.get("title"), "tracking": True,
+                "published_at": f.get("published_at"), "modified_at": f.get("modified_at"),
+                **values,
+            })  # fmt: skip
+        if decision.makes_version:
             assert decision.record is not None and decision.version is not None
-            conn.execute(_INSERT_VERSION, {
+            fast.write(conn, _INSERT_VERSION, {
                 "article_id": obs.article_id, "version": decision.version,
                 "content_sha256": decision.content_sha256, "change": decision.change,
                 "captured_at": obs.captured_at, "capture_id": obs.capture_id, "run_id": obs.run_id,
@@ -293,16 +311,10 @@ class VersionTracker:
                 "warc_record_id": response.record_id if response else None,
                 "record": decision.record,
             })  # fmt: skip
-            values.update(
-                latest_version=decision.version, last_changed_at=now, title=f.get("title"),
-                published_at=f.get("published_at"), modified_at=f.get("modified_at"),
-            )  # fmt: skip
-        elif decision.outcome == "timestamp-only":
-            values["modified_at"] = f.get("modified_at")
-        values["_id"] = obs.article_id
-        conn.execute(_UPDATE_ARTICLE, values)
+        if article is not None or postgres:
+            fast.write(conn, _UPDATE_ARTICLE, {**values, "_id": obs.article_id})
         if obs.capture_id is not None:
-            conn.execute(_UPDATE_CAPTURE, {
+            fast.write(conn, _UPDATE_CAPTURE, {
                 "_id": obs.capture_id, "outcome": decision.outcome, "article_id": obs.article_id,
                 "version": decision.version or decision.previous_version, "error": decision.detail,
             })  # fmt: skip

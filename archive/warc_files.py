@@ -11,21 +11,27 @@ import errno
 import hashlib
 import io
 import itertools
+import logging
 import os
 import re
 import socket
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeadersParser
 from warcio.warcwriter import BaseWARCWriter
 
 from archive.exchange import RecordLocation
 from archive.warc_records import WARC_VERSION, RecordFactory
+
+logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
 _HOST_UNSAFE = re.compile(r"[^A-Za-z0-9.]+")
@@ -46,9 +52,88 @@ class WarcWriteError(OSError):
     """Records could not be written (e.g. the disk is full); the file still ends cleanly."""
 
 
+class IndexEntry(NamedTuple):
+    """What the CDXJ index (`archive.cdxj`) needs of one record: values as a reader of the
+    file sees them, no record and no body."""
+
+    uri: str
+    date: str  # WARC-Date
+    mime: str | None
+    status: str | None
+    digest: str | None
+    length: int  # of the gzip member
+    offset: int
+
+
+# What cdxj-indexer indexes by default (its DEFAULT_RECORDS): not request, not warcinfo.
+_INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
+_HTTP_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
+_HTTP_SCHEMES = ("http:", "https:")
+_MIME_END = re.compile(r"[;\s]")
+
+
+class NotIndexable(ValueError):
+    """A record's index fields cannot be known without reading the file back."""
+
+
+def _as_read(value: str | None) -> str | None:
+    """A WARC header value as the reader parses it back (a line, stripped)."""
+    if value is not None and "\n" in value:
+        raise NotIndexable("a WARC header value spans lines")
+    return value.strip() if value is not None else None
+
+
+def index_entry(record: ArcWarcRecord, offset: int, length: int) -> IndexEntry | None:
+    """The index entry of a record just written (None if the index leaves it out), by the
+    rules of cdxj-indexer 1.5 with default options on warcio 1.8: `mime` is `warc/revisit`,
+    the HTTP Content-Type (response) or the WARC Content-Type (resource, metadata) up to
+    the first `;` or space; `status` only for response/revisit with HTTP headers; HTTP
+    headers are parsed from the bytes written, exactly as warcio reads them."""
+    rec_type = record.rec_type
+    if rec_type not in _INDEXED_TYPES:
+        return None
+    headers = record.rec_headers
+    content_type = _as_read(headers.get_header("Content-Type"))
+    if rec_type in ("resource", "metadata") and content_type == "application/warc-fields":
+        return None
+    uri = _as_read(headers.get_header("WARC-Target-URI"))
+    date = _as_read(headers.get_header("WARC-Date"))
+    if uri is None or date is None:
+        raise NotIndexable("no WARC-Target-URI or WARC-Date")
+    if uri.startswith("<") and uri.endswith(">"):  # as warcio's loader corrects them
+        uri = uri[1:-1]
+    uri = uri.replace(" ", "%20")
+    digest = _as_read(headers.get_header("WARC-Payload-Digest"))
+    if not digest and rec_type != "revisit":
+        raise NotIndexable("no WARC-Payload-Digest")  # the indexer would hash the payload
+    http = None
+    # warcio parses HTTP headers of non-empty response/revisit records of http(s) URIs only.
+    if rec_type in ("response", "revisit") and record.length and uri.startswith(_HTTP_SCHEMES):
+        buff = record.http_headers.headers_buff if record.http_headers else None
+        if not buff:
+            raise NotIndexable("HTTP headers not written apart from the payload")
+        http = _HTTP_PARSER.parse(io.BytesIO(buff))
+    if rec_type == "revisit":
+        mime = "warc/revisit"
+    elif rec_type == "response":
+        mime = http.get_header("Content-Type") if http else None
+    else:
+        mime = content_type
+    if mime and rec_type != "revisit":
+        mime = _MIME_END.split(mime, 1)[0].strip()
+    status = http.get_statuscode() if http else None
+    # Few distinct mime types and statuses: one shared string each.
+    return IndexEntry(uri, date, sys.intern(mime) if mime else mime,
+                      sys.intern(status) if status else status, digest, length, offset)  # fmt: skip
+
+
 @dataclass
 class WarcFileInfo:
-    """A WARC file this writer opened: its final name, path relative to the data dir, state."""
+    """A WARC file this writer opened: its final name, path relative to the data dir, state.
+
+    `index_entries`, set by `close`, are the closed file's CDXJ entries in file order, or
+    None when the index must be built by reading the file (`archive.cdxj`).
+    """
 
     filename: str
     relpath: str
@@ -57,6 +142,7 @@ class WarcFileInfo:
     records: int = 0
     sha256: str = ""
     closed_at: datetime | None = None
+    index_entries: list[IndexEntry] | None = field(default=None, repr=False, compare=False)
 
 
 class _MemberSerializer(BaseWARCWriter):
@@ -87,7 +173,9 @@ class WarcFileWriter:
     """Writes records into a sequence of WARC files under `<data dir>/warc/YYYY/MM/DD/`.
 
     `warcinfo` fields are written at the head of every file. `on_open` / `on_close` are
-    called with the `WarcFileInfo` so a catalog can follow the files' state.
+    called with the `WarcFileInfo` so a catalog can follow the files' state. For the open
+    file it keeps the CDXJ entry of every record the index will hold (`index_entry`), so
+    that the closed file is indexed without being read back.
     """
 
     def __init__(
@@ -100,8 +188,12 @@ class WarcFileWriter:
         on_open: Callable[[WarcFileInfo], None] | None = None,
         on_close: Callable[[WarcFileInfo], None] | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        max_index_entries: int = 100_000,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # ~0.5 KB each (~1 KB a page): past this many, a file (only a very large one, ~50,000
+        # pages) is indexed by reading it back, so memory stays bounded however large it gets.
+        self.max_index_entries = max_index_entries
         self.prefix = prefix
         self.max_file_bytes = max_file_bytes
         self.warcinfo_fields = dict(warcinfo or {})
@@ -117,6 +209,7 @@ class WarcFileWriter:
         self._hash: hashlib._Hash | None = None
         self.current: WarcFileInfo | None = None
         self.warcinfo_id: str | None = None
+        self._index_entries: list[IndexEntry] | None = None
         self.bytes_written = 0
         self.closed_files: list[WarcFileInfo] = []
 
@@ -140,6 +233,7 @@ class WarcFileWriter:
             break
         self._path = path
         self._hash = hashlib.sha256()
+        self._index_entries = []
         self.current = WarcFileInfo(
             filename=name, relpath=str(path.relative_to(self.data_dir)), opened_at=now
         )
@@ -156,6 +250,7 @@ class WarcFileWriter:
             self._file.close()
             os.unlink(str(path) + OPEN_SUFFIX)
             self._file = self._path = self._hash = self.current = self.warcinfo_id = None
+            self._index_entries = None
             raise
         if self.on_open:
             self.on_open(self.current)
@@ -183,7 +278,28 @@ class WarcFileWriter:
             self.current.records += 1
         self.current.size = offset
         self.bytes_written += offset - start
+        self._add_index_entries(records, locations)
         return locations
+
+    def _add_index_entries(
+        self, records: Sequence[ArcWarcRecord], locations: list[RecordLocation]
+    ) -> None:
+        """Keep the index entries of records just written. Never raises: the records are on
+        disk, and a file without entries is indexed by reading it back."""
+        if self._index_entries is None:
+            return
+        try:
+            for record, location in zip(records, locations, strict=True):
+                entry = index_entry(record, location.offset, location.length)
+                if entry is not None:
+                    self._index_entries.append(entry)
+            if len(self._index_entries) > self.max_index_entries:
+                logger.debug("%s will be indexed from the file: over %d index entries",
+                             self._path, self.max_index_entries)  # fmt: skip
+                self._index_entries = None
+        except Exception as exc:  # noqa: BLE001
+            logger.debug("%s will be indexed from the file: %s", self._path, exc)
+            self._index_entries = None
 
     def _write_all(self, data: bytes, start: int) -> None:
         """Write all of `data` or nothing: a failed write (a full disk) is cut back to
@@ -227,7 +343,8 @@ class WarcFileWriter:
             self.close()
 
     def close(self) -> WarcFileInfo | None:
-        """fsync, rename `<name>.open` to `<name>`, report it; the next write opens a new file."""
+        """fsync, rename `<name>.open` to `<name>`, report it (with its index entries); the
+        next write opens a new file."""
         if self._file is None or self._path is None or self.current is None:
             return None
         self._file.flush()
@@ -239,6 +356,7 @@ class WarcFileWriter:
         assert self._hash is not None
         info.sha256 = self._hash.hexdigest()
         info.closed_at = self.clock()
+        info.index_entries, self._index_entries = self._index_entries, None
         self._file = None
         self._path = None
         self.current = None

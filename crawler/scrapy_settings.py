@@ -38,8 +38,10 @@ def build_settings(config: Config) -> dict[str, Any]:
         "DOWNLOAD_FAIL_ON_DATALOSS": False,
         "HTTPERROR_ALLOW_ALL": True,
         # Scrapy 2.19 starts CONCURRENT_ITEMS asyncio tasks for every response, however few
-        # items it yields (one, here): 100 tasks per page cost more than the page's WARC.
-        "CONCURRENT_ITEMS": 8,
+        # items it yields: an article page yields one, an index page only requests. Pages
+        # are processed concurrently with each other whatever this is.
+        "CONCURRENT_ITEMS": 1,
+        "STATS_CLASS": "crawler.stats.FastStatsCollector",
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,

@@ -14,13 +14,12 @@ from pipelines.extractor_pool import ExtractorPool
 class ExtractionPipeline:
     """Fills `ArticlePage.extraction` (or `outcome` when the page cannot be an article).
 
-    Site-profile pages the profile's rules can read are extracted in this process (a
-    fraction of a millisecond, less than a hand-over to a worker costs); everything that
-    needs trafilatura goes to the worker pool, which has a hard per-page timeout.
+    Pages are extracted in the worker pool (a hard per-page timeout, workers recycled); while
+    it starts, pages the site profile's rules can read are extracted in this process.
 
     Settings: `NEWSARCHIVE_EXTRACT_WORKERS` (0 = one per core), `NEWSARCHIVE_EXTRACT_TIMEOUT`
     (seconds a page may take), `NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER`,
-    `NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES` (larger pages always go to the pool; 0: all).
+    `NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES` (larger pages always wait for the pool; 0: all).
     """
 
     def __init__(self, crawler: Crawler, pool: ExtractorPool, in_process_max_bytes: int = 1_000_000) -> None:
@@ -57,8 +56,12 @@ class ExtractionPipeline:
             self.crawler.stats.inc_value("newsarchive/extraction_skipped")
             return item
         content_type = item.headers.get("Content-Type") or None
+        # Pages go to the worker pool: the reactor's thread is the crawl's bottleneck, the
+        # other cores are idle. While the pool starts (its first half second), pages the
+        # site profile can read are extracted here instead of waiting for it.
+        self.pool.start()
         fast = None
-        if len(item.body) <= self.in_process_max_bytes:
+        if not self.pool.ready and len(item.body) <= self.in_process_max_bytes:
             # Imported on first use: lxml + trafilatura cost ~0.3 s, which a crawl that
             # finds nothing new should not pay at start-up.
             from pipelines.extract import extract_fast

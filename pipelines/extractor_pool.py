@@ -1,27 +1,44 @@
 """A pool of worker processes for extraction: off the reactor thread, on every core.
 
-Extraction is CPU-bound (lxml + trafilatura, ~5 ms a page): in the reactor's thread it
-would stall downloads, and threads would share one core under the GIL. A page that hangs
-a worker is cut off after `timeout` seconds (the pool is rebuilt); workers are replaced
-after `max_tasks_per_child` pages because lxml and trafilatura grow memory on long runs.
+Extraction is CPU-bound (lxml + trafilatura, 1–5 ms a page): in the reactor's thread it
+delays downloads and archiving, and threads would share one core under the GIL. So pages go
+to worker processes, each on its own pipe, and the reactor's event loop watches the pipes
+(`add_reader`): no feeder or result threads, no locks. A hand-over costs the reactor a
+pickle of the page and one of the result (~0.05 ms), a twentieth of extracting it.
+
+- A page that hangs a worker is cut off after `timeout` seconds: that worker is killed and
+  replaced, and the page gets an `extract-timeout` outcome. Other pages are not touched.
+- A worker that dies mid-page (a crash in lxml, the OOM killer) is replaced and the page
+  tried again, at most three times.
+- Workers are recycled after `max_tasks_per_child` pages (lxml and trafilatura grow memory
+  on long runs): the worker exits after its last page, a fresh one is started.
+- Workers start on first use (a crawl that finds nothing new never pays for them);
+  `ready` says whether one has finished importing, so a caller can do cheap work itself
+  meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import pickle
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
+_READY = b"R"  # a worker's first message: imports done, send pages
+_STOP = b""  # parent → worker: exit now
+_MAX_ATTEMPTS = 3
+
 
 def _warm_up() -> None:
-    import logging
-
     import pipelines.extract  # noqa: F401  (import cost paid once per worker, not per page)
 
     # trafilatura logs "discarding data" warnings per page; outcomes carry what matters.
@@ -35,99 +52,251 @@ def extract_in_worker(body: bytes, url: str, content_type: str | None, parser: s
     return extract_article(body, url=url, content_type=content_type, parser=parser).to_dict()
 
 
-def _ready(pause: float) -> int:
-    """A warm-up task: holding its worker briefly makes the pool start all of them."""
-    import time
-
-    time.sleep(pause)
-    return os.getpid()
-
-
 def _failure(problem: str, detail: str) -> dict[str, Any]:
     return {"problem": problem, "problem_detail": detail}
 
 
-class ExtractorPool:
-    """`await pool.extract(...)` returns `ExtractionResult.to_dict()`; never raises for a page."""
+def _load(target: str) -> Callable[..., dict[str, Any]]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
-    def __init__(self, workers: int = 0, timeout: float = 30.0, max_tasks_per_child: int = 500) -> None:
+
+def _serve(conn: Connection, target: str, max_tasks: int) -> None:
+    """A worker's life: warm up, say so, then extract pages until told to stop or recycled."""
+    _warm_up()
+    extract = _load(target)
+    conn.send_bytes(_READY)
+    for _ in range(max_tasks):
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):  # the crawl went away
+            return
+        if message == _STOP:
+            return
+        body, url, content_type, parser = pickle.loads(message)
+        try:
+            result = extract(body, url, content_type, parser)
+        except Exception as exc:  # a bug in an extractor must not stop the crawl
+            logger.exception("extraction of %s failed", url)
+            result = _failure("extract-error", f"{type(exc).__name__}: {exc}")
+        conn.send_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@dataclass
+class _Task:
+    payload: bytes
+    url: str
+    future: asyncio.Future[dict[str, Any]]
+    attempts: int = 0
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    ready: bool = False
+    task: _Task | None = None
+    done: int = 0
+    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+
+class ExtractorPool:
+    """`await pool.extract(...)` returns `ExtractionResult.to_dict()`; never raises for a page.
+
+    Runs on the asyncio event loop of the caller (Scrapy's asyncio reactor). `target` names
+    the function a worker calls (`module:function`); tests replace it.
+    """
+
+    def __init__(self, workers: int = 0, timeout: float = 30.0, max_tasks_per_child: int = 500,
+                 target: str = "pipelines.extractor_pool:extract_in_worker") -> None:  # fmt: skip
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
         self.timeout = timeout
-        self.max_tasks_per_child = max_tasks_per_child
-        self._executor: ProcessPoolExecutor | None = None
-        self._started: asyncio.Future[Any] | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self.restarts = 0
+        self.max_tasks_per_child = max(1, max_tasks_per_child)
+        self.target = target
+        self.restarts = 0  # workers killed or lost (a timeout, a crash); recycling not counted
+        self.started = 0  # worker processes started, replacements included
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool: list[_Worker] = []
+        self._queue: deque[_Task] = deque()
+        self._closed = False
+        self._failed_starts = 0  # workers in a row that died before they were ready
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_warm_up,
-                max_tasks_per_child=self.max_tasks_per_child,
-            )
-            # Start (and import in) every worker before the first page is timed, so that a
-            # page's timeout measures its extraction, not the pool's start-up.
-            warm = [self._executor.submit(_ready, 0.05) for _ in range(self.workers)]
-            self._started = asyncio.ensure_future(
-                asyncio.gather(*(asyncio.wrap_future(f) for f in warm), return_exceptions=True)
-            )
-        return self._executor
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """Whether a worker has started and can take a page now or soon."""
+        return any(w.ready for w in self._pool)
 
-    def _kill(self) -> None:
-        """Stop every worker now: a hung lxml call cannot be interrupted any other way."""
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        self.restarts += 1
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
-            try:
-                process.kill()
-            except Exception:  # already gone
-                pass
-        executor.shutdown(wait=False, cancel_futures=True)
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._pool]
+
+    # -- the caller's side ---------------------------------------------------------------
+    def start(self) -> None:
+        """Start the workers (done on first use anyway)."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        while len(self._pool) < self.workers and not self._closed:
+            self._spawn()
 
     async def extract(self, body: bytes, *, url: str, content_type: str | None, parser: str) -> dict[str, Any]:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.workers)
-        # At most one page per worker in flight: a submitted page starts at once, so its
-        # timeout measures its own extraction, never the wait behind other pages.
-        async with self._slots:
-            for _attempt in range(3):
-                executor = self._pool()
-                if self._started is not None and not self._started.done():
-                    await asyncio.shield(self._started)
-                try:
-                    future: Future[dict[str, Any]] = executor.submit(
-                        extract_in_worker, body, url, content_type, parser
-                    )
-                except (BrokenProcessPool, RuntimeError):
-                    self._drop(executor)
-                    continue
-                try:
-                    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.timeout)
-                except (asyncio.TimeoutError, TimeoutError):
-                    logger.warning("extraction of %s took longer than %g s: worker pool restarted", url, self.timeout)
-                    self._drop(executor)
-                    return _failure("extract-timeout", f"extraction took longer than {self.timeout:g} s")
-                except (BrokenProcessPool, asyncio.CancelledError):
-                    if not (future.cancelled() or isinstance(future.exception(), BrokenProcessPool)):
-                        raise  # our own task was cancelled: the crawl is stopping
-                    # Another page's timeout (or a crashed worker) took this one down with it.
-                    self._drop(executor)
-                    continue
-                except Exception as exc:  # a bug in an extractor must not stop the crawl
-                    logger.exception("extraction of %s failed", url)
-                    return _failure("extract-error", f"{type(exc).__name__}: {exc}")
-            return _failure("extract-error", "the extraction worker died (three times)")
-
-    def _drop(self, executor: ProcessPoolExecutor) -> None:
-        """Kill a broken or hung pool, unless another page already replaced it."""
-        if self._executor is executor:
-            self._kill()
+        if self._closed:
+            return _failure("extract-error", "the extraction pool is closed")
+        self.start()
+        assert self._loop is not None
+        payload = pickle.dumps((body, url, content_type, parser), protocol=pickle.HIGHEST_PROTOCOL)
+        task = _Task(payload, url, self._loop.create_future())
+        self._queue.append(task)
+        self._dispatch()
+        try:
+            return await task.future
+        except asyncio.CancelledError:
+            # The crawl is stopping: a queued page is dropped; a running one finishes unread.
+            if task in self._queue:
+                self._queue.remove(task)
+            raise
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop every worker (a graceful stop, then a kill after a second)."""
+        self._closed = True
+        for worker in list(self._pool):
+            try:
+                worker.conn.send_bytes(_STOP)
+            except OSError:
+                pass
+        for worker in list(self._pool):
+            self._forget(worker)
+            if not worker.ready:  # still importing: it would read the stop only afterwards
+                worker.process.kill()
+            worker.process.join(1.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(1.0)
+        for task in self._queue:
+            if not task.future.done():
+                task.future.set_result(_failure("extract-error", "the crawl stopped before extraction"))
+        self._queue.clear()
+
+    # -- workers -------------------------------------------------------------------------
+    def _spawn(self) -> None:
+        assert self._loop is not None
+        parent, child = multiprocessing.Pipe(duplex=True)
+        process = multiprocessing.get_context("forkserver").Process(
+            target=_serve, args=(child, self.target, self.max_tasks_per_child), daemon=True,
+            name="newsarchive-extract",
+        )  # fmt: skip
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._pool.append(worker)
+        self.started += 1
+        self._loop.add_reader(parent.fileno(), self._readable, worker)
+
+    def _forget(self, worker: _Worker) -> None:
+        if worker in self._pool:
+            self._pool.remove(worker)
+        if worker.timer is not None:
+            worker.timer.cancel()
+            worker.timer = None
+        if self._loop is not None and not worker.conn.closed:
+            self._loop.remove_reader(worker.conn.fileno())
+        worker.conn.close()
+
+    def _replace(self, worker: _Worker) -> None:
+        self._forget(worker)
+        if not self._closed:
+            self._spawn()
+
+    def _dispatch(self) -> None:
+        for worker in self._pool:
+            if not self._queue:
+                return
+            if not worker.ready or worker.task is not None or worker.done >= self.max_tasks_per_child:
+                continue
+            task = self._queue.popleft()
+            try:
+                worker.conn.send_bytes(task.payload)
+            except OSError:  # it died since its last message: its EOF is on the way
+                self._queue.appendleft(task)
+                worker.ready = False
+                continue
+            worker.task = task
+            assert self._loop is not None
+            worker.timer = self._loop.call_later(self.timeout, self._timed_out, worker)
+
+    def _readable(self, worker: _Worker) -> None:
+        try:
+            message = worker.conn.recv_bytes()
+        except (EOFError, OSError):
+            self._lost(worker)
+            return
+        if message == _READY:
+            worker.ready = True
+            self._failed_starts = 0
+        else:
+            task, worker.task = worker.task, None
+            if worker.timer is not None:
+                worker.timer.cancel()
+                worker.timer = None
+            worker.done += 1
+            if task is not None and not task.future.done():
+                try:
+                    task.future.set_result(pickle.loads(message))
+                except Exception as exc:  # noqa: BLE001  (an unpicklable result)
+                    task.future.set_result(_failure("extract-error", f"{type(exc).__name__}: {exc}"))
+            if worker.done >= self.max_tasks_per_child:
+                # Recycled: the worker exits by itself after its last page.
+                self._forget(worker)
+                worker.process.join(0.5)
+                if not self._closed:
+                    self._spawn()
+        self._dispatch()
+
+    def _lost(self, worker: _Worker) -> None:
+        """A worker died (crashed, killed): retry its page on another one."""
+        task = worker.task
+        worker.task = None
+        self.restarts += 1
+        worker.process.join(0.5)
+        exitcode = worker.process.exitcode
+        if not worker.ready:
+            self._failed_starts += 1
+            if self._failed_starts >= _MAX_ATTEMPTS:
+                # Workers die while importing (a broken install): say so, do not loop.
+                self._forget(worker)
+                self._fail_all(f"extraction workers die at start-up (exit code {exitcode})")
+                return
+        self._replace(worker)
+        if task is not None and not task.future.done():
+            task.attempts += 1
+            if task.attempts >= _MAX_ATTEMPTS:
+                task.future.set_result(_failure(
+                    "extract-error", f"the extraction worker died ({_MAX_ATTEMPTS} times; exit code {exitcode})"
+                ))  # fmt: skip
+            else:
+                logger.warning("extraction worker died on %s (exit code %s): trying again", task.url, exitcode)
+                self._queue.appendleft(task)
+        self._dispatch()
+
+    def _fail_all(self, detail: str) -> None:
+        self._closed = True
+        logger.error("%s: pages that need trafilatura cannot be extracted", detail)
+        for worker in list(self._pool):
+            worker.process.kill()
+            self._forget(worker)
+        for task in self._queue:
+            if not task.future.done():
+                task.future.set_result(_failure("extract-error", detail))
+        self._queue.clear()
+
+    def _timed_out(self, worker: _Worker) -> None:
+        task, worker.task, worker.timer = worker.task, None, None
+        if task is None:
+            return
+        logger.warning("extraction of %s took longer than %g s: worker replaced", task.url, self.timeout)
+        self.restarts += 1
+        worker.process.kill()
+        self._replace(worker)
+        worker.process.join(1.0)
+        if not task.future.done():
+            task.future.set_result(_failure("extract-timeout", f"extraction took longer than {self.timeout:g} s"))
+        self._dispatch()

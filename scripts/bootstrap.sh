@@ -2,7 +2,7 @@
 # Set up everything newsarchive needs on a fresh Debian/Ubuntu machine, idempotently:
 # system packages (apt-get, only when something is missing), a virtual environment in
 # .venv, and the project installed into it. Sourced by scripts/demo and scripts/test.
-#   usage: scripts/bootstrap.sh [runtime|test]
+#   usage: scripts/bootstrap.sh [runtime|test|bench]
 set -euo pipefail
 NA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NA_PROFILE="${1:-runtime}"
@@ -20,6 +20,9 @@ if [ "$NA_PROFILE" = test ]; then
   { command -v pg_ctlcluster >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; } || need_apt+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 fi
+if [ "$NA_PROFILE" = bench ]; then
+  command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)  # benchmarks/serve.py: a server never the bottleneck
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing system packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -35,7 +38,7 @@ if [ ! -x "$NA_VENV/bin/python" ]; then
   say "creating virtual environment $NA_VENV"
   python3 -m venv "$NA_VENV"
 fi
-extras="";  [ "$NA_PROFILE" = test ] && extras="[test]"
+extras="";  [ "$NA_PROFILE" = test ] && extras="[test]"; [ "$NA_PROFILE" = bench ] && extras="[bench]"
 stamp="$NA_VENV/.newsarchive-installed$extras"
 want="$(cat "$NA_ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
