@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -149,11 +150,14 @@ class Catalog:
         return self.writing()
 
     # -- runs ----------------------------------------------------------------------------
-    def start_run(self, run_id: str, command: str, sites: list[str], pid: int) -> None:
+    def start_run(self, run_id: str, command: str, sites: list[str], pid: int, *,
+                  host: str | None = None) -> None:  # fmt: skip
+        """Record a run as `running`; `host` (default: this machine's name) and `pid` let crash
+        repair tell a crashed run of this host from a live one of another (archive/repair.py)."""
         with self.writing() as conn:
             conn.execute(
                 insert(t.runs).values(
-                    id=run_id, command=command, sites=sites, pid=pid,
+                    id=run_id, command=command, sites=sites, pid=pid, host=host or socket.gethostname(),
                     started_at=datetime.now(timezone.utc), status="running",
                 )
             )  # fmt: skip

@@ -31,6 +31,7 @@ runs = Table(
     Column("status", String(16), nullable=False, default="running"),
     Column("summary", JSON),
     Column("pid", Integer),
+    Column("host", String(255)),  # socket.gethostname() of the process; NULL: written before 0002
 )
 
 articles = Table(
@@ -178,6 +179,7 @@ job_runs = Table(
     Column("summary", JSON),
     Column("error", Text),
     Column("pid", Integer),
+    Column("host", String(255)),  # the scheduler's host; NULL: written before 0002
     Index("ix_job_runs_started", "started_at"),
     Index("ix_job_runs_job", "job_id", "started_at"),
 )

@@ -6,14 +6,20 @@
 - A version whose record line was lost (the crash came between the catalog commit and the
   line) is written again from the catalog.
 - The catalog learns the final state of every repaired file.
+
+Runs are judged by host and pid (`runs.host`, `runs.pid`): a run of this host whose process
+is gone crashed; a run of another host (a catalog shared by several machines) is never
+judged from here, only reported.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +32,7 @@ from archive.gzip_members import scan_members
 from archive.records import dump_record
 from archive.warc_files import OPEN_SUFFIX, hostname_for_filenames
 
+logger = logging.getLogger(__name__)
 _NAME = re.compile(r"^(?P<prefix>.+)-(?P<ts>\d{17})-(?P<serial>\d{5})-(?P<host>.+)-(?P<pid>\d+)\.warc\.gz$")
 
 
@@ -37,6 +44,9 @@ class RepairReport:
     bytes_dropped: int = 0
     records_files_trimmed: list[str] = field(default_factory=list)
     record_lines_rewritten: int = 0
+    # Runs `running` on other hosts (run id → host), left alone: their pids cannot be checked
+    # from here. One that crashed is repaired by the next crawl on its own host.
+    runs_of_other_hosts: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -157,21 +167,46 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
-def live_runs(catalog: Catalog) -> set[str]:
-    """Runs still being written by a live process (their files must not be touched)."""
+def this_host() -> str:
+    """The host name runs are recorded with (`runs.host`, `Catalog.start_run`)."""
+    return socket.gethostname()
+
+
+def is_this_host(host: str | None) -> bool:
+    """Was a run recorded on this host? Rows from before migration 0002 have no host: they
+    count as this host's (a catalog shared by several machines is newer than that column)."""
+    return host is None or host == this_host()
+
+
+def _running(catalog: Catalog) -> list[tuple[str, int | None, str | None]]:
     with catalog.engine.connect() as conn:
-        rows = conn.execute(select(t.runs.c.id, t.runs.c.pid).where(t.runs.c.status == "running")).all()
-    return {run_id for run_id, pid in rows if pid == os.getpid() or pid_alive(pid)}
+        query = select(t.runs.c.id, t.runs.c.pid, t.runs.c.host).where(t.runs.c.status == "running")
+        return [(r.id, r.pid, r.host) for r in conn.execute(query)]
+
+
+def _local_alive(pid: int | None) -> bool:
+    return pid == os.getpid() or pid_alive(pid)
+
+
+def other_host_runs(catalog: Catalog) -> dict[str, str]:
+    """Runs `running` on another host (run id → host). Their pids mean nothing here, so they
+    are never judged crashed from here: a shared catalog (PostgreSQL) has several hosts."""
+    return {run_id: str(host) for run_id, _pid, host in _running(catalog) if not is_this_host(host)}
+
+
+def live_runs(catalog: Catalog) -> set[str]:
+    """Runs whose files must not be touched: those of this host still written by a live
+    process, and every running run of another host (it cannot be checked from here)."""
+    return {run_id for run_id, pid, host in _running(catalog) if not is_this_host(host) or _local_alive(pid)}
 
 
 def mark_crashed_runs(catalog: Catalog) -> int:
-    """Runs left `running` by a process that is gone are marked `crashed`."""
-    alive = live_runs(catalog)
-    with catalog.begin() as conn:
-        rows = conn.execute(select(t.runs.c.id).where(t.runs.c.status == "running")).scalars().all()
-        dead = [r for r in rows if r not in alive]
-        if dead:
-            conn.execute(update(t.runs).where(t.runs.c.id.in_(dead)).values(status="crashed"))
+    """Runs of this host left `running` by a process that is gone are marked `crashed`."""
+    dead = sorted(crashed_runs(catalog))
+    if dead:
+        with catalog.begin() as conn:
+            conn.execute(update(t.runs).where(t.runs.c.id.in_(dead), t.runs.c.status == "running")
+                         .values(status="crashed"))  # fmt: skip
     return len(dead)
 
 
@@ -199,18 +234,20 @@ def _line_keys(path: Path) -> set[tuple[str, int]]:
 def missing_record_lines(data_dir: Path, catalog: Catalog,
                          run_ids: set[str] | None = None) -> list[tuple[Path, dict]]:  # fmt: skip
     """Versions in the catalog whose record line is in no records file of their run (all
-    runs, or only `run_ids`; runs still written by a live process are left alone).
+    runs of this host, or only `run_ids`; runs still written by a live process, and runs of
+    other hosts, are left alone).
 
     Reads keys first and the (large) record JSON only of the versions whose line is missing.
     """
     alive = live_runs(catalog)
-    query = select(t.runs.c.id, t.runs.c.started_at)
+    query = select(t.runs.c.id, t.runs.c.started_at, t.runs.c.host)
     if run_ids is not None:
         if not run_ids:
             return []
         query = query.where(t.runs.c.id.in_(run_ids))
     with catalog.engine.connect() as conn:
-        runs = {r.id: utc(r.started_at) for r in conn.execute(query) if r.id not in alive}
+        # Another host's runs wrote their record lines into that host's data directory.
+        runs = {r.id: utc(r.started_at) for r in conn.execute(query) if r.id not in alive and is_this_host(r.host)}
         keys_query = select(t.versions.c.article_id, t.versions.c.version, t.versions.c.run_id)
         if run_ids is not None:
             keys_query = keys_query.where(t.versions.c.run_id.in_(list(runs)))
@@ -239,11 +276,8 @@ def missing_record_lines(data_dir: Path, catalog: Catalog,
 
 
 def crashed_runs(catalog: Catalog) -> set[str]:
-    """Runs left `running` by a process that is gone (not yet marked `crashed`)."""
-    alive = live_runs(catalog)
-    with catalog.engine.connect() as conn:
-        rows = conn.execute(select(t.runs.c.id).where(t.runs.c.status == "running")).scalars().all()
-    return {r for r in rows if r not in alive}
+    """Runs of this host left `running` by a process that is gone (not yet marked `crashed`)."""
+    return {run_id for run_id, pid, host in _running(catalog) if is_this_host(host) and not _local_alive(pid)}
 
 
 def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool = True,
@@ -280,5 +314,11 @@ def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool =
                 report.record_lines_rewritten += 1
         if catalog is not None:
             mark_crashed_runs(catalog)
+    if catalog is not None:
+        report.runs_of_other_hosts = other_host_runs(catalog)
+        if report.runs_of_other_hosts:
+            logger.info("left alone: %d run(s) of other hosts still marked running (%s)",
+                        len(report.runs_of_other_hosts),
+                        ", ".join(f"{r} on {h}" for r, h in sorted(report.runs_of_other_hosts.items())))  # fmt: skip
     return report
 

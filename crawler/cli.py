@@ -114,7 +114,7 @@ def crawl(
                for p in chosen]  # fmt: skip
     if distributed:
         return _push_distributed(config, lambda: _worker().push_discovery(
-            config, chosen, start_urls=list(start_url or []), refetch=refetch), json_out)
+            config, chosen, start_urls=list(start_url or []), refetch=refetch, max_articles=max_articles), json_out)
     result = run_crawl(config, targets, command="crawl", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:

@@ -13,6 +13,10 @@ Keys (prefix `newsarchive` by default, `[distributed] key_prefix`):
   <p>:seen    sorted set normalised article URL → when it was queued (the dupefilter;
               an entry older than `seen_ttl` no longer counts, so a later discovery
               crawl may queue an article that failed long ago)
+  <p>:budget:<token>  how many more articles one `crawl --distributed --max-articles N`
+              may queue (per site); decremented atomically by whichever worker pushes
+  <p>:rechecks  sorted set normalised article URL → when it was queued for a recheck and
+              not yet acknowledged (`recheck --distributed` skips those; `recheck_ttl`)
 """
 
 from __future__ import annotations
@@ -57,16 +61,28 @@ _PUSH_NEW = """
 local now = redis.call('TIME')
 local t = tonumber(now[1])
 local ttl = tonumber(ARGV[1])
+local left = -1
+if KEYS[3] then left = tonumber(redis.call('GET', KEYS[3]) or '0') end
 local pushed = {}
 for i = 2, #ARGV, 2 do
+  if left == 0 then break end
   local seen = redis.call('ZSCORE', KEYS[2], ARGV[i])
   if (not seen) or tonumber(seen) < t - ttl then
     redis.call('ZADD', KEYS[2], t, ARGV[i])
     redis.call('RPUSH', KEYS[1], ARGV[i + 1])
     table.insert(pushed, ARGV[i])
+    if left > 0 then left = left - 1 end
   end
 end
+if KEYS[3] and #pushed > 0 then redis.call('DECRBY', KEYS[3], #pushed) end
 return pushed
+"""
+
+
+_ACK = """
+local n = redis.call('ZREM', KEYS[1], ARGV[1])
+if n == 1 and ARGV[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return n
 """
 
 
@@ -74,18 +90,21 @@ class Frontier:
     """The queue shared by every worker (one Redis; any number of processes and machines)."""
 
     def __init__(self, redis_url: str, *, prefix: str = "newsarchive", visibility_timeout: float = 60.0,
-                 seen_ttl: float = 7 * 86400) -> None:  # fmt: skip
+                 seen_ttl: float = 7 * 86400, recheck_ttl: float = 6 * 3600) -> None:  # fmt: skip
         import redis
 
         self.client = redis.Redis.from_url(redis_url)
         self.prefix = prefix
         self.visibility_timeout = float(visibility_timeout)
         self.seen_ttl = float(seen_ttl)
+        self.recheck_ttl = float(recheck_ttl)
         self.queue_key, self.leases_key, self.seen_key = (f"{prefix}:queue", f"{prefix}:leases", f"{prefix}:seen")
+        self.rechecks_key = f"{prefix}:rechecks"
         self._claim = self.client.register_script(_CLAIM)
         self._extend = self.client.register_script(_EXTEND)
         self._release = self.client.register_script(_RELEASE)
         self._push_new = self.client.register_script(_PUSH_NEW)
+        self._ack = self.client.register_script(_ACK)
         self.requeued = 0  # expired leases this process put back
 
     @classmethod
@@ -96,12 +115,32 @@ class Frontier:
             raise ValueError("[distributed] redis_url is not set in the config file")
         return cls(str(url), prefix=str(section.get("key_prefix", "newsarchive")),
                    visibility_timeout=float(section.get("visibility_timeout", 60)),
-                   seen_ttl=float(section.get("seen_ttl_days", 7)) * 86400)  # fmt: skip
+                   seen_ttl=float(section.get("seen_ttl_days", 7)) * 86400,
+                   recheck_ttl=float(section.get("recheck_ttl_hours", 6)) * 3600)  # fmt: skip
 
     @staticmethod
-    def item(url: str, site: str, kind: str, *, refetch: bool = False) -> str:
-        return json.dumps({"id": secrets.token_hex(8), "url": url, "site": site, "kind": kind,
-                           "refetch": refetch}, separators=(",", ":"))  # fmt: skip
+    def item(url: str, site: str, kind: str, *, refetch: bool = False, budget: str | None = None,
+             recheck: bool = False) -> str:  # fmt: skip
+        value: dict[str, Any] = {"id": secrets.token_hex(8), "url": url, "site": site, "kind": kind,
+                                 "refetch": refetch}  # fmt: skip
+        if budget:
+            value["budget"] = budget
+        if recheck:
+            value["recheck"] = True
+        return json.dumps(value, separators=(",", ":"))
+
+    # -- article budgets (`crawl --distributed --max-articles N`) ----------------------------
+    def new_budget(self, articles: int) -> str:
+        """A counter of how many more articles the listings of one discovery may queue; its
+        key goes into each listing item (and the child sitemaps found from them). It expires
+        with the dupefilter's memory; an expired or spent budget queues nothing more."""
+        key = f"{self.prefix}:budget:{secrets.token_hex(8)}"
+        self.client.set(key, int(articles), ex=max(1, int(self.seen_ttl)))
+        return key
+
+    def budget_left(self, key: str) -> int | None:
+        value = self.client.get(key)
+        return None if value is None else int(value)
 
     # -- producers -----------------------------------------------------------------------
     def push(self, items: Iterable[str]) -> int:
@@ -112,8 +151,10 @@ class Frontier:
         self.client.rpush(self.queue_key, *items)
         return len(items)
 
-    def push_new_articles(self, site: str, urls: Iterable[str], *, refetch: bool = False) -> list[str]:
-        """Queue the article URLs the dupefilter has not seen; returns those queued."""
+    def push_new_articles(self, site: str, urls: Iterable[str], *, refetch: bool = False,
+                          budget: str | None = None) -> list[str]:  # fmt: skip
+        """Queue the article URLs the dupefilter has not seen, in order, and with a `budget`
+        (`new_budget`) no more than it has left; returns those queued."""
         args: list[Any] = [self.seen_ttl]
         by_key: dict[str, str] = {}
         for url in urls:
@@ -124,7 +165,25 @@ class Frontier:
             args += [key, self.item(url, site, "article", refetch=refetch)]
         if not by_key:
             return []
-        pushed = self._push_new(keys=[self.queue_key, self.seen_key], args=args)
+        keys = [self.queue_key, self.seen_key] + ([budget] if budget else [])
+        pushed = self._push_new(keys=keys, args=args)
+        return [by_key[k.decode() if isinstance(k, bytes) else k] for k in pushed]
+
+    def push_rechecks(self, site: str, urls: Iterable[str]) -> list[str]:
+        """Queue due articles for a recheck, except those already queued or leased for one
+        (a recheck every few minutes must not pile up copies behind a slow queue); the mark
+        goes when a worker acknowledges the recheck, or after `recheck_ttl` in any case."""
+        args: list[Any] = [self.recheck_ttl]
+        by_key: dict[str, str] = {}
+        for url in urls:
+            key = normalize_url(url)
+            if key in by_key:
+                continue
+            by_key[key] = url
+            args += [key, self.item(url, site, "article", refetch=True, recheck=True)]
+        if not by_key:
+            return []
+        pushed = self._push_new(keys=[self.queue_key, self.rechecks_key], args=args)
         return [by_key[k.decode() if isinstance(k, bytes) else k] for k in pushed]
 
     # -- consumers -----------------------------------------------------------------------
@@ -138,8 +197,15 @@ class Frontier:
         return text, json.loads(text)
 
     def ack(self, raw: str) -> bool:
-        """Done with an item (what it produced is committed): it leaves the frontier."""
-        return bool(self.client.zrem(self.leases_key, raw))
+        """Done with an item (what it produced is committed): it leaves the frontier (and a
+        recheck's article may be queued for a recheck again)."""
+        pending = ""
+        if '"recheck":true' in raw:
+            try:
+                pending = normalize_url(json.loads(raw)["url"])
+            except (ValueError, KeyError, TypeError):
+                pending = ""
+        return bool(self._ack(keys=[self.leases_key, self.rechecks_key], args=[raw, pending]))
 
     def extend(self, raws: Iterable[str]) -> int:
         raws = list(raws)

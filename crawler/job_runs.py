@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,6 +34,7 @@ class JobRunLog:
         with self.catalog.engine.begin() as conn:
             result = conn.execute(insert(t.job_runs).values(
                 job_id=job_id, command=command, started_at=datetime.now(timezone.utc), pid=pid,
+                host=socket.gethostname(),
             ))  # fmt: skip
             key = result.inserted_primary_key
         assert key is not None
@@ -53,11 +55,20 @@ class JobRunLog:
             )  # fmt: skip
 
     def close_abandoned(self) -> int:
-        """Runs a previous scheduler left unfinished (it was killed): mark them ended."""
+        """Runs a previous scheduler of this host left unfinished (it was killed) and whose
+        process is gone: mark them ended. On a shared catalog, the runs of a scheduler on
+        another host (or of another data directory's scheduler here) are left alone."""
+        from archive.repair import is_this_host, pid_alive
+
         with self.catalog.engine.begin() as conn:
+            rows = conn.execute(select(t.job_runs.c.id, t.job_runs.c.pid, t.job_runs.c.host)
+                                .where(t.job_runs.c.ended_at.is_(None))).all()  # fmt: skip
+            ids = [r.id for r in rows if is_this_host(r.host) and not pid_alive(r.pid)]
+            if not ids:
+                return 0
             result = conn.execute(
                 update(t.job_runs)
-                .where(t.job_runs.c.ended_at.is_(None))
+                .where(t.job_runs.c.id.in_(ids), t.job_runs.c.ended_at.is_(None))
                 .values(ended_at=datetime.now(timezone.utc),
                         error="the scheduler stopped before this run ended")
             )  # fmt: skip

@@ -6,6 +6,8 @@ recheck_interval_seconds = 300   # the built-in `recheck` job; 0 turns it off
 sync_interval_seconds = 900      # the built-in `s3-sync` job, added only when [s3] is set
 stop_timeout_seconds = 60        # SIGINT/SIGTERM: how long a running crawl may take to close
 timezone = "UTC"                 # for cron expressions
+# distributed = true             # default: true when [distributed] redis_url is set — crawl and
+                                 # recheck jobs then only queue work in Redis for the workers
 
 [[schedule.jobs]]
 id = "cnn-hourly"
@@ -29,7 +31,7 @@ SYNC_JOB_ID = "s3-sync"
 _RESERVED = (RECHECK_JOB_ID, SYNC_JOB_ID)
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SCHEDULE_KEYS = ("jobs", "recheck_interval_seconds", "sync_interval_seconds", "stop_timeout_seconds",
-                  "timezone")  # fmt: skip
+                  "timezone", "distributed")  # fmt: skip
 _JOB_KEYS = ("id", "crawl", "cron", "interval_seconds", "max_articles", "misfire_grace_seconds")
 # A cron job that could not start on time (scheduler down, machine asleep) still runs if it is
 # at most this late; coalescing turns several missed runs into one.
@@ -63,6 +65,7 @@ class ScheduleConfig:
     jobs: list[ScheduledJob] = field(default_factory=list)
     stop_timeout_seconds: float = 60.0
     timezone: str = "UTC"
+    distributed: bool = False  # crawl and recheck jobs push into Redis (docs/scaling.md)
 
 
 def _number(raw: dict[str, Any], key: str, where: str, default: float, *, minimum: float) -> float:
@@ -77,7 +80,19 @@ def _interval_job(job_id: str, cli_args: tuple[str, ...], seconds: float) -> Sch
     return ScheduledJob(job_id, cli_args, interval_seconds=seconds, misfire_grace_seconds=max(1, round(seconds)))
 
 
-def _config_job(raw: Any, where: str, sites: set[str], timezone: str) -> ScheduledJob:
+def _distributed(config: Config, raw: dict[str, Any], where: str) -> bool:
+    """`[schedule] distributed`, by default on exactly when `[distributed] redis_url` is set: a
+    scheduler given the cluster's config feeds the workers instead of crawling beside them."""
+    has_redis = bool((config.distributed or {}).get("redis_url"))
+    value = raw.get("distributed", has_redis)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.distributed: expected true or false, got {value!r}")
+    if value and not has_redis:
+        raise ConfigError(f"{where}.distributed = true needs [distributed] redis_url in the config file")
+    return value
+
+
+def _config_job(raw: Any, where: str, sites: set[str], timezone: str, *, distributed: bool = False) -> ScheduledJob:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[schedule.jobs]] entry must be a table")
     for key in raw:
@@ -98,6 +113,8 @@ def _config_job(raw: Any, where: str, sites: set[str], timezone: str) -> Schedul
     cli_args: tuple[str, ...] = ("crawl", *crawl)
     if "max_articles" in raw:
         cli_args += ("--max-articles", str(int(_number(raw, "max_articles", where, 1, minimum=1))))
+    if distributed:
+        cli_args += ("--distributed",)
     cli_args += ("--no-progress", "--json")
     if ("cron" in raw) == ("interval_seconds" in raw):
         raise ConfigError(f"{where}: give either cron = \"…\" or interval_seconds = N")
@@ -138,20 +155,22 @@ def schedule_config_of(config: Config) -> ScheduleConfig:
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r} (e.g. \"UTC\", \"Europe/Berlin\")") from None
     result = ScheduleConfig(
-        stop_timeout_seconds=_number(raw, "stop_timeout_seconds", where, 60, minimum=1), timezone=timezone
+        stop_timeout_seconds=_number(raw, "stop_timeout_seconds", where, 60, minimum=1), timezone=timezone,
+        distributed=_distributed(config, raw, where),
     )
     entries = raw.get("jobs", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{where}.jobs: expected [[schedule.jobs]] tables")
     sites = set(load_profiles(config))
     for n, entry in enumerate(entries):
-        job = _config_job(entry, f"{where}.jobs[{n}]", sites, timezone)
+        job = _config_job(entry, f"{where}.jobs[{n}]", sites, timezone, distributed=result.distributed)
         if any(j.id == job.id for j in result.jobs):
             raise ConfigError(f"{where}.jobs[{n}]: job id {job.id!r} is used twice")
         result.jobs.append(job)
     recheck = _number(raw, "recheck_interval_seconds", where, 300, minimum=0)
     if recheck:
-        result.jobs.append(_interval_job(RECHECK_JOB_ID, ("recheck", "--no-progress", "--json"), recheck))
+        recheck_args = ("recheck", *(("--distributed",) if result.distributed else ()), "--no-progress", "--json")
+        result.jobs.append(_interval_job(RECHECK_JOB_ID, recheck_args, recheck))
     if config.s3:
         sync = _number(raw, "sync_interval_seconds", where, 900, minimum=1)
         result.jobs.append(_interval_job(SYNC_JOB_ID, ("sync", "--no-progress", "--json"), sync))

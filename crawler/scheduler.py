@@ -60,7 +60,10 @@ def _trigger_key(trigger: BaseTrigger) -> tuple[Any, ...]:
 class ArchiveScheduler:
     """The config's jobs on an APScheduler `BackgroundScheduler`, run until SIGINT/SIGTERM.
 
-    Reads `[schedule]` (see `crawler.schedule_config`), `[s3]` and the data directory.
+    Reads `[schedule]` (see `crawler.schedule_config`), `[s3]`, `[distributed]` and the data
+    directory. With `[distributed] redis_url` (unless `[schedule] distributed = false`) the
+    crawl and recheck jobs are `crawl … --distributed` / `recheck --distributed`: each still
+    runs in a child process, pushes into Redis and is recorded with its pushed counts.
     """
 
     def __init__(self, config: Config) -> None:
@@ -153,6 +156,8 @@ class ArchiveScheduler:
             changes = self.apply_config(scheduler)
             for job_id, change in changes.items():
                 logger.info("job %s: %s", job_id, change)
+            if self.settings.distributed:
+                logger.info("distributed: crawl and recheck jobs queue their work in Redis for `newsarchive worker`s")
             scheduler.resume()
             if on_started:
                 on_started(changes)

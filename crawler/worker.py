@@ -22,16 +22,21 @@ logger = logging.getLogger(__name__)
 
 
 def push_discovery(config: Config, profiles: list[SiteProfile], *, start_urls: list[str] | None = None,
-                   refetch: bool = False) -> dict[str, int]:  # fmt: skip
-    """Queue each site's listing pages (index pages, feeds, sitemaps); returns counts per site."""
+                   refetch: bool = False, max_articles: int | None = None) -> dict[str, int]:  # fmt: skip
+    """Queue each site's listing pages (index pages, feeds, sitemaps); returns counts per site.
+
+    `max_articles`: the workers that parse these listings queue at most that many new
+    articles per site between them (a budget counted in Redis, see `Frontier.new_budget`).
+    """
     frontier = Frontier.from_config(config)
     pushed: dict[str, int] = {}
     try:
         for profile in profiles:
-            items = [Frontier.item(u, profile.name, "index", refetch=refetch)
-                     for u in (start_urls or profile.start_urls)]  # fmt: skip
-            items += [Frontier.item(u, profile.name, "feed", refetch=refetch) for u in profile.feeds]
-            items += [Frontier.item(u, profile.name, "sitemap", refetch=refetch) for u in profile.sitemaps]
+            budget = frontier.new_budget(max_articles) if max_articles is not None else None
+            kw: dict[str, Any] = {"refetch": refetch, "budget": budget}
+            items = [Frontier.item(u, profile.name, "index", **kw) for u in (start_urls or profile.start_urls)]
+            items += [Frontier.item(u, profile.name, "feed", **kw) for u in profile.feeds]
+            items += [Frontier.item(u, profile.name, "sitemap", **kw) for u in profile.sitemaps]
             pushed[profile.name] = frontier.push(items)
     finally:
         frontier.close()
@@ -39,10 +44,11 @@ def push_discovery(config: Config, profiles: list[SiteProfile], *, start_urls: l
 
 
 def push_urls(config: Config, site: str, urls: list[str]) -> int:
-    """Queue known articles (rechecks) or on-demand URLs: fetched whatever the dupefilter says."""
+    """Queue due articles (rechecks): fetched whatever the dupefilter says, but not queued
+    again while an earlier recheck of them waits in the queue (`Frontier.push_rechecks`)."""
     frontier = Frontier.from_config(config)
     try:
-        return frontier.push(Frontier.item(u, site, "article", refetch=True) for u in urls)
+        return len(frontier.push_rechecks(site, urls))
     finally:
         frontier.close()
 

@@ -154,3 +154,48 @@ def test_killed_worker_loses_nothing_and_makes_no_duplicate(cluster):
     repaired = run_cli("verify", "--repair", "--json", data_dir=victim_dir, config=cluster["config"])
     assert repaired.returncode in (0, 1), repaired.stderr
     check_archive(victim_dir)
+
+
+def test_max_articles_is_a_budget_shared_by_the_workers(cluster):
+    pushed = run_cli("crawl", "cnn-lite", *cluster["start_urls"], "--distributed", "--max-articles", "7", "--json",
+                     data_dir=cluster["tmp"] / "pusher", config=cluster["config"])  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout) == {"queued": {"cnn-lite": 4}}  # the four index pages
+    workers = [_worker(cluster, n, "--exit-when-empty", "2") for n in range(2)]
+    summaries = [_finish(proc) for proc, _ in workers]
+
+    versions, fetched = _shared_catalog_state(cluster["postgres"])
+    assert len(versions) == 7 and len(fetched) == 7 and set(fetched.values()) == {1}
+    assert sum(s["worker"]["discovered"] for s in summaries) == 7
+    # Only what was queued is remembered by the dupefilter: a later discovery finds the rest.
+    assert cluster["frontier"].counts() == {"queued": 0, "leased": 0, "seen": 7}
+    frontier = cluster["frontier"]
+    [budget] = list(frontier.client.scan_iter(f"{frontier.prefix}:budget:*"))
+    assert frontier.budget_left(budget.decode()) == 0 and frontier.client.ttl(budget) > 0
+
+
+def test_article_budget_and_pending_rechecks_in_redis(redis_url):
+    url, prefix = redis_url
+    frontier = Frontier(url, prefix=prefix, recheck_ttl=3600)
+    try:
+        budget = frontier.new_budget(3)
+        urls = [f"http://site.test/2026/01/0{n}/story" for n in range(1, 6)]
+        assert frontier.push_new_articles("s", urls, budget=budget) == urls[:3]
+        assert frontier.push_new_articles("s", urls, budget=budget) == []  # spent
+        assert frontier.budget_left(budget) == 0 and frontier.counts()["seen"] == 3
+        assert frontier.push_new_articles("s", urls) == urls[3:]  # no budget: not limited
+        assert frontier.push_new_articles("s", ["http://site.test/x"], budget=f"{prefix}:budget:gone") == []
+
+        frontier.client.delete(frontier.queue_key)
+        due = ["http://site.test/a", "http://site.test/b"]
+        assert frontier.push_rechecks("s", due) == due
+        assert frontier.push_rechecks("s", [*due, "http://site.test/a#frag"]) == [], "queued: not again"
+        raw, item = frontier.claim()
+        assert item["recheck"] and item["refetch"] and item["kind"] == "article"
+        assert frontier.push_rechecks("s", due) == [], "leased: not again"
+        assert frontier.ack(raw)
+        assert frontier.push_rechecks("s", due) == [item["url"]], "done: due again"
+        assert not frontier.ack(raw), "a second acknowledgement changes nothing"
+        assert frontier.push_rechecks("s", due) == []
+    finally:
+        frontier.close()

@@ -4,17 +4,23 @@ version creation under concurrency (docs/scaling.md)."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, insert, inspect, select, text, update
 
+from archive import catalog_schema as t
 from archive import migrations
 from archive.catalog import Catalog
 from archive.catalog_schema import metadata
+from archive.repair import crashed_runs, live_runs, mark_crashed_runs, records_path, repair_leftovers
 from archive.versions import Observation, VersionTracker
+from crawler.job_runs import JobRunLog
 from tests.conftest import MIRROR_CONFIG, SITES, run_cli
 from tests.warc_assertions import check_archive
 
@@ -195,3 +201,125 @@ def test_crawl_recheck_history_export_verify_on_postgres(serve_site, tmp_path, p
         assert catalog.tracked_sites() == ["cnn-lite"]
     finally:
         catalog.close()
+
+
+# -- runs carry their host: crash repair on a shared catalog (migration 0002) -------------
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _running_run(catalog: Catalog, run_id: str, *, host: str | None, pid: int, started: datetime) -> None:
+    with catalog.engine.begin() as conn:
+        conn.execute(insert(t.runs).values(id=run_id, command="crawl", sites=["cnn-lite"], pid=pid, host=host,
+                                           started_at=started, status="running"))  # fmt: skip
+
+
+def _run_status(catalog: Catalog) -> dict[str, tuple[str, str | None]]:
+    with catalog.engine.connect() as conn:
+        return {r.id: (r.status, r.host) for r in conn.execute(select(t.runs.c.id, t.runs.c.status, t.runs.c.host))}
+
+
+def test_start_run_records_this_host(empty_db):
+    catalog = Catalog(empty_db)
+    try:
+        catalog.start_run("r-default", "crawl", ["cnn-lite"], os.getpid())  # the old signature
+        catalog.start_run("r-named", "worker", [], 1, host="elsewhere.example")
+        assert _run_status(catalog) == {"r-default": ("running", socket.gethostname()),
+                                        "r-named": ("running", "elsewhere.example")}  # fmt: skip
+    finally:
+        catalog.close()
+
+
+def test_crash_repair_judges_only_runs_of_this_host(empty_db, tmp_path):
+    """Both runs have a dead pid and a version whose record line was lost; a cut records file
+    each. Only the one of this host is repaired; the other host's run is reported, untouched."""
+    data_dir = tmp_path / "data"
+    catalog = Catalog(empty_db)
+    started = datetime.now(UTC)
+    try:
+        for run_id, host in (("run-here", socket.gethostname()), ("run-there", "other-machine.example")):
+            _running_run(catalog, run_id, host=host, pid=_dead_pid(), started=started)
+            tracker = VersionTracker(catalog)
+            obs = _obs(f"art-{run_id}", "Some text long enough to be a version. " * 5)
+            obs.run_id = run_id
+            tracker.commit(obs, tracker.decide(obs))
+            path = records_path(data_dir, run_id, started)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text('{"article_id": "cut sh', encoding="utf-8")  # a line cut by the crash
+        there = records_path(data_dir, "run-there", started)
+
+        assert crashed_runs(catalog) == {"run-here"}
+        assert live_runs(catalog) == {"run-there"}, "another host's run cannot be checked: presumed live"
+        report = repair_leftovers(data_dir, catalog, everything=False)
+        assert report.runs_of_other_hosts == {"run-there": "other-machine.example"}
+        assert _run_status(catalog) == {"run-here": ("crashed", socket.gethostname()),
+                                        "run-there": ("running", "other-machine.example")}  # fmt: skip
+        here_lines = records_path(data_dir, "run-here", started).read_text(encoding="utf-8").splitlines()
+        assert [json.loads(line)["article_id"] for line in here_lines] == ["art-run-here"]
+        assert there.read_text(encoding="utf-8") == '{"article_id": "cut sh', "not trimmed, no line added"
+        # verify --repair (everything) leaves it alone too, and reports it.
+        report = repair_leftovers(data_dir, catalog)
+        assert report.record_lines_rewritten == 0
+        assert report.runs_of_other_hosts == {"run-there": "other-machine.example"}
+        assert there.read_text(encoding="utf-8") == '{"article_id": "cut sh'
+        assert _run_status(catalog)["run-there"] == ("running", "other-machine.example")
+    finally:
+        catalog.close()
+
+
+def test_a_0001_catalog_upgrades_and_its_runs_count_as_this_hosts(empty_db):
+    from alembic import command
+
+    engine = create_engine(empty_db)
+    try:
+        with engine.begin() as conn:
+            config = migrations.alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+        with engine.begin() as conn:
+            assert "host" not in {c["name"] for c in inspect(conn).get_columns("runs")}
+            conn.execute(text("INSERT INTO runs (id, command, sites, started_at, status, pid) "
+                              "VALUES ('old-run', 'crawl', '[]', :at, 'running', :pid)"),
+                         {"at": datetime.now(UTC), "pid": _dead_pid()})  # fmt: skip
+            conn.execute(text("INSERT INTO job_runs (job_id, command, started_at, pid) "
+                              "VALUES ('j', 'crawl x', :at, :pid)"), {"at": datetime.now(UTC), "pid": _dead_pid()})
+    finally:
+        engine.dispose()
+    migrations._checked.discard(str(create_engine(empty_db).url))
+    catalog = Catalog(empty_db)
+    try:
+        with catalog.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD == "0002"
+        assert _run_status(catalog) == {"old-run": ("running", None)}
+        # A row from before the column has no host: it counts as this host's, as it did.
+        assert crashed_runs(catalog) == {"old-run"}
+        mark_crashed_runs(catalog)
+        assert _run_status(catalog) == {"old-run": ("crashed", None)}
+    finally:
+        catalog.close()
+    assert _schema_diff(empty_db) == []
+    log = JobRunLog(empty_db)
+    try:
+        assert log.close_abandoned() == 1
+    finally:
+        log.close()
+
+
+def test_a_starting_scheduler_closes_only_its_hosts_dead_job_runs(empty_db):
+    log = JobRunLog(empty_db)
+    try:
+        dead_here = log.started("a", "crawl a")
+        log.set_pid(dead_here, _dead_pid())
+        live_here = log.started("b", "crawl b", pid=os.getpid())
+        elsewhere = log.started("c", "crawl c", pid=_dead_pid())
+        with log.catalog.engine.begin() as conn:
+            conn.execute(update(t.job_runs).where(t.job_runs.c.id == elsewhere).values(host="other-machine.example"))
+        assert log.close_abandoned() == 1
+        ended = {r["id"]: r["ended_at"] is not None for r in log.recent()}
+        assert ended == {dead_here: True, live_here: False, elsewhere: False}
+        assert {r["host"] for r in log.recent() if r["id"] != elsewhere} == {socket.gethostname()}
+    finally:
+        log.close()

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,13 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from archive import catalog_schema as t
 from archive.catalog import Catalog
 from archive.config import ConfigError, parse_config
 from crawler.demo.run import SITE_ROOT
 from crawler.job_runs import JobRunLog
 from crawler.schedule_config import schedule_config_of
-from tests.conftest import BIN, MIRROR_CONFIG, REPO, run_cli
+from tests.conftest import BIN, MIRROR_CONFIG, REPO, SITES, run_cli
 from tests.warc_assertions import check_archive, open_files
 
 pytestmark = pytest.mark.timeout(120)
@@ -315,6 +318,21 @@ def test_schedule_config_jobs_and_built_ins():
     assert jobs["hourly"].cli_args == ("crawl", "cnn-lite", "npr-text", "--max-articles", "10", "--no-progress", "--json")
     assert jobs["hourly"].misfire_grace_seconds == 3600 and jobs["fast"].misfire_grace_seconds == 30
     assert jobs["s3-sync"].cli_args == ("sync", "--no-progress", "--json")
+    assert not plain.distributed and not settings.distributed
+
+
+def test_a_redis_url_alone_makes_the_scheduler_push():
+    job = {"id": "hourly", "crawl": ["cnn-lite"], "cron": "5 * * * *", "max_articles": 10}
+    raw = {"distributed": {"redis_url": "redis://127.0.0.1:6379/0"}, "s3": {"bucket": "b"}, "schedule": {"jobs": [job]}}
+    settings = _schedule(raw)
+    assert settings.distributed
+    assert {j.id: j.cli_args for j in settings.jobs} == {
+        "hourly": ("crawl", "cnn-lite", "--max-articles", "10", "--distributed", "--no-progress", "--json"),
+        "recheck": ("recheck", "--distributed", "--no-progress", "--json"),
+        "s3-sync": ("sync", "--no-progress", "--json"),  # each worker publishes its own files; this syncs here
+    }
+    local = _schedule({**raw, "schedule": {**raw["schedule"], "distributed": False}})
+    assert not local.distributed and all("--distributed" not in j.cli_args for j in local.jobs)
 
 
 @pytest.mark.parametrize(("schedule", "message"), [
@@ -329,6 +347,8 @@ def test_schedule_config_jobs_and_built_ins():
     ({"jobs": [{"id": "a", "crawl": "cnn-lite", "interval_seconds": 5}]}, "list of site names"),
     ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "interval_seconds": 0}]}, "interval_seconds"),
     ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+    ({"distributed": "yes"}, "distributed: expected true or false"),
+    ({"distributed": True}, "needs \\[distributed\\] redis_url"),
 ])  # fmt: skip
 def test_schedule_config_errors_name_the_key(schedule, message):
     with pytest.raises(ConfigError, match=message):
@@ -340,3 +360,99 @@ def test_a_bad_schedule_is_a_one_line_error(data_dir, tmp_path):
     result = run_cli("schedule", data_dir=data_dir, config=config)
     assert result.returncode == 2
     assert "cron" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- distributed: the scheduler only feeds the Redis frontier ----------------------------
+
+def test_with_redis_the_scheduler_pushes_and_a_worker_archives(serve_site, tmp_path, postgres_url, redis_url,
+                                                               start_scheduler):  # fmt: skip
+    """`[distributed] redis_url` alone switches the scheduler: its crawl job and its recheck
+    job run `… --distributed` in child processes that push into Redis, and are recorded; a
+    worker archives; the scheduler's children crawl nothing."""
+    site = serve_site("cnn-lite")
+    n_articles = len(json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))["articles"])
+    redis_server, prefix = redis_url
+    config = _write_config(tmp_path / "cluster.toml", base=f'catalog_url = "{postgres_url}"\n' + MIRROR_CONFIG,
+                           sites={"mirror": site.url}, body=f"""
+[distributed]
+redis_url = "{redis_server}"
+key_prefix = "{prefix}"
+visibility_timeout = 3
+
+[recheck]
+ladder = [["1d", "2s"]]          # every article is due again 2 s after each check
+
+[schedule]
+recheck_interval_seconds = 2
+
+[[schedule.jobs]]
+id = "mirror-every-2s"
+crawl = ["mirror"]
+interval_seconds = 2
+""")  # fmt: skip
+    scheduler_dir, worker_dir = tmp_path / "scheduler", tmp_path / "worker"
+    listed = {j["id"]: j["command"] for j in listing(scheduler_dir, config)["jobs"]}
+    assert listed == {"mirror-every-2s": "crawl mirror --distributed --no-progress --json",
+                      "recheck": "recheck --distributed --no-progress --json"}  # fmt: skip
+    scheduler = start_scheduler(scheduler_dir, config)
+    scheduler.wait_started()
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("NEWSARCHIVE_CONFIG", None)
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen([str(BIN / "newsarchive"), "--data-dir", str(worker_dir), "--config", str(config),
+                                   "worker", "--json"],
+                                  stdout=subprocess.PIPE, stderr=log, cwd=REPO, env=env)  # fmt: skip
+    runs_log = JobRunLog(postgres_url)
+    catalog = Catalog(postgres_url)
+    try:
+        def finished(job_id: str, pushed: bool = False) -> list[dict[str, Any]]:
+            return [r for r in runs_log.recent(1000, job_id=job_id)
+                    if r["ended_at"] is not None and r["exit_status"] == 0
+                    and (not pushed or sum((r["summary"] or {}).get("queued", {}).values()) > 0)]  # fmt: skip
+
+        def rechecked() -> bool:  # every article archived, and fetched again from a pushed recheck
+            with catalog.reading() as conn:
+                counts = dict(conn.execute(select(t.captures.c.article_id, func.count()).where(
+                    t.captures.c.kind == "article", t.captures.c.article_id.is_not(None))
+                    .group_by(t.captures.c.article_id)).all())  # fmt: skip
+            return len(counts) == n_articles and min(counts.values()) >= 2
+
+        def explain() -> str:
+            with catalog.reading() as conn:
+                captures = conn.execute(select(t.captures.c.url, t.captures.c.outcome, func.count())
+                                        .group_by(t.captures.c.url, t.captures.c.outcome)).all()  # fmt: skip
+            return (f"{scheduler.text()}\nworker: {(tmp_path / 'worker.log').read_text(errors='replace')}\n"
+                    f"captures: {captures}\njob runs: {runs_log.recent(6)}")
+
+        wait_for(lambda: len(finished("mirror-every-2s")) >= 2 and finished("recheck", pushed=True) and rechecked(),
+                 45, explain)  # fmt: skip
+        assert scheduler.stop() == 0, scheduler.text()
+        worker.send_signal(signal.SIGTERM)
+        stdout, _ = worker.communicate(timeout=30)
+        assert worker.returncode == 0, explain()
+
+        crawls = finished("mirror-every-2s")
+        for row in crawls:
+            assert row["command"] == "crawl mirror --distributed --no-progress --json"
+            assert row["summary"] == {"queued": {"mirror": 1}} and row["run_id"] is None and row["pid"]
+            assert row["host"] == socket.gethostname()
+        for row in finished("recheck"):
+            assert row["command"] == "recheck --distributed --no-progress --json"
+            assert set(row["summary"]["queued"]) <= {"mirror"}
+        assert max(sum(r["summary"]["queued"].values()) for r in finished("recheck")) <= n_articles
+        # Nothing was crawled by the scheduler's children: every run is the worker's.
+        with catalog.reading() as conn:
+            commands = set(conn.execute(select(t.runs.c.command)).scalars())
+            versions = conn.execute(select(func.count()).select_from(t.versions)).scalar_one()
+        assert commands == {"worker"}
+        assert versions == n_articles, "rechecks of unchanged pages make no version"
+        assert not (scheduler_dir / "warc").exists() and not (scheduler_dir / "records").exists()
+        summary = json.loads(stdout)
+        assert summary["worker"]["claimed"] >= n_articles * 2
+        check_archive(worker_dir)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+        runs_log.close()
+        catalog.close()

@@ -355,3 +355,106 @@ def test_token_auth_and_serve_settings():
                 {"max_urls_per_request": 0}):  # fmt: skip
         with pytest.raises(ConfigError, match=r"\[serve\]"):
             ServeSettings.from_config(bad)
+
+
+# -- the article filters on both catalog backends -------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def filter_catalog(request, tmp_path):
+    """A catalog with five articles (one of them edited), on SQLite and on PostgreSQL."""
+    from datetime import UTC, datetime
+
+    from archive.versions import Observation, VersionTracker
+
+    url = (f"sqlite:///{tmp_path / 'catalog.sqlite'}" if request.param == "sqlite"
+           else request.getfixturevalue("postgres_url"))  # fmt: skip
+    catalog = Catalog(url)
+    tracker = VersionTracker(catalog)
+    body = " Paragraph of a long enough article text for a version." * 5
+    stories = [  # (id, site, captured, title, text)
+        ("a1", "cnn-lite", "2026-05-01T10:00:00", "Senate Panel Backs the BILL", "First words." + body),
+        ("a2", "cnn-lite", "2026-05-02T10:00:00", "Prices: 100% up at the Market", "Second words." + body),
+        ("a3", "npr-text", "2026-05-03T10:00:00", "Ärger in Zürich über STRAßENBAU", "Third words." + body),
+        ("a4", "npr-text", "2026-05-04T10:00:00", "snake_case and back\\slash", "Fourth words." + body),
+        ("a5", "cnn-lite", "2026-05-05T10:00:00", "A quiet day", "Nothing EXCEPTIONAL happened." + body),
+        ("a5", "cnn-lite", "2026-05-06T10:00:00", "A quiet day", "Later an edit replaced the words." + body),
+    ]  # fmt: skip
+    for article, site, captured, title, text in stories:
+        obs = Observation(article_id=article, site=site, url=f"http://example.test/{article}",
+                          normalized_url=f"http://example.test/{article}",
+                          captured_at=datetime.fromisoformat(captured).replace(tzinfo=UTC),
+                          fields={"title": title, "authors": [], "text": text})  # fmt: skip
+        tracker.commit(obs, tracker.decide(obs))
+    catalog.flush()
+    yield catalog
+    catalog.close()
+
+
+def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
+    from datetime import UTC, datetime
+
+    from crawler.serve.queries import ArticleFilter, list_articles
+
+    def ids(**kw: object) -> list[str]:
+        items, _ = list_articles(filter_catalog.engine, ArticleFilter(**kw), limit=50)  # type: ignore[arg-type]
+        return [i["article_id"] for i in items]
+
+    assert ids() == ["a5", "a4", "a3", "a2", "a1"]  # most recently changed first
+    # q: in the title or the text of any version, whatever the case
+    assert ids(q="bill") == ids(q="BiLl") == ["a1"]
+    assert ids(q="exceptional") == ["a5"], "the text of an earlier version counts"
+    assert ids(q="an EDIT replaced") == ["a5"]
+    assert ids(q="ärger") == ids(q="ZÜRICH") == ["a3"], "not only ASCII letters"
+    assert ids(q="straßenbau") == ["a3"]
+    # LIKE's wildcards and escape character are plain characters in q
+    assert ids(q="100%") == ["a2"] and ids(q="%") == ["a2"]
+    assert ids(q="_") == ["a4"] and ids(q="snake_case") == ["a4"]
+    assert ids(q="back\\slash") == ["a4"] and ids(q="\\") == ["a4"]
+    assert ids(q="no such words") == []
+    # site, since / until (a version captured in the window)
+    assert ids(site="npr-text") == ["a4", "a3"] and ids(site="nope") == []
+    assert ids(since=datetime(2026, 5, 4, tzinfo=UTC)) == ["a5", "a4"]
+    assert ids(until=datetime(2026, 5, 2, 10, tzinfo=UTC)) == ["a2", "a1"]
+    assert ids(since=datetime(2026, 5, 5, 12, tzinfo=UTC), until=datetime(2026, 5, 6, 12, tzinfo=UTC)) == ["a5"]
+    assert ids(site="cnn-lite", q="words", since=datetime(2026, 5, 2, tzinfo=UTC)) == ["a5", "a2"]
+    # the cursor walks every page exactly once
+    seen, cursor = [], None
+    while True:
+        items, cursor = list_articles(filter_catalog.engine, ArticleFilter(), limit=2, cursor=cursor)
+        seen += [i["article_id"] for i in items]
+        if cursor is None:
+            break
+    assert seen == ["a5", "a4", "a3", "a2", "a1"]
+
+
+def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_url, start_server):
+    """GET /api/articles with q, site, since and until through the server on PostgreSQL."""
+    from datetime import UTC, datetime
+
+    from archive.versions import Observation, VersionTracker
+
+    catalog = Catalog(postgres_url)
+    try:
+        tracker = VersionTracker(catalog)
+        for article, site, title in (("p1", "cnn-lite", "Mixed CASE Headline"), ("p2", "npr-text", "Другая НОВОСТЬ")):
+            fields = {"title": title, "authors": [], "text": "Body text of the story. " * 10}
+            obs = Observation(article_id=article, site=site, url=f"http://example.test/{article}",
+                              normalized_url=f"http://example.test/{article}",
+                              captured_at=datetime(2026, 5, 1, tzinfo=UTC), fields=fields)  # fmt: skip
+            tracker.commit(obs, tracker.decide(obs))
+    finally:
+        catalog.close()
+    config = tmp_path / "pg.toml"
+    config.write_text(f'catalog_url = "{postgres_url}"\n' + MIRROR_CONFIG + "\n[serve]\nworkers = 0\n")
+    server = start_server(data_dir, config, token=None)
+
+    def ids(query: str) -> list[str]:
+        return [i["article_id"] for i in server.get("/api/articles?" + query)["items"]]
+
+    assert ids("q=mixed%20case") == ["p1"] and ids("q=HEADLINE") == ["p1"]
+    assert ids("q=%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C") == ["p2"]  # "новость"
+    assert ids("q=BODY%20TEXT") == ["p2", "p1"] and ids("q=%25") == []
+    assert ids("site=npr-text") == ["p2"]
+    assert ids("since=2026-05-01&until=2026-05-01") == ["p2", "p1"]
+    assert ids("since=2026-05-02") == [] and ids("until=2026-04-30") == []
+    assert not (data_dir / "catalog.sqlite").exists()

@@ -51,6 +51,25 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+# Case-insensitive search means the same on both backends: PostgreSQL's lower() follows the
+# database's locale (every letter with a UTF-8 one), SQLite's only knows A-Z, so on SQLite
+# the query lower-cases with Python's str.lower, registered on the connection that runs it.
+_SQLITE_LOWER = "newsarchive_lower"
+
+
+def _lower_function(engine: Engine) -> Any:
+    return getattr(func, _SQLITE_LOWER) if engine.dialect.name == "sqlite" else func.lower
+
+
+def _py_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _prepare(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.create_function(_SQLITE_LOWER, 1, _py_lower, deterministic=True)
+
+
 def article_item(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "article_id": row["id"],
@@ -80,9 +99,10 @@ def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int,
         query = query.where(exists().where(and_(*window)))
     if flt.q:
         pattern = _like(flt.q)
-        text = func.lower(v.c.record["text"].as_string())
+        lower = _lower_function(engine)
+        text = lower(v.c.record["text"].as_string())
         query = query.where(or_(
-            func.lower(a.c.title).like(pattern, escape="\\"),
+            lower(a.c.title).like(pattern, escape="\\"),
             exists().where(and_(v.c.article_id == a.c.id, text.like(pattern, escape="\\"))),
         ))  # fmt: skip
     if cursor:
@@ -91,6 +111,7 @@ def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int,
                                 and_(a.c.last_changed_at == changed, a.c.id < article_id)))  # fmt: skip
     query = query.order_by(a.c.last_changed_at.desc(), a.c.id.desc()).limit(limit + 1)
     with engine.connect() as conn:
+        _prepare(conn)
         rows = [dict(r._mapping) for r in conn.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]

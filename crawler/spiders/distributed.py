@@ -31,6 +31,7 @@ from crawler.spiders.site import SiteSpider
 logger = logging.getLogger(__name__)
 META_LEASE = "newsarchive_lease"
 META_REFETCH = "newsarchive_refetch"
+META_BUDGET = "newsarchive_budget"  # a listing's article budget key (`crawl --distributed --max-articles`)
 
 
 async def _sleep(seconds: float) -> None:
@@ -64,6 +65,8 @@ class DistributedSpider(SiteSpider):
         self.held: dict[str, float] = {}  # lease → when claimed
         self.max_hold = 600.0  # a lease nobody acknowledges (a dropped request) is not renewed forever
         self.stopping = False
+        self._refetch_now = False  # the listing being parsed: its refetch flag and article budget
+        self._budget_now: str | None = None
         self.report.update(site="distributed", claimed=0, acked=0, discovered=0, results=_Recent())
         self._heartbeat: task.LoopingCall | None = None
 
@@ -154,6 +157,8 @@ class DistributedSpider(SiteSpider):
                 continue
             request.meta[META_LEASE] = raw
             request.meta[META_REFETCH] = bool(item.get("refetch"))
+            if item.get("budget"):
+                request.meta[META_BUDGET] = str(item["budget"])
             yield request
 
     def _use(self, site: str | None) -> SiteProfile:
@@ -179,10 +184,12 @@ class DistributedSpider(SiteSpider):
 
         self._use(response.meta.get(META_SITE))
         self._refetch_now = bool(response.meta.get(META_REFETCH))
+        self._budget_now = response.meta.get(META_BUDGET)
         try:
             children = [r for r in parse(response) if isinstance(r, scrapy.Request)]
             # sitemap indexes: their child sitemaps are listings for any worker to take
-            self.frontier.push(Frontier.item(r.url, self.profile.name, r.meta.get("newsarchive_kind", "sitemap"))
+            self.frontier.push(Frontier.item(r.url, self.profile.name, r.meta.get("newsarchive_kind", "sitemap"),
+                                             refetch=self._refetch_now, budget=self._budget_now)
                                for r in children)  # fmt: skip
         finally:
             self._ack_after_commit(response.meta.get(META_LEASE))
@@ -199,12 +206,12 @@ class DistributedSpider(SiteSpider):
 
     def _queue_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
         fresh = list(dict.fromkeys(urls))
-        if not getattr(self, "_refetch_now", False):
+        if not self._refetch_now:
             ext = getattr(self.crawler, "newsarchive", None)
             known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
             self.report["known_skipped"] += sum(1 for u in fresh if article_id_for(u) in known)
             fresh = [u for u in fresh if article_id_for(u) not in known]
-        pushed = self.frontier.push_new_articles(self.profile.name, fresh)
+        pushed = self.frontier.push_new_articles(self.profile.name, fresh, budget=self._budget_now)
         self.report["discovered"] += len(pushed)
         self.crawler.stats.inc_value("newsarchive/articles_queued", len(pushed))
         return iter(())
