@@ -151,13 +151,15 @@ class Catalog:
 
     # -- runs ----------------------------------------------------------------------------
     def start_run(self, run_id: str, command: str, sites: list[str], pid: int, *,
-                  host: str | None = None) -> None:  # fmt: skip
-        """Record a run as `running`; `host` (default: this machine's name) and `pid` let crash
-        repair tell a crashed run of this host from a live one of another (archive/repair.py)."""
+                  host: str | None = None, data_dir: Path | str | None = None) -> None:  # fmt: skip
+        """Record a run as `running`. `host` (default: this machine's name), `data_dir` (where
+        its files go) and `pid` let crash repair tell a crashed run of this data directory
+        from a live one, or one of another worker or host (archive/repair.py)."""
         with self.writing() as conn:
             conn.execute(
                 insert(t.runs).values(
                     id=run_id, command=command, sites=sites, pid=pid, host=host or socket.gethostname(),
+                    data_dir=str(Path(data_dir).resolve()) if data_dir is not None else None,
                     started_at=datetime.now(timezone.utc), status="running",
                 )
             )  # fmt: skip

@@ -40,6 +40,8 @@ class _Compiled:
             self.binds.append((name, param.type._cached_bind_processor(dialect)))
             if keys is not None and name in keys:
                 continue
+            if param.required and not getattr(statement, "is_insert", False):
+                raise KeyError(f"a value for {name!r} is required")
             column = table.c.get(name) if table is not None and getattr(statement, "is_insert", False) else None
             default = column.default if column is not None else None
             if default is None and not param.required:  # a literal: `== "response"`, LIMIT 1
@@ -104,14 +106,14 @@ class FastStatements:
         if not self.enabled:
             row = conn.execute(statement, dict(params)).first()
             return dict(row._mapping) if row is not None else None
-        compiled = self._compiled(statement, None)
+        compiled = self._compiled(statement, tuple(sorted(params)))
         raw = self._cursor(conn).execute(compiled.sql, compiled.parameters(params)).fetchone()
         return compiled.row(raw) if raw is not None else None
 
     def fetch_all(self, conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not self.enabled:
             return [dict(r._mapping) for r in conn.execute(statement, dict(params))]
-        compiled = self._compiled(statement, None)
+        compiled = self._compiled(statement, tuple(sorted(params)))
         rows = self._cursor(conn).execute(compiled.sql, compiled.parameters(params)).fetchall()
         return [compiled.row(raw) for raw in rows]
 

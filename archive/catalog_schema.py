@@ -32,6 +32,9 @@ runs = Table(
     Column("summary", JSON),
     Column("pid", Integer),
     Column("host", String(255)),  # socket.gethostname() of the process; NULL: written before 0002
+    # The data directory the run wrote its WARC and records files into (absolute); NULL:
+    # written before 0002. Several workers of one host share a catalog, each with its own.
+    Column("data_dir", Text),
 )
 
 articles = Table(

@@ -7,9 +7,10 @@
   line) is written again from the catalog.
 - The catalog learns the final state of every repaired file.
 
-Runs are judged by host and pid (`runs.host`, `runs.pid`): a run of this host whose process
-is gone crashed; a run of another host (a catalog shared by several machines) is never
-judged from here, only reported.
+Runs are judged by host, data directory and pid (`runs.host`, `runs.data_dir`, `runs.pid`):
+a run of this host and data directory whose process is gone crashed; a run of another host
+(a catalog shared by several machines) or of another data directory (several workers on one
+machine) is never repaired from here — its files are elsewhere — only reported.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class RepairReport:
     bytes_dropped: int = 0
     records_files_trimmed: list[str] = field(default_factory=list)
     record_lines_rewritten: int = 0
-    # Runs `running` on other hosts (run id → host), left alone: their pids cannot be checked
-    # from here. One that crashed is repaired by the next crawl on its own host.
+    # Runs `running` on other hosts or in other data directories (run id → "host" or
+    # "host:directory"), left alone: their files are elsewhere. One that crashed is repaired
+    # by the next crawl in its own data directory.
     runs_of_other_hosts: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -178,31 +180,53 @@ def is_this_host(host: str | None) -> bool:
     return host is None or host == this_host()
 
 
-def _running(catalog: Catalog) -> list[tuple[str, int | None, str | None]]:
+@dataclass(frozen=True)
+class _Run:
+    id: str
+    pid: int | None
+    host: str | None
+    data_dir: str | None
+
+
+def _running(catalog: Catalog) -> list[_Run]:
     with catalog.engine.connect() as conn:
-        query = select(t.runs.c.id, t.runs.c.pid, t.runs.c.host).where(t.runs.c.status == "running")
-        return [(r.id, r.pid, r.host) for r in conn.execute(query)]
+        query = select(t.runs.c.id, t.runs.c.pid, t.runs.c.host, t.runs.c.data_dir).where(
+            t.runs.c.status == "running"
+        )
+        return [_Run(r.id, r.pid, r.host, r.data_dir) for r in conn.execute(query)]
 
 
 def _local_alive(pid: int | None) -> bool:
     return pid == os.getpid() or pid_alive(pid)
 
 
-def other_host_runs(catalog: Catalog) -> dict[str, str]:
-    """Runs `running` on another host (run id → host). Their pids mean nothing here, so they
-    are never judged crashed from here: a shared catalog (PostgreSQL) has several hosts."""
-    return {run_id: str(host) for run_id, _pid, host in _running(catalog) if not is_this_host(host)}
+def is_ours(host: str | None, run_dir: str | None, data_dir: Path | None) -> bool:
+    """Were a run's files written here: this host and (when both are known) this data
+    directory? Rows from before migration 0002 have neither: they count as ours."""
+    if not is_this_host(host):
+        return False
+    return data_dir is None or run_dir is None or run_dir == str(Path(data_dir).resolve())
 
 
-def live_runs(catalog: Catalog) -> set[str]:
-    """Runs whose files must not be touched: those of this host still written by a live
-    process, and every running run of another host (it cannot be checked from here)."""
-    return {run_id for run_id, pid, host in _running(catalog) if not is_this_host(host) or _local_alive(pid)}
+def other_host_runs(catalog: Catalog, data_dir: Path | None = None) -> dict[str, str]:
+    """Runs `running` elsewhere (run id → "host", or "host:directory" for another data
+    directory of this host). Their files are not here, so they are never repaired from
+    here: a shared catalog (PostgreSQL) has several hosts and workers."""
+    return {
+        r.id: str(r.host) if not is_this_host(r.host) else f"{r.host}:{r.data_dir}"
+        for r in _running(catalog) if not is_ours(r.host, r.data_dir, data_dir)
+    }  # fmt: skip
 
 
-def mark_crashed_runs(catalog: Catalog) -> int:
-    """Runs of this host left `running` by a process that is gone are marked `crashed`."""
-    dead = sorted(crashed_runs(catalog))
+def live_runs(catalog: Catalog, data_dir: Path | None = None) -> set[str]:
+    """Runs whose files must not be touched: ours still written by a live process, and every
+    running run of another host or data directory (not ours to judge)."""
+    return {r.id for r in _running(catalog) if not is_ours(r.host, r.data_dir, data_dir) or _local_alive(r.pid)}
+
+
+def mark_crashed_runs(catalog: Catalog, data_dir: Path | None = None) -> int:
+    """Runs of ours left `running` by a process that is gone are marked `crashed`."""
+    dead = sorted(crashed_runs(catalog, data_dir))
     if dead:
         with catalog.begin() as conn:
             conn.execute(update(t.runs).where(t.runs.c.id.in_(dead), t.runs.c.status == "running")
@@ -235,19 +259,20 @@ def missing_record_lines(data_dir: Path, catalog: Catalog,
                          run_ids: set[str] | None = None) -> list[tuple[Path, dict]]:  # fmt: skip
     """Versions in the catalog whose record line is in no records file of their run (all
     runs of this host, or only `run_ids`; runs still written by a live process, and runs of
-    other hosts, are left alone).
+    other hosts or data directories, are left alone).
 
     Reads keys first and the (large) record JSON only of the versions whose line is missing.
     """
-    alive = live_runs(catalog)
-    query = select(t.runs.c.id, t.runs.c.started_at, t.runs.c.host)
+    alive = live_runs(catalog, data_dir)
+    query = select(t.runs.c.id, t.runs.c.started_at, t.runs.c.host, t.runs.c.data_dir)
     if run_ids is not None:
         if not run_ids:
             return []
         query = query.where(t.runs.c.id.in_(run_ids))
     with catalog.engine.connect() as conn:
-        # Another host's runs wrote their record lines into that host's data directory.
-        runs = {r.id: utc(r.started_at) for r in conn.execute(query) if r.id not in alive and is_this_host(r.host)}
+        # Runs of another host or data directory wrote their record lines there, not here.
+        runs = {r.id: utc(r.started_at) for r in conn.execute(query)
+                if r.id not in alive and is_ours(r.host, r.data_dir, data_dir)}  # fmt: skip
         keys_query = select(t.versions.c.article_id, t.versions.c.version, t.versions.c.run_id)
         if run_ids is not None:
             keys_query = keys_query.where(t.versions.c.run_id.in_(list(runs)))
@@ -275,9 +300,10 @@ def missing_record_lines(data_dir: Path, catalog: Catalog,
     return missing
 
 
-def crashed_runs(catalog: Catalog) -> set[str]:
-    """Runs of this host left `running` by a process that is gone (not yet marked `crashed`)."""
-    return {run_id for run_id, pid, host in _running(catalog) if is_this_host(host) and not _local_alive(pid)}
+def crashed_runs(catalog: Catalog, data_dir: Path | None = None) -> set[str]:
+    """Runs of ours (this host; this data directory when given) left `running` by a process
+    that is gone (not yet marked `crashed`)."""
+    return {r.id for r in _running(catalog) if is_ours(r.host, r.data_dir, data_dir) and not _local_alive(r.pid)}
 
 
 def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool = True,
@@ -297,14 +323,14 @@ def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool =
         report.bytes_dropped += dropped
         (report.warcs_invalid if final.endswith(".invalid") else report.warcs_closed).append(final)
     if records:
-        alive = live_runs(catalog) if catalog is not None else set()
+        alive = live_runs(catalog, data_dir) if catalog is not None else set()
         for path in sorted((data_dir / "records").rglob("*.jsonl")):
             if path.stem in alive:
                 continue
             if repair_records_file(path):
                 report.records_files_trimmed.append(str(path))
         if catalog is not None:
-            scope = None if everything else crashed_runs(catalog)
+            scope = None if everything else crashed_runs(catalog, data_dir)
             for path, record in missing_record_lines(data_dir, catalog, scope):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with open(path, "a", encoding="utf-8") as f:
@@ -313,11 +339,11 @@ def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool =
                     os.fsync(f.fileno())
                 report.record_lines_rewritten += 1
         if catalog is not None:
-            mark_crashed_runs(catalog)
+            mark_crashed_runs(catalog, data_dir)
     if catalog is not None:
-        report.runs_of_other_hosts = other_host_runs(catalog)
+        report.runs_of_other_hosts = other_host_runs(catalog, data_dir)
         if report.runs_of_other_hosts:
-            logger.info("left alone: %d run(s) of other hosts still marked running (%s)",
+            logger.info("left alone: %d run(s) of other hosts or data directories still marked running (%s)",
                         len(report.runs_of_other_hosts),
                         ", ".join(f"{r} on {h}" for r, h in sorted(report.runs_of_other_hosts.items())))  # fmt: skip
     return report

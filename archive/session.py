@@ -70,7 +70,7 @@ class ArchiveSession:
         self.started_at = datetime.now(timezone.utc)
         self.dedup = dedup
         self.catalog = Catalog(config.resolved_catalog_url)
-        self.catalog.start_run(self.run_id, command, sites, os.getpid())
+        self.catalog.start_run(self.run_id, command, sites, os.getpid(), data_dir=self.data_dir)
         if batch_seconds > 0:
             self.catalog.start_batching(batch_seconds)
         info = {

@@ -29,8 +29,13 @@ class ExtractionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        from scrapy.utils.reactor import is_asyncio_reactor_installed
+
+        if not is_asyncio_reactor_installed():
+            raise RuntimeError("newsarchive's extraction needs Scrapy's asyncio reactor (TWISTED_REACTOR = "
+                               "'twisted.internet.asyncioreactor.AsyncioSelectorReactor', Scrapy's default)")  # fmt: skip
         s = crawler.settings
-        pool = ExtractorPool(
+        pool = _acquire_pool(
             workers=s.getint("NEWSARCHIVE_EXTRACT_WORKERS", 0),
             timeout=s.getfloat("NEWSARCHIVE_EXTRACT_TIMEOUT", 30.0),
             max_tasks_per_child=s.getint("NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER", 500),
@@ -82,4 +87,30 @@ class ExtractionPipeline:
         return item
 
     def close_spider(self) -> None:
-        self.pool.close()
+        _release_pool(self.pool)
+
+
+# One pool per process: a crawl of several sites runs one crawler per site in one process,
+# and a pool each would put sites × cores workers on the machine. The first crawler's
+# settings size it (they come from the same config).
+_shared_pool: ExtractorPool | None = None
+_pool_users = 0
+
+
+def _acquire_pool(**options: Any) -> ExtractorPool:
+    global _shared_pool, _pool_users
+    if _shared_pool is None:
+        _shared_pool = ExtractorPool(**options)
+    _pool_users += 1
+    return _shared_pool
+
+
+def _release_pool(pool: ExtractorPool) -> None:
+    global _shared_pool, _pool_users
+    if pool is not _shared_pool:
+        pool.close()
+        return
+    _pool_users -= 1
+    if _pool_users <= 0:
+        _shared_pool, _pool_users = None, 0
+        pool.close()

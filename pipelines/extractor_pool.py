@@ -25,6 +25,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,9 @@ def _load(target: str) -> Callable[..., dict[str, Any]]:
 
 def _serve(conn: Connection, target: str, max_tasks: int) -> None:
     """A worker's life: warm up, say so, then extract pages until told to stop or recycled."""
+    # Ctrl-C reaches the whole process group; the crawl stops gracefully and stops its
+    # workers itself (a stop message, or the end of the pipe).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _warm_up()
     extract = _load(target)
     conn.send_bytes(_READY)
@@ -95,6 +99,7 @@ class _Worker:
     process: Any
     conn: Connection
     ready: bool = False
+    dead: bool = False  # a send failed: its end of pipe is on the way
     task: _Task | None = None
     done: int = 0
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
@@ -136,7 +141,12 @@ class ExtractorPool:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         while len(self._pool) < self.workers and not self._closed:
-            self._spawn()
+            try:
+                self._spawn()
+            except Exception as exc:  # noqa: BLE001  (no fds left, fork refused…)
+                if not self._pool:
+                    self._fail_all(f"no extraction worker could be started: {type(exc).__name__}: {exc}")
+                return
 
     async def extract(self, body: bytes, *, url: str, content_type: str | None, parser: str) -> dict[str, Any]:
         if self._closed:
@@ -164,6 +174,7 @@ class ExtractorPool:
             except OSError:
                 pass
         for worker in list(self._pool):
+            self._answer(worker, "the crawl stopped before extraction")
             self._forget(worker)
             if not worker.ready:  # still importing: it would read the stop only afterwards
                 worker.process.kill()
@@ -171,10 +182,7 @@ class ExtractorPool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(1.0)
-        for task in self._queue:
-            if not task.future.done():
-                task.future.set_result(_failure("extract-error", "the crawl stopped before extraction"))
-        self._queue.clear()
+        self._answer_queued("the crawl stopped before extraction")
 
     # -- workers -------------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -204,20 +212,38 @@ class ExtractorPool:
     def _replace(self, worker: _Worker) -> None:
         self._forget(worker)
         if not self._closed:
-            self._spawn()
+            try:
+                self._spawn()
+            except Exception as exc:  # noqa: BLE001  (no fds left, fork refused…)
+                if not self._pool:
+                    self._fail_all(f"no extraction worker could be started: {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _answer(worker: _Worker, detail: str) -> None:
+        """Give the page a worker holds its answer (the worker is going away)."""
+        task, worker.task = worker.task, None
+        if task is not None and not task.future.done():
+            task.future.set_result(_failure("extract-error", detail))
+
+    def _answer_queued(self, detail: str) -> None:
+        for task in self._queue:
+            if not task.future.done():
+                task.future.set_result(_failure("extract-error", detail))
+        self._queue.clear()
 
     def _dispatch(self) -> None:
         for worker in self._pool:
             if not self._queue:
                 return
-            if not worker.ready or worker.task is not None or worker.done >= self.max_tasks_per_child:
+            if (not worker.ready or worker.dead or worker.task is not None
+                    or worker.done >= self.max_tasks_per_child):  # fmt: skip
                 continue
             task = self._queue.popleft()
             try:
                 worker.conn.send_bytes(task.payload)
             except OSError:  # it died since its last message: its EOF is on the way
                 self._queue.appendleft(task)
-                worker.ready = False
+                worker.dead = True
                 continue
             worker.task = task
             assert self._loop is not None
@@ -244,11 +270,9 @@ class ExtractorPool:
                 except Exception as exc:  # noqa: BLE001  (an unpicklable result)
                     task.future.set_result(_failure("extract-error", f"{type(exc).__name__}: {exc}"))
             if worker.done >= self.max_tasks_per_child:
-                # Recycled: the worker exits by itself after its last page.
-                self._forget(worker)
-                worker.process.join(0.5)
-                if not self._closed:
-                    self._spawn()
+                # Recycled: the worker exits by itself after its last page (the forkserver,
+                # its parent, reaps it: no join on the reactor's thread).
+                self._replace(worker)
         self._dispatch()
 
     def _lost(self, worker: _Worker) -> None:
@@ -256,7 +280,7 @@ class ExtractorPool:
         task = worker.task
         worker.task = None
         self.restarts += 1
-        worker.process.join(0.5)
+        worker.process.join(0.2)  # it is gone (end of pipe): reaped at once, for its exit code
         exitcode = worker.process.exitcode
         if not worker.ready:
             self._failed_starts += 1
@@ -265,7 +289,6 @@ class ExtractorPool:
                 self._forget(worker)
                 self._fail_all(f"extraction workers die at start-up (exit code {exitcode})")
                 return
-        self._replace(worker)
         if task is not None and not task.future.done():
             task.attempts += 1
             if task.attempts >= _MAX_ATTEMPTS:
@@ -275,18 +298,17 @@ class ExtractorPool:
             else:
                 logger.warning("extraction worker died on %s (exit code %s): trying again", task.url, exitcode)
                 self._queue.appendleft(task)
+        self._replace(worker)
         self._dispatch()
 
     def _fail_all(self, detail: str) -> None:
         self._closed = True
         logger.error("%s: pages that need trafilatura cannot be extracted", detail)
         for worker in list(self._pool):
+            self._answer(worker, detail)
             worker.process.kill()
             self._forget(worker)
-        for task in self._queue:
-            if not task.future.done():
-                task.future.set_result(_failure("extract-error", detail))
-        self._queue.clear()
+        self._answer_queued(detail)
 
     def _timed_out(self, worker: _Worker) -> None:
         task, worker.task, worker.timer = worker.task, None, None
@@ -294,9 +316,8 @@ class ExtractorPool:
             return
         logger.warning("extraction of %s took longer than %g s: worker replaced", task.url, self.timeout)
         self.restarts += 1
-        worker.process.kill()
-        self._replace(worker)
-        worker.process.join(1.0)
         if not task.future.done():
             task.future.set_result(_failure("extract-timeout", f"extraction took longer than {self.timeout:g} s"))
+        worker.process.kill()  # reaped by the forkserver, its parent
+        self._replace(worker)
         self._dispatch()

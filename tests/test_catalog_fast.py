@@ -91,3 +91,15 @@ def test_batched_fast_writes_are_committed_with_the_batch(tmp_path):
     catalog.close()  # stop_batching commits
     assert other.count("captures") == 2
     other.close()
+
+
+def test_a_missing_value_is_an_error_not_a_null(tmp_path):
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    with catalog.writing() as conn:
+        try:
+            catalog.fast.write(conn, _UPDATE_ARTICLE, {"title": "x"})  # no `_id`
+        except KeyError as exc:
+            assert "_id" in str(exc)
+        else:
+            raise AssertionError("an UPDATE without its key must not run")
+    catalog.close()

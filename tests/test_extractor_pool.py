@@ -82,3 +82,36 @@ def test_close_leaves_no_worker_behind():
     assert len(holder) == 2
     for pid in holder:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_ctrl_c_is_left_to_the_crawl():
+    """Ctrl-C reaches the whole process group: workers ignore it (the crawl stops them)."""
+    import signal
+
+    pool = ExtractorPool(workers=2, timeout=30, target=TARGET)
+
+    async def main() -> list[dict]:
+        try:
+            await pool.extract(b"slow", url="u", content_type=None, parser="generic")
+            while not all(w.ready for w in pool._pool):
+                await asyncio.sleep(0.05)
+            for pid in pool.pids():
+                os.kill(pid, signal.SIGINT)
+            await asyncio.sleep(0.3)
+            return await asyncio.gather(*(
+                pool.extract(b"slow", url=f"u{i}", content_type=None, parser="generic") for i in range(10)
+            ))  # fmt: skip
+        finally:
+            pool.close()
+
+    results = asyncio.run(main())
+    assert all(r["length"] == 4 for r in results)
+    assert pool.restarts == 0 and pool.started == 2
+
+
+def test_pages_on_workers_are_answered_when_the_pool_gives_up():
+    """Workers that cannot start fail every page — queued ones and ones being extracted —
+    with an error: no page is left waiting for ever."""
+    pool = ExtractorPool(workers=1, timeout=30, target="tests.pool_targets:no_such_function")
+    results = run(pool, [b"a", b"b", b"c"])
+    assert all(r["problem"] == "extract-error" and "die at start-up" in r["problem_detail"] for r in results)

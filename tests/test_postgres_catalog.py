@@ -18,7 +18,14 @@ from archive import catalog_schema as t
 from archive import migrations
 from archive.catalog import Catalog
 from archive.catalog_schema import metadata
-from archive.repair import crashed_runs, live_runs, mark_crashed_runs, records_path, repair_leftovers
+from archive.repair import (
+    crashed_runs,
+    live_runs,
+    mark_crashed_runs,
+    missing_record_lines,
+    records_path,
+    repair_leftovers,
+)
 from archive.versions import Observation, VersionTracker
 from crawler.job_runs import JobRunLog
 from tests.conftest import MIRROR_CONFIG, SITES, run_cli
@@ -211,10 +218,11 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _running_run(catalog: Catalog, run_id: str, *, host: str | None, pid: int, started: datetime) -> None:
+def _running_run(catalog: Catalog, run_id: str, *, host: str | None, pid: int, started: datetime,
+                 data_dir: str | None = None) -> None:  # fmt: skip
     with catalog.engine.begin() as conn:
         conn.execute(insert(t.runs).values(id=run_id, command="crawl", sites=["cnn-lite"], pid=pid, host=host,
-                                           started_at=started, status="running"))  # fmt: skip
+                                           started_at=started, status="running", data_dir=data_dir))  # fmt: skip
 
 
 def _run_status(catalog: Catalog) -> dict[str, tuple[str, str | None]]:
@@ -268,6 +276,55 @@ def test_crash_repair_judges_only_runs_of_this_host(empty_db, tmp_path):
         assert _run_status(catalog)["run-there"] == ("running", "other-machine.example")
     finally:
         catalog.close()
+
+
+def test_workers_of_one_host_repair_only_their_own_data_directory(empty_db, tmp_path):
+    """Two workers on this machine share the catalog, each with its own data directory; both
+    crashed with a version whose record line was lost. A crawl in one directory repairs its
+    own run only — the other's line is neither written here nor reported missing here."""
+    dirs = {"run-a": tmp_path / "worker-a", "run-b": tmp_path / "worker-b"}
+    catalog = Catalog(empty_db)
+    started = datetime.now(UTC)
+    try:
+        for run_id, data_dir in dirs.items():
+            _running_run(catalog, run_id, host=socket.gethostname(), pid=_dead_pid(), started=started,
+                         data_dir=str(data_dir.resolve()))  # fmt: skip
+            tracker = VersionTracker(catalog)
+            obs = _obs(f"art-{run_id}", "Some text long enough to be a version. " * 5)
+            obs.run_id = run_id
+            tracker.commit(obs, tracker.decide(obs))
+        a, b = dirs["run-a"], dirs["run-b"]
+        assert crashed_runs(catalog, a) == {"run-a"} and crashed_runs(catalog, b) == {"run-b"}
+        assert [r["article_id"] for _p, r in missing_record_lines(a, catalog)] == ["art-run-a"]
+
+        report = repair_leftovers(a, catalog, everything=False)
+        assert report.record_lines_rewritten == 1
+        assert report.runs_of_other_hosts == {"run-b": f"{socket.gethostname()}:{b.resolve()}"}
+        assert [p.parent.parent.parent.parent.parent for p in a.rglob("*.jsonl")] == [a]
+        assert not b.exists(), "nothing written into the other worker's directory"
+        assert _run_status(catalog)["run-a"][0] == "crashed" and _run_status(catalog)["run-b"][0] == "running"
+
+        report = repair_leftovers(b, catalog, everything=False)  # the other worker's next crawl
+        assert report.record_lines_rewritten == 1 and report.runs_of_other_hosts == {}
+        line = json.loads(records_path(b, "run-b", started).read_text(encoding="utf-8"))
+        assert line["article_id"] == "art-run-b"
+        assert missing_record_lines(a, catalog) == [] and missing_record_lines(b, catalog) == []
+    finally:
+        catalog.close()
+
+
+def test_a_session_records_its_data_directory(empty_db, tmp_path):
+    from archive.config import Config
+    from archive.session import ArchiveSession
+
+    config = Config(data_dir=tmp_path / "data", catalog_url=empty_db)
+    session = ArchiveSession(config, command="crawl", sites=["cnn-lite"])
+    try:
+        with session.catalog.engine.connect() as conn:
+            row = conn.execute(select(t.runs.c.host, t.runs.c.data_dir)).one()
+        assert row.host == socket.gethostname() and row.data_dir == str((tmp_path / "data").resolve())
+    finally:
+        session.close("done")
 
 
 def test_a_0001_catalog_upgrades_and_its_runs_count_as_this_hosts(empty_db):
