@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from archive import catalog_schema as t
 from archive.catalog_fast import FastStatements
+from archive.records import json_for_catalog
 from archive.warc_files import WarcFileInfo
 
 
@@ -39,10 +40,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, json_serializer=json_for_catalog)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, json_serializer=json_for_catalog)
     return engine
 
 

@@ -10,7 +10,31 @@ from typing import IO, Any
 
 
 def dump_record(record: dict[str, Any]) -> str:
+    if isinstance(record, JsonRecord):
+        return record.json()
     return json.dumps(record, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+
+
+class JsonRecord(dict):  # type: ignore[type-arg]
+    """A finished version record that serialises itself once: the same JSON text goes into
+    the catalog's `versions.record` column and the records file (a large text, twice a page
+    otherwise). Not to be changed once serialised."""
+
+    __slots__ = ("_json",)
+
+    def json(self) -> str:
+        try:
+            return self._json  # type: ignore[no-any-return]
+        except AttributeError:
+            self._json: str = json.dumps(self, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+            return self._json
+
+
+def json_for_catalog(value: Any) -> str:
+    """The catalog engine's JSON serialiser: a `JsonRecord`'s own text, else `json.dumps`."""
+    if isinstance(value, JsonRecord):
+        return value.json()
+    return json.dumps(value)
 
 
 class RecordFileWriter:

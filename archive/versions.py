@@ -26,6 +26,7 @@ from archive.content import content_hash, normalize_authors, normalize_text
 from archive.diffs import text_diff
 from archive.exchange import RecordLocation
 from archive.recheck import DEFAULT as DEFAULT_LADDER
+from archive.records import JsonRecord
 from archive.recheck import RecheckLadder
 
 VERSIONED_OUTCOMES = ("new", "edit", "revert")
@@ -196,7 +197,7 @@ class VersionTracker:
             )  # fmt: skip
         return Decision(change, obs.article_id, version=version, change=change,
                         changed_fields=record["changed_fields"], reverted_to=reverted_to,
-                        content_sha256=digest, record=record,
+                        content_sha256=digest, record=JsonRecord(record),
                         previous_version=previous["version"] if previous else None)  # fmt: skip
 
     def seen_unchanged(self, capture_id: int, article_id: str, seen_at: datetime) -> int | None:

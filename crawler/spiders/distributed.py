@@ -62,7 +62,11 @@ class DistributedSpider(SiteSpider):
         self.profiles = profiles
         self.max_inflight = max(1, int(max_inflight))
         self.idle_exit = idle_exit
-        self.held: dict[str, float] = {}  # lease → when claimed
+        self.held: dict[str, float] = {}  # lease → when claimed; acknowledged once committed
+        # Leases whose request is still being fetched or processed. `max_inflight` bounds
+        # these only: a processed page waits up to a catalog batch (~0.25 s) for its commit
+        # and acknowledgement, and counting those would cap a worker at ~60 pages/s.
+        self.processing: set[str] = set()
         self.max_hold = 600.0  # a lease nobody acknowledges (a dropped request) is not renewed forever
         self.stopping = False
         self._refetch_now = False  # the listing being parsed: its refetch flag and article budget
@@ -90,12 +94,15 @@ class DistributedSpider(SiteSpider):
         try:
             now = time.monotonic()
             self.frontier.extend(raw for raw, at in self.held.items() if now - at < self.max_hold)
+            # A request Scrapy dropped without a word frees its slot after max_hold.
+            self.processing = {raw for raw in self.processing if now - self.held.get(raw, now) < self.max_hold}
         except Exception as exc:  # Redis away for a moment: the next beat tries again
             logger.warning("could not renew leases: %s", exc)
 
     def _ack_after_commit(self, lease: str | None) -> None:
         if not lease:
             return
+        self.processing.discard(lease)  # done here; acknowledged once its rows are committed
 
         def ack() -> None:
             self.frontier.ack(lease)
@@ -132,7 +139,7 @@ class DistributedSpider(SiteSpider):
     async def start(self) -> AsyncIterator[Any]:
         idle_since: float | None = None
         while not self.stopping:
-            if len(self.held) >= self.max_inflight:
+            if len(self.processing) >= self.max_inflight:
                 await _sleep(0.02)
                 continue
             claimed = self.frontier.claim()
@@ -150,6 +157,7 @@ class DistributedSpider(SiteSpider):
             idle_since = None
             raw, item = claimed
             self.held[raw] = time.monotonic()
+            self.processing.add(raw)
             self.report["claimed"] += 1
             request = self._request_for(item)
             if request is None:
