@@ -401,8 +401,16 @@ def summarise(runs: list[dict[str, Any]], info: dict[str, Any], args: argparse.N
     targets = []
     for text, key, ref, factor in TARGETS:
         if key in medians and ref in medians and medians[ref]["pages_per_s"]:
-            ratio = (medians[key]["pages_per_s"] or 0) / medians[ref]["pages_per_s"]
-            targets.append({"target": text, "measured": f"{ratio:.2f} × {ref}", "met": ratio >= factor})
+            # Judged on the ratio within each round (both measured minutes apart, the machine
+            # in the same state), the median over rounds; the ratio of the medians (the
+            # table's) mixes rounds and is shown beside it.
+            per_round = [(rnd[key].get("pages_per_s") or 0) / rnd[ref]["pages_per_s"]
+                         for rnd in runs if key in rnd and ref in rnd and rnd[ref].get("pages_per_s")]  # fmt: skip
+            ratio = med(per_round) or 0.0
+            of_medians = (medians[key]["pages_per_s"] or 0) / medians[ref]["pages_per_s"]
+            targets.append({"target": text, "measured": f"{ratio:.2f} × {ref} (median of {len(per_round)} rounds' "
+                            f"ratios; ratio of medians {of_medians:.2f})", "met": ratio >= factor,
+                            "per_round": per_round, "ratio_of_medians": of_medians})  # fmt: skip
     if "first" in medians:
         peak = max(medians[k]["peak_rss_mb_max"] for k in ("first", "recheck-unchanged", "recheck-changed")
                    if k in medians)  # fmt: skip

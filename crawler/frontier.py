@@ -155,35 +155,31 @@ class Frontier:
                           budget: str | None = None) -> list[str]:  # fmt: skip
         """Queue the article URLs the dupefilter has not seen, in order, and with a `budget`
         (`new_budget`) no more than it has left; returns those queued."""
-        args: list[Any] = [self.seen_ttl]
-        by_key: dict[str, str] = {}
-        for url in urls:
-            key = normalize_url(url)
-            if key in by_key:
-                continue
-            by_key[key] = url
-            args += [key, self.item(url, site, "article", refetch=refetch)]
-        if not by_key:
-            return []
         keys = [self.queue_key, self.seen_key] + ([budget] if budget else [])
-        pushed = self._push_new(keys=keys, args=args)
-        return [by_key[k.decode() if isinstance(k, bytes) else k] for k in pushed]
+        return self._push_articles(keys, self.seen_ttl, site, urls, refetch=refetch)
 
     def push_rechecks(self, site: str, urls: Iterable[str]) -> list[str]:
         """Queue due articles for a recheck, except those already queued or leased for one
         (a recheck every few minutes must not pile up copies behind a slow queue); the mark
         goes when a worker acknowledges the recheck, or after `recheck_ttl` in any case."""
-        args: list[Any] = [self.recheck_ttl]
+        keys = [self.queue_key, self.rechecks_key]
+        return self._push_articles(keys, self.recheck_ttl, site, urls, refetch=True, recheck=True)
+
+    def _push_articles(self, keys: list[str], ttl: Any, site: str, urls: Iterable[str],
+                       **flags: bool) -> list[str]:  # fmt: skip
+        """Push each normalised URL once through the `_push_new` script (its set at keys[1]
+        decides which are new); returns the URLs queued, in order."""
+        args: list[Any] = [ttl]
         by_key: dict[str, str] = {}
         for url in urls:
             key = normalize_url(url)
             if key in by_key:
                 continue
             by_key[key] = url
-            args += [key, self.item(url, site, "article", refetch=True, recheck=True)]
+            args += [key, self.item(url, site, "article", **flags)]
         if not by_key:
             return []
-        pushed = self._push_new(keys=[self.queue_key, self.rechecks_key], args=args)
+        pushed = self._push_new(keys=keys, args=args)
         return [by_key[k.decode() if isinstance(k, bytes) else k] for k in pushed]
 
     # -- consumers -----------------------------------------------------------------------
