@@ -45,7 +45,7 @@ class WarcConfig:
 
 @dataclass
 class ExtractConfig:
-    """`[extract]`: the extraction worker pool (0 workers = one per core)."""
+    """`[extract]`: the extraction worker pool (0 workers = one per core, at most 4)."""
 
     workers: int = 0
     timeout_seconds: float = 30.0

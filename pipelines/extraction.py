@@ -17,7 +17,7 @@ class ExtractionPipeline:
     Pages are extracted in the worker pool (a hard per-page timeout, workers recycled); while
     it starts, pages the site profile's rules can read are extracted in this process.
 
-    Settings: `NEWSARCHIVE_EXTRACT_WORKERS` (0 = one per core), `NEWSARCHIVE_EXTRACT_TIMEOUT`
+    Settings: `NEWSARCHIVE_EXTRACT_WORKERS` (0 = one per core, at most 4), `NEWSARCHIVE_EXTRACT_TIMEOUT`
     (seconds a page may take), `NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER`,
     `NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES` (larger pages always wait for the pool; 0: all).
     """

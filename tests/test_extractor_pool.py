@@ -115,3 +115,12 @@ def test_pages_on_workers_are_answered_when_the_pool_gives_up():
     pool = ExtractorPool(workers=1, timeout=30, target="tests.pool_targets:no_such_function")
     results = run(pool, [b"a", b"b", b"c"])
     assert all(r["problem"] == "extract-error" and "die at start-up" in r["problem_detail"] for r in results)
+
+
+def test_the_default_is_one_worker_per_core_up_to_four(monkeypatch):
+    import pipelines.extractor_pool as pool_module
+
+    for cores, expected in ((1, 1), (2, 2), (4, 4), (64, 4), (None, 1)):
+        monkeypatch.setattr(pool_module.os, "cpu_count", lambda cores=cores: cores)
+        assert ExtractorPool().workers == expected
+    assert ExtractorPool(workers=12).workers == 12  # asked for: not capped
