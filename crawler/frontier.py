@@ -36,9 +36,14 @@ for i = #expired, 1, -1 do
   redis.call('ZREM', KEYS[2], expired[i])
   redis.call('LPUSH', KEYS[1], expired[i])
 end
-local item = redis.call('LPOP', KEYS[1])
-if item then redis.call('ZADD', KEYS[2], t + tonumber(ARGV[1]), item) end
-return {item or false, #expired}
+local items = {}
+for i = 1, tonumber(ARGV[2] or '1') do
+  local item = redis.call('LPOP', KEYS[1])
+  if not item then break end
+  redis.call('ZADD', KEYS[2], t + tonumber(ARGV[1]), item)
+  items[#items + 1] = item
+end
+return {items, #expired}
 """
 
 _EXTEND = """
@@ -185,23 +190,43 @@ class Frontier:
     # -- consumers -----------------------------------------------------------------------
     def claim(self) -> tuple[str, dict[str, Any]] | None:
         """Take the next item under a lease (putting expired leases back first)."""
-        raw, requeued = self._claim(keys=[self.queue_key, self.leases_key], args=[self.visibility_timeout])
+        claimed = self.claim_many(1)
+        return claimed[0] if claimed else None
+
+    def claim_many(self, n: int) -> list[tuple[str, dict[str, Any]]]:
+        """Take up to `n` items under leases in one round trip (expired leases go back first)."""
+        raws, requeued = self._claim(keys=[self.queue_key, self.leases_key], args=[self.visibility_timeout, max(1, n)])
         self.requeued += int(requeued)
-        if not raw:
-            return None
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        return text, json.loads(text)
+        claimed = []
+        for raw in raws or []:
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            claimed.append((text, json.loads(text)))
+        return claimed
 
     def ack(self, raw: str) -> bool:
         """Done with an item (what it produced is committed): it leaves the frontier (and a
         recheck's article may be queued for a recheck again)."""
-        pending = ""
-        if '"recheck":true' in raw:
-            try:
-                pending = normalize_url(json.loads(raw)["url"])
-            except (ValueError, KeyError, TypeError):
-                pending = ""
-        return bool(self._ack(keys=[self.leases_key, self.rechecks_key], args=[raw, pending]))
+        return self.ack_many([raw]) == 1
+
+    def ack_many(self, raws: Iterable[str]) -> int:
+        """Acknowledge several items in one round trip; returns how many were still leased."""
+        pipe = self.client.pipeline(transaction=False)
+        count = 0
+        for raw in raws:
+            self._ack(keys=[self.leases_key, self.rechecks_key], args=[raw, self._recheck_mark(raw)], client=pipe)
+            count += 1
+        if not count:
+            return 0
+        return sum(int(n) for n in pipe.execute())
+
+    @staticmethod
+    def _recheck_mark(raw: str) -> str:
+        if '"recheck":true' not in raw:
+            return ""
+        try:
+            return normalize_url(json.loads(raw)["url"])
+        except (ValueError, KeyError, TypeError):
+            return ""
 
     def extend(self, raws: Iterable[str]) -> int:
         raws = list(raws)

@@ -197,5 +197,16 @@ def test_article_budget_and_pending_rechecks_in_redis(redis_url):
         assert frontier.push_rechecks("s", due) == [item["url"]], "done: due again"
         assert not frontier.ack(raw), "a second acknowledgement changes nothing"
         assert frontier.push_rechecks("s", due) == []
+
+        # Batches: claim several in one round trip, in queue order, each under a lease;
+        # acknowledge several at once.
+        frontier.client.delete(frontier.queue_key, frontier.leases_key)
+        frontier.push([frontier.item(f"http://site.test/{n}", "s", "article") for n in range(5)])
+        batch = frontier.claim_many(3)
+        assert [item["url"] for _raw, item in batch] == [f"http://site.test/{n}" for n in range(3)]
+        assert frontier.counts()["queued"] == 2 and frontier.counts()["leased"] == 3
+        assert frontier.ack_many([raw for raw, _item in batch] + [batch[0][0]]) == 3
+        assert frontier.counts()["leased"] == 0 and frontier.ack_many([]) == 0
+        assert len(frontier.claim_many(10)) == 2 and frontier.claim_many(10) == []
     finally:
         frontier.close()

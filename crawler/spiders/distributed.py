@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -67,6 +68,8 @@ class DistributedSpider(SiteSpider):
         # these only: a processed page waits up to a catalog batch (~0.25 s) for its commit
         # and acknowledgement, and counting those would cap a worker at ~60 pages/s.
         self.processing: set[str] = set()
+        self._to_ack: list[str] = []  # done, waiting for the catalog commit that follows
+        self._claimed: deque[tuple[str, dict[str, Any]]] = deque()  # leased, not yet started
         self.max_hold = 600.0  # a lease nobody acknowledges (a dropped request) is not renewed forever
         self.stopping = False
         self._refetch_now = False  # the listing being parsed: its refetch flag and article budget
@@ -103,17 +106,21 @@ class DistributedSpider(SiteSpider):
         if not lease:
             return
         self.processing.discard(lease)  # done here; acknowledged once its rows are committed
-
-        def ack() -> None:
-            self.frontier.ack(lease)
-            self.held.pop(lease, None)
-            self.report["acked"] += 1
-
+        self._to_ack.append(lease)
         ext = getattr(self.crawler, "newsarchive", None)
         if ext is None:
-            ack()
-        else:
-            ext.session.catalog.after_commit(ack)
+            self._ack_now()
+        elif len(self._to_ack) == 1:  # one acknowledgement round trip per catalog commit
+            ext.session.catalog.after_commit(self._ack_now)
+
+    def _ack_now(self) -> None:
+        leases, self._to_ack = self._to_ack, []
+        if not leases:
+            return
+        self.frontier.ack_many(leases)
+        for lease in leases:
+            self.held.pop(lease, None)
+        self.report["acked"] += len(leases)
 
     def _item_done(self, item: Any = None, response: Response | None = None, **_: Any) -> None:
         if response is not None:
@@ -130,6 +137,7 @@ class DistributedSpider(SiteSpider):
         ext = getattr(self.crawler, "newsarchive", None)
         if ext is not None:
             ext.session.flush()  # acknowledges what is committed
+        self._claimed.clear()  # held: given back below
         if self.held:
             logger.warning("returning %d unfinished item(s) to the queue", len(self.held))
             self.frontier.release(self.held)
@@ -139,11 +147,20 @@ class DistributedSpider(SiteSpider):
     async def start(self) -> AsyncIterator[Any]:
         idle_since: float | None = None
         while not self.stopping:
-            if len(self.processing) >= self.max_inflight:
-                await _sleep(0.02)
-                continue
-            claimed = self.frontier.claim()
-            if claimed is None:
+            if not self._claimed:
+                free = self.max_inflight - len(self.processing)
+                if free <= 0:
+                    await _sleep(0.02)
+                    continue
+                # One round trip for as many items as there are free slots; each is held
+                # (its lease renewed, given back at a clean stop) from now on.
+                now = time.monotonic()
+                for raw, item in self.frontier.claim_many(free):
+                    self.held[raw] = now
+                    self.processing.add(raw)
+                    self.report["claimed"] += 1
+                    self._claimed.append((raw, item))
+            if not self._claimed:
                 if self.idle_exit is not None and not self.held:
                     counts = self.frontier.counts()
                     if counts["queued"] == 0 and counts["leased"] == 0:
@@ -155,10 +172,7 @@ class DistributedSpider(SiteSpider):
                 await _sleep(0.05)
                 continue
             idle_since = None
-            raw, item = claimed
-            self.held[raw] = time.monotonic()
-            self.processing.add(raw)
-            self.report["claimed"] += 1
+            raw, item = self._claimed.popleft()
             request = self._request_for(item)
             if request is None:
                 self._ack_after_commit(raw)
