@@ -4,7 +4,9 @@ A request from the network must not make the archive fetch the machine it runs o
 neighbours (SSRF): the cloud metadata service at 169.254.169.254, an admin page on
 127.0.0.1, a router on 192.168.x. Every URL, and every redirect hop
 (crawler/middlewares/address_guard.py), is resolved and refused unless every address it
-resolves to is public. Pure functions: resolving a name never opens a connection.
+resolves to is public; the addresses the crawler then connects to are checked again by the
+same rules at resolution time (crawler/dns_guard.py), which is what stops DNS rebinding.
+Pure functions: resolving a name never opens a connection.
 """
 
 from __future__ import annotations
@@ -107,15 +109,25 @@ def check_host(host: str, *, allowed: Sequence[IPNetwork] = (),
         addresses = [str(ipaddress.ip_address(host.split("%", 1)[0]))]  # a literal needs no lookup
     except ValueError:
         addresses = resolve(host)
+    check_addresses(host, addresses, allowed=allowed)
+    return addresses
+
+
+def check_addresses(host: str, addresses: Sequence[str], *, allowed: Sequence[IPNetwork] = ()) -> None:
+    """Raise AddressRefused unless every one of `addresses` (what `host` resolved to) is
+    public or in an `allowed` network. Used on the middleware's own lookup (check_host) and
+    on the answers the crawler actually connects to (crawler/dns_guard.py)."""
     if not addresses:
         raise AddressRefused(f"refused: {host} resolves to no address")
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        try:
+            ip = ipaddress.ip_address(str(address).split("%", 1)[0])
+        except ValueError:
+            raise AddressRefused(f"refused: {host} resolves to something not an IP address ({address!r})") from None
         if any(ip.version == n.version and ip in n for n in allowed):
             continue
         if not is_public_address(ip):
             raise AddressRefused(f"refused: {host} resolves to a private address ({ip})")
-    return addresses
 
 
 def check_scheme(url: str) -> str:

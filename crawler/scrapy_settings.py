@@ -83,13 +83,26 @@ def _without_unused_components() -> dict[str, Any]:
 
 
 def _address_guard() -> dict[str, Any]:
-    """The serve worker's `archive` children refuse private addresses at every hop (env)."""
+    """The serve worker's `archive` children refuse private addresses at every hop (env).
+
+    Two layers: the middleware refuses early and clearly (its own lookup), and the resolver
+    checks the addresses the connection really uses, which is what stops DNS rebinding
+    (crawler/dns_guard.py)."""
     from crawler.middlewares.address_guard import settings_from_env
 
     settings = settings_from_env()
     if settings:
-        # Before robots.txt (100): a refused host must not even be asked for robots.txt.
-        settings["DOWNLOADER_MIDDLEWARES"] = {"crawler.middlewares.address_guard.AddressGuardMiddleware": 50}
+        from crawler import dns_guard
+
+        settings["DOWNLOADER_MIDDLEWARES"] = {
+            # Before robots.txt (100): a refused host must not even be asked for robots.txt.
+            "crawler.middlewares.address_guard.AddressGuardMiddleware": 50,
+            # Nearer the downloader than retry (550): a name the resolver refused is
+            # reported as refused, not retried as a DNS failure.
+            dns_guard.MIDDLEWARE: dns_guard.MIDDLEWARE_PRIORITY,
+        }
+        settings["TWISTED_DNS_RESOLVER"] = dns_guard.RESOLVER
+        settings[dns_guard.UPSTREAM_SETTING] = dns_guard.DEFAULT_UPSTREAM
     return settings
 
 

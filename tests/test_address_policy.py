@@ -1,9 +1,24 @@
-"""Which addresses the HTTP service may fetch: classification as pure functions. Nothing
-here opens a connection or resolves a name through the network (resolvers are fakes)."""
+"""Which addresses the HTTP service may fetch: classification as pure functions, the
+connect-time resolver check (crawler/dns_guard.py) with fake upstream resolvers, and a DNS
+rebinding end to end. Nothing here opens a connection to anything but loopback or resolves a
+name through the network: resolvers are fakes, and the end-to-end child answers its one
+made-up name itself (tests/dns_rebinding/sitecustomize.py)."""
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
+from twisted.internet import defer
+from twisted.internet._resolver import ComplexResolverSimplifier, SimpleResolverComplexifier
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver, IResolverSimple
+from zope.interface import implementer
 
 from crawler.address_policy import (
     AddressRefused,
@@ -12,6 +27,7 @@ from crawler.address_policy import (
     is_public_address,
     parse_networks,
 )
+from tests.conftest import BIN, REPO, SITES
 
 PRIVATE = [
     "10.0.0.1", "10.255.255.254", "172.16.0.1", "172.31.255.1", "192.168.1.1",
@@ -106,11 +122,15 @@ def test_the_archive_child_enables_the_guard_only_when_asked(monkeypatch):
 
     monkeypatch.delenv("NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES", raising=False)
     guard = "crawler.middlewares.address_guard.AddressGuardMiddleware"
-    assert "DOWNLOADER_MIDDLEWARES" not in build_settings(Config())
+    settings = build_settings(Config())
+    assert "DOWNLOADER_MIDDLEWARES" not in settings and "TWISTED_DNS_RESOLVER" not in settings
     monkeypatch.setenv("NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES", "1")
     monkeypatch.setenv("NEWSARCHIVE_ALLOWED_NETWORKS", "127.0.0.2/32")
     settings = build_settings(Config())
-    assert settings["DOWNLOADER_MIDDLEWARES"] == {guard: 50}
+    assert settings["DOWNLOADER_MIDDLEWARES"] == {guard: 50, "crawler.dns_guard.ResolverRefusalMiddleware": 555}
+    # The connect-time check: the reactor's resolver wraps Scrapy's default one.
+    assert settings["TWISTED_DNS_RESOLVER"] == "crawler.dns_guard.GuardedResolver"
+    assert settings["NEWSARCHIVE_DNS_UPSTREAM"] == "scrapy.resolver.CachingThreadedResolver"
     assert settings["NEWSARCHIVE_ALLOWED_NETWORKS"] == ["127.0.0.2/32"]
 
 
@@ -124,3 +144,296 @@ def test_a_refused_fetch_is_recorded_as_address_refused():
     failure = Failure(IgnoreRequest("refused: localhost resolves to a private address (127.0.0.1)"))
     assert classify_failure(failure) == ("address-refused", False)
     assert is_error("address-refused")
+
+
+# --- The connect-time check: crawler/dns_guard.py -------------------------------------------
+# The middleware's own lookup is not the one the connection uses; a DNS-rebinding name
+# answers a public address to the first and a private one to the second. The resolver
+# checks the answers the connection is handed. Upstream resolvers here are fakes.
+
+
+@implementer(IResolverSimple)
+class SequenceResolver:
+    """Answers each name with the next address of its list (the last one from then on)."""
+
+    def __init__(self, answers):
+        self.answers = {name: list(addresses) for name, addresses in answers.items()}
+        self.asked = []
+
+    def getHostByName(self, name, timeout=()):
+        self.asked.append(name)
+        if name not in self.answers:
+            return defer.fail(DNSLookupError(name))
+        queue = self.answers[name]
+        return defer.succeed(queue.pop(0) if len(queue) > 1 else queue[0])
+
+
+@implementer(IResolutionReceiver)
+class Collect:
+    def __init__(self):
+        self.began, self.addresses, self.complete = False, [], False
+
+    def resolutionBegan(self, resolution):
+        self.began = True
+
+    def addressResolved(self, address):
+        self.addresses.append(address)
+
+    def resolutionComplete(self):
+        self.complete = True
+
+
+def resolve(resolver, name, port=80):
+    receiver = Collect()
+    resolver.resolveHostName(receiver, name, port)
+    assert receiver.began and receiver.complete
+    return [address.host for address in receiver.addresses]
+
+
+@pytest.fixture
+def fresh_dns_state(monkeypatch):
+    """Scrapy's DNS cache and the guard's refusal log are module globals: isolate them."""
+    import scrapy.resolver
+    from scrapy.utils.datatypes import LocalCache
+
+    from crawler import dns_guard
+
+    monkeypatch.setattr(scrapy.resolver, "dnscache", LocalCache(100))
+    monkeypatch.setattr(dns_guard, "_refusals", LocalCache(100))
+    return scrapy.resolver.dnscache
+
+
+def test_the_resolver_refuses_a_rebinding_answer(fresh_dns_state):
+    from crawler.dns_guard import GuardedResolver, refusal_for
+
+    upstream = SequenceResolver({"rebind.example": ["93.184.215.14", "127.0.0.1"]})
+    guard = GuardedResolver(None, upstream)
+    # The first lookup (say, the middleware's check) is public and passes ...
+    assert resolve(guard, "rebind.example") == ["93.184.215.14"]
+    assert refusal_for("rebind.example") is None
+    # ... the second, the one a connection would use, is loopback: nothing is handed on.
+    assert resolve(guard, "rebind.example") == []
+    assert refusal_for("REBIND.example.") == (
+        "refused: rebind.example resolves to a private address (127.0.0.1) when connecting")
+    assert upstream.asked == ["rebind.example", "rebind.example"]
+    # reactor.resolver (connectTCP with a host name, e.g. a proxy) goes through the same check.
+    simple = ComplexResolverSimplifier(guard)
+    failure = simple.getHostByName("rebind.example")
+    failures = []
+    failure.addErrback(failures.append)
+    assert failures and failures[0].check(DNSLookupError)
+
+
+def test_the_resolver_checks_every_address_and_ip_literals(fresh_dns_state):
+    from crawler.dns_guard import GuardedResolver, refusal_for
+
+    upstream = SequenceResolver({"meta.example": ["169.254.169.254"], "news.example": ["93.184.215.14"],
+                                 "127.0.0.1": ["127.0.0.1"], "10.0.0.8": ["10.0.0.8"]})  # fmt: skip
+    guard = GuardedResolver(None, upstream)
+    assert resolve(guard, "news.example", 443) == ["93.184.215.14"]
+    assert resolve(guard, "meta.example") == []
+    assert "169.254.169.254" in refusal_for("meta.example")
+    assert resolve(guard, "127.0.0.1") == []  # a literal host is checked like any answer
+    assert resolve(guard, "10.0.0.8") == []
+    assert resolve(guard, "unknown.example") == []  # a DNS failure stays one, not a refusal
+    assert refusal_for("unknown.example") is None
+
+    # An IHostnameResolver upstream with one public and one private address: all refused.
+    @implementer(IHostnameResolver)
+    class TwoAddresses:
+        def resolveHostName(self, receiver, name, port=0, types=None, semantics="TCP"):
+            receiver.resolutionBegan(None)
+            receiver.addressResolved(IPv4Address("TCP", "93.184.215.14", port))
+            receiver.addressResolved(IPv6Address("TCP", "fd00::1", port))
+            receiver.resolutionComplete()
+
+    assert resolve(GuardedResolver(None, TwoAddresses()), "mixed.example") == []
+    assert "fd00::1" in refusal_for("mixed.example")
+
+
+def test_allowed_networks_pass_and_a_later_good_answer_clears_the_refusal(fresh_dns_state):
+    from crawler.address_policy import parse_networks
+    from crawler.dns_guard import GuardedResolver, refusal_for
+
+    upstream = SequenceResolver({"local.example": ["127.0.0.1"], "flip.example": ["10.1.1.1", "93.184.215.14"]})
+    allowed = GuardedResolver(None, upstream, parse_networks(["127.0.0.0/8"]))
+    assert resolve(allowed, "local.example", 8080) == ["127.0.0.1"]
+    guard = GuardedResolver(None, upstream)
+    assert resolve(guard, "flip.example") == [] and refusal_for("flip.example")
+    assert resolve(guard, "flip.example") == ["93.184.215.14"]
+    assert refusal_for("flip.example") is None
+
+
+def test_cached_answers_are_checked_too(fresh_dns_state):
+    """Scrapy's DNS cache sits upstream of the check: a cached answer is checked on each use."""
+    from scrapy.resolver import CachingHostnameResolver, CachingThreadedResolver
+
+    from crawler.dns_guard import GuardedResolver
+
+    dnscache = fresh_dns_state
+    # The default resolver (IPv4, IResolverSimple): a cache hit never reaches a thread.
+    threaded = CachingThreadedResolver(object(), cache_size=100, timeout=5)
+    dnscache["cached.example"] = "127.0.0.1"
+    assert resolve(GuardedResolver(None, threaded), "cached.example") == []
+
+    # The IPv6-capable one (IHostnameResolver): first answer public and cached, then the
+    # cache entry turns private (as a rebinding answer cached by an earlier lookup would be).
+    class Reactor:  # CachingHostnameResolver wraps the reactor's resolver: here, a fake
+        nameResolver = SimpleResolverComplexifier(SequenceResolver({"cached6.example": ["93.184.215.14"]}))
+
+    caching = CachingHostnameResolver(Reactor(), cache_size=100)
+    guard = GuardedResolver(None, caching)
+    assert resolve(guard, "cached6.example", 443) == ["93.184.215.14"]
+    assert [a.host for a in dnscache["cached6.example"]] == ["93.184.215.14"]
+    dnscache["cached6.example"] = [IPv4Address("TCP", "169.254.169.254", 0)]
+    assert resolve(guard, "cached6.example", 443) == []
+
+
+def test_the_resolver_is_built_from_settings_and_installed_on_the_reactor(fresh_dns_state, monkeypatch):
+    from scrapy.settings import Settings
+    from scrapy.utils.misc import build_from_crawler
+
+    from crawler import dns_guard
+
+    class Reactor:
+        def __init__(self):
+            self.nameResolver = SimpleResolverComplexifier(SequenceResolver({}))
+
+        def installNameResolver(self, resolver):
+            self.nameResolver = resolver
+
+    class Process:  # what Scrapy's _setup_reactor passes: the CrawlerProcess, for its settings
+        settings = Settings({"NEWSARCHIVE_ALLOWED_NETWORKS": ["127.0.0.2/32"], "DNSCACHE_ENABLED": True})
+
+    reactor = Reactor()
+    guard = build_from_crawler(dns_guard.GuardedResolver, Process(), reactor=reactor)
+    guard.install_on_reactor()
+    assert reactor.nameResolver is guard
+    assert isinstance(guard.upstream, SimpleResolverComplexifier)  # around CachingThreadedResolver
+    assert [str(n) for n in guard.allowed] == ["127.0.0.2/32"]
+    Process.settings.set(dns_guard.UPSTREAM_SETTING, "scrapy.resolver.CachingHostnameResolver")
+    guard6 = build_from_crawler(dns_guard.GuardedResolver, Process(), reactor=reactor)
+    assert type(guard6.upstream).__name__ == "CachingHostnameResolver"
+    Process.settings.set(dns_guard.UPSTREAM_SETTING, dns_guard.RESOLVER)
+    with pytest.raises(ValueError, match="not the guard itself"):
+        build_from_crawler(dns_guard.GuardedResolver, Process(), reactor=reactor)
+
+
+def test_a_resolver_refusal_is_reported_as_address_refused_not_retried(fresh_dns_state, monkeypatch):
+    import twisted.internet
+    from scrapy import Request
+    from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+    from twisted.python.failure import Failure
+
+    from crawler.dns_guard import AddressRefusedError, GuardedResolver, ResolverRefusalMiddleware
+    from crawler.extensions.warc_capture import classify_failure
+
+    guard = GuardedResolver(None, SequenceResolver({"rebind.example": ["127.0.0.1"]}))
+    middleware = ResolverRefusalMiddleware()
+    request = Request("http://rebind.example:8080/story")
+    # Fails closed while the reactor's resolver is not the guard (never the real reactor here).
+    monkeypatch.setattr(twisted.internet, "reactor", type("R", (), {"nameResolver": None})(), raising=False)
+    with pytest.raises(AddressRefusedError, match="connection-time address check is not installed"):
+        middleware.process_request(request)
+    monkeypatch.setattr(twisted.internet, "reactor", type("R", (), {"nameResolver": guard})(), raising=False)
+    assert middleware.process_request(request) is None
+
+    dns_error = CannotResolveHostError("DNS lookup failed: no results for hostname lookup: rebind.example.")
+    assert middleware.process_exception(request, dns_error) is None  # not refused (yet): a DNS error
+    assert resolve(guard, "rebind.example", 8080) == []
+    with pytest.raises(AddressRefusedError) as refused:
+        middleware.process_exception(request, dns_error)
+    assert isinstance(refused.value, IgnoreRequest)  # RetryMiddleware does not retry it
+    assert str(refused.value) == "refused: rebind.example resolves to a private address (127.0.0.1) when connecting"
+    assert classify_failure(Failure(refused.value)) == ("address-refused", False)
+    assert middleware.process_exception(request, ValueError("other")) is None
+    assert middleware.process_exception(Request("http://other.example/"), dns_error) is None
+
+
+def test_the_guard_refuses_to_run_with_a_handler_that_bypasses_the_resolver():
+    from scrapy.exceptions import NotConfigured
+    from scrapy.settings import Settings
+
+    from crawler.dns_guard import ResolverRefusalMiddleware
+
+    class Crawler:
+        def __init__(self, values):
+            self.settings = Settings(values)
+
+    with pytest.raises(NotConfigured):
+        ResolverRefusalMiddleware.from_crawler(Crawler({}))
+    assert ResolverRefusalMiddleware.from_crawler(Crawler({"NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES": True}))
+    other = {"https": "scrapy.core.downloader.handlers.datauri.DataURIDownloadHandler"}  # any non-HTTP/1.1
+    with pytest.raises(ValueError, match="HTTP/1.1 download handler for https"):
+        ResolverRefusalMiddleware.from_crawler(
+            Crawler({"NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES": True, "DOWNLOAD_HANDLERS": other}))
+
+
+# --- End to end: a rebinding name in the real `archive` child, no /etc/hosts, no network ----
+
+REBIND_HOOK = Path(__file__).resolve().parent / "dns_rebinding"  # a sitecustomize for the child
+REBIND_HOST = "rebind.test"  # RFC 6761: never a real name; answered by the hook only
+
+
+def _archive_with_rebinding_dns(url: str, *, data_dir: Path, config: Path, allowed: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")}
+    env.update({
+        "NO_COLOR": "1", "COLUMNS": "200",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REBIND_HOOK), env.get("PYTHONPATH", "")) if p),
+        "NEWSARCHIVE_TEST_REBIND_HOST": REBIND_HOST, "NEWSARCHIVE_TEST_REBIND_TO": "127.0.0.1",
+        # What the serve worker gives its `archive` children (crawler/serve/jobs.py).
+        "NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES": "1", "NEWSARCHIVE_ALLOWED_NETWORKS": allowed,
+    })  # fmt: skip
+    cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config),
+           "archive", url, "--site", "cnn-lite", "--no-progress", "--json"]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
+    try:
+        return json.loads(result.stdout)["results"][0]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError(f"archive failed ({result.returncode}): {result.stdout}\n{result.stderr}") from None
+
+
+def _captures(data_dir: Path) -> list[dict]:
+    from archive.catalog import Catalog
+
+    catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
+    try:
+        with catalog.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.exec_driver_sql("SELECT url, status, outcome FROM captures")]
+    finally:
+        catalog.close()
+
+
+def _warc_text(data_dir: Path) -> str:
+    return "".join(gzip.open(p).read().decode("utf-8", "replace") for p in sorted((data_dir / "warc").rglob("*.warc.gz*")))
+
+
+def _article():
+    expected = json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))
+    return expected["articles"][0]
+
+
+def test_rebinding_to_loopback_is_refused_at_connect_time(serve_site, data_dir, mirror_config):
+    site = serve_site("cnn-lite")  # on 127.0.0.1
+    port = site.url.rsplit(":", 1)[1].strip("/")
+    article = _article()
+    url = f"http://{REBIND_HOST}:{port}{article['path']}"
+    # The middleware's lookup (and the serve API's) sees 93.184.215.14 and lets the URL
+    # through; the lookup the connection uses answers 127.0.0.1 and is refused there.
+    result = _archive_with_rebinding_dns(url, data_dir=data_dir, config=mirror_config, allowed="")
+    assert result["outcome"] == "address-refused" and result["version"] is None, result
+    assert f"refused: {REBIND_HOST} resolves to a private address (127.0.0.1) when connecting" in result["error"]
+    assert _captures(data_dir) == [{"url": url, "status": None, "outcome": "address-refused"}]
+    warcs = _warc_text(data_dir)
+    assert "WARC-Type: response" not in warcs and article["title"] not in warcs  # nothing from the server
+
+
+def test_rebinding_to_an_allowed_network_is_archived(serve_site, data_dir, mirror_config):
+    site = serve_site("cnn-lite")
+    port = site.url.rsplit(":", 1)[1].strip("/")
+    article = _article()
+    url = f"http://{REBIND_HOST}:{port}{article['path']}"
+    result = _archive_with_rebinding_dns(url, data_dir=data_dir, config=mirror_config, allowed="127.0.0.0/8")
+    assert result["version"] == 1 and result["outcome"] == "new", result
+    assert {"url": url, "status": 200, "outcome": "new"} in _captures(data_dir)
+    assert article["title"] in _warc_text(data_dir)

@@ -1,4 +1,13 @@
-"""Refuse to fetch private addresses, at fetch time, for every request and redirect hop."""
+"""Refuse to fetch private addresses, at fetch time, for every request and redirect hop.
+
+This middleware gives the early, clear refusal: it checks the scheme, checks an IP-literal
+host as it is, and resolves a host name itself, so a refused host is never even asked for
+robots.txt. Its lookup is not the one the connection uses, though: Scrapy resolves the name
+again to connect, and a DNS-rebinding name can answer differently the second time. What
+closes that gap is `crawler.dns_guard.GuardedResolver`, which checks the addresses the
+connection actually uses when they are resolved (enabled together with this middleware by
+`crawler.scrapy_settings._address_guard`).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +44,9 @@ class AddressGuardMiddleware:
     each hop is checked, robots.txt requests too. Name resolution runs in a thread, off
     the reactor. Settings: `NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES` (off: NotConfigured),
     `NEWSARCHIVE_ALLOWED_NETWORKS` (CIDRs exempted, from `[serve] allowed_networks`).
+
+    Not sufficient on its own against DNS rebinding (see the module docstring): the
+    connect-time check is crawler.dns_guard.GuardedResolver.
     """
 
     def __init__(self, allowed: tuple[IPNetwork, ...]) -> None:
