@@ -8,6 +8,7 @@ a complete, independently readable record.
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +16,28 @@ from sqlalchemy import select
 
 from archive import catalog_schema as t
 from archive.config import Config
-from archive.s3_config import s3_config_of
+from archive.s3_config import S3Config, make_s3_client, s3_config_of
 
 
 class RecordUnavailable(Exception):
     """The record is neither in the data directory nor in S3."""
+
+
+# One boto3 client per `[s3]` setting, shared by every read of a process (clients are
+# thread-safe): a WACZ export fetches a deleted WARC in many ranged reads, `verify` reads
+# every record, and each would otherwise build a client and open a connection of its own.
+_CLIENTS: dict[S3Config, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _client_for(s3: S3Config) -> Any:
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(s3)
+        if client is None:
+            if len(_CLIENTS) >= 4:
+                _CLIENTS.clear()
+            client = _CLIENTS[s3] = make_s3_client(s3)
+        return client
 
 
 def _relpath_of(catalog: Any, filename: str) -> str | None:
@@ -56,9 +74,8 @@ def read_record_bytes(
             f"{filename} is not in {config.data_dir} and was never uploaded to S3"
         )
     try:
-        data = Publisher(s3, config.data_dir, UploadTable(catalog.engine)).get_range(
-            key, offset, length
-        )
+        publisher = Publisher(s3, config.data_dir, UploadTable(catalog.engine), client=_client_for(s3))
+        data = publisher.get_range(key, offset, length)
     except Exception as exc:
         raise RecordUnavailable(
             f"{filename} is not local and S3 could not be read: {one_line(exc)}"

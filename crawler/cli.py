@@ -537,7 +537,16 @@ def export(
     """Dataset export: JSONL / Parquet / CSV (latest or versions view) or a WACZ package."""
     import shlex
 
-    from archive.export import FORMATS, VIEWS, ExportError, ExportFilter, ExportRequest, OutputError, export_dataset
+    from archive.export import (
+        FORMATS,
+        VIEWS,
+        ExportError,
+        ExportFilter,
+        ExportRequest,
+        OutputError,
+        WarcUnavailable,
+        export_dataset,
+    )
     from crawler.profiles import load_profiles
 
     if format_ not in FORMATS:
@@ -576,6 +585,8 @@ def export(
                 result = export_dataset(catalog, config.data_dir, request, progress=advance)
     except (ExportError, OutputError) as exc:
         raise UserError(str(exc)) from None
+    except WarcUnavailable as exc:  # a WARC neither local nor in S3: a runtime failure
+        raise UserError(str(exc), status=1) from None
     finally:
         catalog.close()
     out.print(result.summary(), highlight=False, soft_wrap=True, markup=False)

@@ -27,6 +27,8 @@ from crawler.demo.run import SITE_ROOT
 from crawler.job_runs import JobRunLog
 from crawler.schedule_config import schedule_config_of
 from tests.conftest import BIN, MIRROR_CONFIG, REPO, SITES, run_cli
+from tests.s3_server import BUCKET
+from tests.test_s3_publish import aws_env, local_files, moto, upload_rows  # noqa: F401 - fixtures
 from tests.warc_assertions import check_archive, open_files
 
 pytestmark = pytest.mark.timeout(120)
@@ -292,6 +294,70 @@ interval_seconds = 1
     assert "killed" not in scheduler.text()  # it stopped gracefully, in time
     verify = run_cli("verify", data_dir=data_dir)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_s3_sync_job_uploads_what_a_crawl_left_pending(moto, serve_site, data_dir, tmp_path, start_scheduler):
+    """`[s3]` set: the built-in `s3-sync` job (every 2 s here) runs `newsarchive sync` in a
+    child process. While S3 is down its runs fail, are recorded, and the scheduler goes on;
+    once S3 is back a run uploads every file a crawl made during the outage left pending."""
+    site = serve_site("cnn-lite")
+    config = _write_config(tmp_path / "s3.toml", body=f"""
+[warc]
+max_file_bytes = 15_000
+
+[s3]
+bucket = "{BUCKET}"
+prefix = "news"
+endpoint_url = "{moto.url}"
+region = "us-east-1"
+connect_timeout_seconds = 1
+max_attempts = 1
+
+[schedule]
+recheck_interval_seconds = 0
+sync_interval_seconds = 2
+""")  # fmt: skip
+    moto.stop()
+    crawled = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", "--json",
+                      data_dir=data_dir, config=config, timeout=60)  # fmt: skip
+    assert crawled.returncode == 0, crawled.stderr
+    local = local_files(data_dir)
+    pending = json.loads(crawled.stdout)["uploads"]["pending"]
+    assert pending == len(local) >= 4  # WARCs, their indexes, the records file
+    assert {r["state"] for r in upload_rows(data_dir)} <= {"pending", "failed"}
+    jobs = listing(data_dir, config)["jobs"]
+    assert [(j["id"], j["when"], j["command"]) for j in jobs] == [("s3-sync", "every 2 s", "sync --no-progress --json")]
+
+    scheduler = start_scheduler(data_dir, config)
+    scheduler.wait_started()
+
+    def sync_runs(status: int | None = None) -> list[dict[str, Any]]:
+        return [r for r in job_runs(data_dir) if r["job_id"] == "s3-sync" and r["ended_at"] is not None
+                and (status is None or r["exit_status"] == status)]  # fmt: skip
+
+    wait_for(lambda: sync_runs(1), 30, scheduler.text)  # S3 still down: a failed run, recorded
+    assert scheduler.proc.poll() is None, scheduler.text()
+    moto.start()  # same port; moto starts empty (the bucket is recreated)
+    wait_for(lambda: any(r["summary"] and r["summary"]["pending"] == 0 for r in sync_runs(0)), 30, scheduler.text)
+    assert scheduler.stop() == 0, scheduler.text()
+
+    assert moto.objects() == local  # every pending file, byte for byte
+    assert {r["state"] for r in upload_rows(data_dir)} == {"uploaded"}
+    runs = sync_runs()
+    for row in runs:
+        assert row["command"] == "sync --no-progress --json" and row["pid"] and row["ended_at"] >= row["started_at"]
+        assert row["run_id"] is None  # sync is no crawl run
+    failed = [r for r in runs if r["exit_status"] == 1]
+    assert failed and all("not uploaded" in (r["error"] or "") for r in failed), failed
+    first = failed[0]
+    assert first["summary"]["uploaded"] == 0 and first["summary"]["pending"] == pending
+    assert "could not connect" in first["error"].lower()
+    done = next(r for r in runs if r["exit_status"] == 0 and r["summary"]["pending"] == 0)
+    assert done["error"] is None and done["summary"]["failed"] == 0
+    # Each file went up exactly once, across the runs (a run may have caught S3 coming back).
+    assert sum(r["summary"]["uploaded"] for r in runs if r["summary"]) == pending
+    assert "job s3-sync: done" in scheduler.text() and "job s3-sync: failed with exit status 1" in scheduler.text()
+    check_archive(data_dir)
 
 
 # -- configuration ------------------------------------------------------------------------

@@ -11,9 +11,10 @@ from archive.export.exporter import (
 )
 from archive.export.rows import ExportFilter, ExportStats, RowSource
 from archive.export.schema import VIEWS, arrow_schema, select_columns, view_columns
+from archive.export.wacz import WarcUnavailable
 
 __all__ = [
     "FORMATS", "VIEWS", "ExportError", "ExportFilter", "ExportRequest", "ExportResult",
     "ExportStats", "OutputError", "RowSource", "arrow_schema", "export_dataset",
-    "select_columns", "view_columns",
+    "select_columns", "view_columns", "WarcUnavailable",
 ]  # fmt: skip

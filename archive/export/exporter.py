@@ -67,6 +67,8 @@ class ExportResult:
         what = f"{self.stats.rows} {unit}{'s' if self.stats.rows != 1 else ''}"
         if self.format == "wacz":
             what += f", {self.extra.get('pages', 0)} pages, {self.extra.get('warc_files', 0)} WARC file(s)"
+            if self.extra.get("warc_files_from_s3"):
+                what += f" ({self.extra['warc_files_from_s3']} fetched from S3)"
         return (f"exported {what} ({self.view} view, {self.stats.articles} articles, "
                 f"{len(self.stats.per_site)} site(s)) to {self.out} [{self.format}, {_size(self.bytes)}] "
                 f"in {self.seconds:.1f} s; card {self.card.name}")  # fmt: skip
@@ -161,7 +163,7 @@ def export_dataset(catalog: Catalog, data_dir: Path, request: ExportRequest,
 def _export_wacz(catalog: Catalog, data_dir: Path, request: ExportRequest, source: RowSource,
                  stats: ExportStats, extra: dict[str, int], total: int,
                  progress: Progress | None) -> None:  # fmt: skip
-    from archive.export.wacz import closed_warc_files, write_wacz
+    from archive.export.wacz import closed_warc_files, warc_sources, write_wacz
 
     names: set[str] = set()
     for batch in source.batches():
@@ -175,10 +177,20 @@ def _export_wacz(catalog: Catalog, data_dir: Path, request: ExportRequest, sourc
     files = closed_warc_files(catalog, None if unfiltered else names)
     if not files:
         raise ExportError("nothing to package: no closed WARC file holds the selected versions")
-    advance = (lambda n: progress(n, total + len(files))) if progress else None
+    # WARCs deleted locally after a verified upload are fetched from S3 by range (through
+    # `fetch_record`). One that is neither local nor fetchable raises `WarcUnavailable` (a
+    # runtime failure, not a usage error): before anything is written when the catalog
+    # already says so, else the half-written package is removed by `atomic_output`.
+    sources = warc_sources(catalog, data_dir, files, can_fetch=request.fetch_record is not None)
+    # One step per packaged file and per downloaded chunk, after the rows.
+    steps = total + len(files) + sum(s.download_units() for s in sources)
+    advance = (lambda n: progress(n, steps)) if progress else None
     with atomic_output(request.out) as tmp:
         contents = write_wacz(catalog, data_dir, tmp, files, request.filter,
                               title=f"newsarchive: {request.filter.describe()}",
-                              software=software_version(), progress=advance)  # fmt: skip
+                              software=software_version(), progress=advance,
+                              fetch=request.fetch_record, sources=sources)  # fmt: skip
     extra.update(warc_files=contents.warc_files, pages=contents.pages, index_lines=contents.index_lines,
                  warc_bytes=contents.warc_bytes)  # fmt: skip
+    if contents.downloaded_files:
+        extra.update(warc_files_from_s3=contents.downloaded_files)

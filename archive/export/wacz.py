@@ -3,10 +3,18 @@ per archived article capture, with its title) and `datapackage.json` with SHA-25
 
 Built here rather than by `wacz create`, which keeps every page in memory and writes its
 own page list; `wacz validate -f` accepts the result and ReplayWeb.page opens it.
+
+A selected WARC whose local copy is gone (deleted after a verified upload) is fetched from
+S3 through the caller's ranged reader, in chunks, into a temporary folder beside the
+output; it is checked against the SHA-256 recorded at upload, packaged, then deleted, so at
+most one downloaded WARC is on disk at a time and none is ever held in memory. A WARC that
+is neither local nor fetchable stops the export (`WarcUnavailable`): a package never
+silently lacks one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -24,12 +32,23 @@ from archive import catalog_schema as t
 from archive.catalog import Catalog
 from archive.export.rows import ExportFilter
 
+# Reads bytes [offset, offset + length) of a WARC file by name: the export's `fetch_record`
+# (`archive.warc_reader.read_record_bytes` bound to the config: local file, else S3 by range).
+FetchRange = Callable[[str, int, int], bytes]
+
 WACZ_VERSION = "1.1.1"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Archived article captures"}
 CLOSED_STATES = ("closed", "repaired")
 _CHUNK = 1024 * 1024
 # The CDXJ sorter spills to temporary files past this many bytes of index lines.
 _SORT_BUFFER = 16 * 1024 * 1024
+# A WARC missing locally is fetched from S3 in ranged reads of this size (the memory bound).
+DOWNLOAD_CHUNK = 8 * 1024 * 1024
+
+
+class WarcUnavailable(RuntimeError):
+    """A selected WARC file is neither in the data directory nor fetchable from S3 (or what
+    S3 returned is not what was uploaded). The message is one line."""
 
 
 @dataclass
@@ -40,6 +59,25 @@ class WaczContents:
     warc_bytes: int = 0
     pages: int = 0
     index_lines: int = 0
+    downloaded_files: int = 0  # fetched from S3 (no local copy)
+    downloaded_bytes: int = 0
+
+
+@dataclass
+class WarcSource:
+    """Where one selected WARC's bytes come from: its local file, or S3 (`remote`), with the
+    size and SHA-256 recorded at upload to check the download against."""
+
+    filename: str
+    relpath: str
+    path: Path  # the local file (absent when `remote`)
+    remote: bool = False
+    size: int = 0
+    sha256: str | None = None
+
+    def download_units(self, chunk: int | None = None) -> int:
+        """Progress steps of its download (one per ranged read); 0 for a local file."""
+        return -(-self.size // (chunk or DOWNLOAD_CHUNK)) if self.remote else 0
 
 
 def closed_warc_files(catalog: Catalog, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -82,12 +120,86 @@ def iter_pages(catalog: Catalog, filenames: list[str], flt: ExportFilter,
             last = rows[-1].id
 
 
-def _write_index(paths: list[Path], out: io.TextIOBase) -> None:
+def warc_sources(catalog: Catalog, data_dir: Path, warc_files: list[dict[str, Any]], *,
+                 can_fetch: bool) -> list[WarcSource]:  # fmt: skip
+    """Where each of `warc_files` (catalog rows) will be read from; raises `WarcUnavailable`
+    before anything is written when one is missing locally and was never (verifiably)
+    uploaded, or when there is no way to fetch it (`can_fetch` false)."""
+    relpaths = [f["relpath"] for f in warc_files]
+    uploads: dict[str, Any] = {}
+    with catalog.engine.connect() as conn:
+        for start in range(0, len(relpaths), 500):
+            batch = relpaths[start:start + 500]
+            for row in conn.execute(select(t.uploads).where(t.uploads.c.relpath.in_(batch))):
+                uploads[row.relpath] = row
+    sources: list[WarcSource] = []
+    problems: list[str] = []
+    for f in warc_files:
+        path = data_dir / f["relpath"]
+        if path.is_file():
+            sources.append(WarcSource(f["filename"], f["relpath"], path))
+            continue
+        up = uploads.get(f["relpath"])
+        sha = (up.sha256 if up is not None else None) or f.get("sha256")
+        size = (up.size if up is not None else None) or f.get("size")
+        if up is None or up.state != "uploaded":
+            state = ("never registered for upload" if up is None else
+                     {"pending": "its upload is still pending", "failed": "its upload failed"}.get(
+                         up.state, f"upload state {up.state}"))  # fmt: skip
+            problems.append(f"{f['filename']} ({state})")
+        elif not can_fetch:
+            problems.append(f"{f['filename']} (in S3, but no S3 reader was given)")
+        elif not sha or size is None:
+            problems.append(f"{f['filename']} (no SHA-256 or size recorded to check a download)")
+        else:
+            sources.append(WarcSource(f["filename"], f["relpath"], path, remote=True, size=int(size), sha256=sha))
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise WarcUnavailable(f"{len(problems)} selected WARC file(s) are not in {data_dir} and cannot be "
+                              f"fetched from S3: {shown}")  # fmt: skip
+    return sources
+
+
+def download_warc(source: WarcSource, dest: Path, fetch: FetchRange, *, chunk: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> int:  # fmt: skip
+    """Fetch a WARC that is not local into `dest` by ranged reads of `chunk` bytes (memory
+    stays at one chunk), checking it against the size and SHA-256 recorded at upload;
+    raises `WarcUnavailable` (one line) on any failure. Returns the bytes written."""
+    chunk = chunk or DOWNLOAD_CHUNK
+    digest = hashlib.sha256()
+    done = 0
+    with open(dest, "wb") as fh:
+        while done < source.size:
+            want = min(chunk, source.size - done)
+            try:
+                data = fetch(source.filename, done, want)
+            except Exception as exc:  # noqa: BLE001 - any failure is a missing WARC: one line
+                from archive.uploads import one_line
+                from archive.warc_reader import RecordUnavailable
+
+                detail = (" ".join(str(exc).split()) if isinstance(exc, RecordUnavailable)
+                          else f"reading it from S3 failed: {one_line(exc)}")  # fmt: skip
+                raise WarcUnavailable(f"cannot package {source.filename}: {detail}") from exc
+            if len(data) != want:
+                raise WarcUnavailable(f"{source.filename}: S3 returned {len(data)} bytes at offset {done}, "
+                                      f"expected {want} (the object is not the uploaded file)")  # fmt: skip
+            digest.update(data)
+            fh.write(data)
+            done += want
+            if progress:
+                progress(1)
+    if digest.hexdigest() != source.sha256:
+        raise WarcUnavailable(f"{source.filename} fetched from S3 does not match the SHA-256 recorded at "
+                              f"upload ({(source.sha256 or '')[:12]}…, got {digest.hexdigest()[:12]}…): "
+                              "not packaged")  # fmt: skip
+    return done
+
+
+def _index_into(path: Path, out: Any) -> None:
     from cdxj_indexer.main import CDXJIndexer
 
     # `filename` in each line is the WARC's base name: its name under archive/ in the package.
-    indexer = CDXJIndexer(out, [str(p) for p in paths], sort=True, max_sort_buff_size=_SORT_BUFFER)
-    indexer.process_all()
+    CDXJIndexer(out, [str(path)], sort=False).process_all()
 
 
 class _Package:
@@ -145,18 +257,23 @@ class _Package:
 
 def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dict[str, Any]],
                flt: ExportFilter, *, title: str, software: str,
-               progress: Callable[[int], None] | None = None) -> WaczContents:  # fmt: skip
-    """Write a WACZ of `warc_files` (catalog rows of closed files) to `out`."""
+               progress: Callable[[int], None] | None = None,
+               fetch: FetchRange | None = None, sources: list[WarcSource] | None = None,
+               download_chunk: int | None = None) -> WaczContents:  # fmt: skip
+    """Write a WACZ of `warc_files` (catalog rows of closed files) to `out`.
+
+    A file missing locally is fetched with `fetch` (see `warc_sources`, whose result may be
+    passed as `sources`). `progress(1)` after each packaged file and each downloaded chunk.
+    Raises `WarcUnavailable` when a file can be neither read nor fetched; `out` is then
+    incomplete (the caller writes it under a temporary name)."""
+    from cdxj_indexer.main import SortingWriter
+
+    if sources is None:
+        sources = warc_sources(catalog, data_dir, warc_files, can_fetch=fetch is not None)
     contents = WaczContents()
-    paths = []
-    for f in warc_files:
-        path = data_dir / f["relpath"]
-        if not path.is_file():
-            raise FileNotFoundError(f"WARC file {f['filename']} is in the catalog but not at {path}")
-        paths.append(path)
     package = _Package(out)
     try:
-        with tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as tmp, contextlib.ExitStack() as stack:
             pages_path = Path(tmp) / "pages.jsonl"
             main_page = None
             with open(pages_path, "w", encoding="utf-8") as fh:
@@ -165,19 +282,47 @@ def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dic
                     main_page = main_page or page
                     fh.write(json.dumps(page, ensure_ascii=False) + "\n")
                     contents.pages += 1
+            downloads: list[Path] = []
+
+            def download_dir() -> Path:
+                # Beside the output (the disk the package is written to), one WARC at a time,
+                # under the WARC's own name (the name its index lines carry); removed at the end.
+                if not downloads:
+                    downloads.append(Path(stack.enter_context(tempfile.TemporaryDirectory(
+                        prefix=f".{out.name}.warcs-", dir=out.parent))))  # fmt: skip
+                return downloads[0]
+
             index_path = Path(tmp) / "index.cdx"
-            with open(index_path, "w", encoding="utf-8") as fh:
-                _write_index(paths, fh)
+            with open(index_path, "w", encoding="utf-8") as index_fh:
+                sorter = SortingWriter(index_fh, _SORT_BUFFER)
+                rows = {f["filename"]: f for f in warc_files}
+                for source in sources:
+                    if not source.remote and not source.path.is_file():
+                        # Deleted since the plan (a sync with delete_local_after_upload ran).
+                        source = warc_sources(catalog, data_dir, [rows[source.filename]],
+                                              can_fetch=fetch is not None)[0]  # fmt: skip
+                    path = source.path
+                    if source.remote:
+                        assert fetch is not None
+                        path = download_dir() / source.filename
+                        contents.downloaded_bytes += download_warc(source, path, fetch, chunk=download_chunk,
+                                                                   progress=progress)  # fmt: skip
+                        contents.downloaded_files += 1
+                    try:
+                        _index_into(path, sorter)
+                        with open(path, "rb") as src:
+                            size = path.stat().st_size
+                            contents.warc_bytes += package.add_stream(f"archive/{path.name}", src,
+                                                                      compress=False, size_hint=size)  # fmt: skip
+                    finally:
+                        if source.remote:
+                            path.unlink(missing_ok=True)
+                    contents.warc_files += 1
+                    if progress:
+                        progress(1)
+                sorter.flush()
             with open(index_path, "rb") as fh:
                 contents.index_lines = sum(1 for _ in fh)
-            for path in paths:
-                with open(path, "rb") as src:
-                    size = path.stat().st_size
-                    contents.warc_bytes += package.add_stream(f"archive/{path.name}", src, compress=False,
-                                                              size_hint=size)  # fmt: skip
-                contents.warc_files += 1
-                if progress:
-                    progress(1)
             with open(index_path, "rb") as src:
                 package.add_stream("indexes/index.cdx", src, compress=True)
             with open(pages_path, "rb") as src:
@@ -187,4 +332,3 @@ def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dic
         package.abort()
         raise
     return contents
-
