@@ -19,6 +19,9 @@ if [ "$NA_PROFILE" = test ]; then
   # tests/test_distributed.py, test_postgres_catalog.py: a real PostgreSQL and Redis (tests/services.py)
   { command -v pg_ctlcluster >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; } || need_apt+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+  # tests/test_replaywebpage.py: npm fetches ReplayWeb.page (the WACZ player) into .cache/
+  command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 fi
 if [ "$NA_PROFILE" = bench ]; then
   command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)  # benchmarks/serve.py: a server never the bottleneck
@@ -57,5 +60,25 @@ if [ "$NA_PROFILE" = test ]; then
     python3 -m venv "$NA_PYWB_VENV"
     "$NA_PYWB_VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
     "$NA_PYWB_VENV/bin/python" -m pip install -q "pywb>=2.8"
+  fi
+fi
+
+# ReplayWeb.page, the player tests/test_replaywebpage.py opens the exported WACZ in. Its npm
+# package ships the built ui.js and sw.js, which are all the test serves: `npm pack` fetches
+# just that tarball (checked against the registry's integrity hash). Not `npm install`: it
+# would also resolve the package's build-time dependencies, and fails when one of them is
+# missing from the registry (warcio@^2.4.12, a dependency of @webrecorder/wabac, is).
+if [ "$NA_PROFILE" = test ]; then
+  NA_RWP_VERSION=2.5.3
+  NA_RWP_DIR="$NA_ROOT/.cache/replaywebpage"
+  if ! grep -qs "\"version\": \"$NA_RWP_VERSION\"" "$NA_RWP_DIR/package/package.json"; then
+    say "installing replaywebpage@$NA_RWP_VERSION into $NA_RWP_DIR"
+    mkdir -p "$NA_RWP_DIR"
+    rwp_tmp="$(mktemp -d "$NA_RWP_DIR/.install.XXXXXX")"
+    ( cd "$rwp_tmp" && npm pack --silent "replaywebpage@$NA_RWP_VERSION" >/dev/null \
+        && tar -xzf "replaywebpage-$NA_RWP_VERSION.tgz" ) || { rm -rf "$rwp_tmp"; exit 1; }
+    rm -rf "$NA_RWP_DIR/package"
+    mv "$rwp_tmp/package" "$NA_RWP_DIR/package"
+    rm -rf "$rwp_tmp"
   fi
 fi
