@@ -59,15 +59,21 @@ def test_head_constant_is_the_script_head():
     assert ScriptDirectory.from_config(migrations.alembic_config()).get_current_head() == migrations.HEAD
 
 
-def test_migrations_create_exactly_the_metadata(empty_db):
+def _migrated_engine(url: str, revision: str):  # noqa: ANN202
+    """An engine on `url`, its database first migrated by Alembic to `revision`."""
     from alembic import command
 
-    engine = create_engine(empty_db)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = migrations.alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+    return engine
+
+
+def test_migrations_create_exactly_the_metadata(empty_db):
+    engine = _migrated_engine(empty_db, "head")
     try:
-        with engine.begin() as conn:
-            config = migrations.alembic_config()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
     finally:
@@ -328,14 +334,8 @@ def test_a_session_records_its_data_directory(empty_db, tmp_path):
 
 
 def test_a_0001_catalog_upgrades_and_its_runs_count_as_this_hosts(empty_db):
-    from alembic import command
-
-    engine = create_engine(empty_db)
+    engine = _migrated_engine(empty_db, "0001")
     try:
-        with engine.begin() as conn:
-            config = migrations.alembic_config()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0001")
         with engine.begin() as conn:
             assert "host" not in {c["name"] for c in inspect(conn).get_columns("runs")}
             conn.execute(text("INSERT INTO runs (id, command, sites, started_at, status, pid) "
