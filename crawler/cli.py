@@ -13,12 +13,16 @@ from rich.console import Console
 
 from archive.config import Config, ConfigError, load_config
 
+# `-h` as well as `--help`, on every command.
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     add_completion=False,
-    no_args_is_help=True,
     rich_markup_mode=None,
+    context_settings=CONTEXT,
     help="Archive every version of every story from lite news sites into WARC files and JSON records.",
 )
+
+
 class _Output(Console):
     """Standard output: `print_json` writes plain JSON (no colour, no re-wrapping) for scripts;
     rich's highlighter costs seconds on a large summary."""
@@ -57,7 +61,29 @@ def _state(ctx: typer.Context) -> State:
     return ctx.obj  # type: ignore[no-any-return]
 
 
-@app.callback()
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsarchive")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"newsarchive {_version()}\n")
+        raise typer.Exit(0)
+
+
+def _help_when_bare(ctx: typer.Context) -> None:
+    """A group named without a command prints its help on stdout and exits 0 (as pip does)."""
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
 def _options(
     ctx: typer.Context,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="NEWSARCHIVE_DATA_DIR",
@@ -65,8 +91,11 @@ def _options(
     config: Annotated[Path | None, typer.Option("--config", envvar="NEWSARCHIVE_CONFIG",
                       help="TOML config file.")] = None,  # fmt: skip
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
+    _version_flag: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                             help="Print the version and exit.")] = False,  # fmt: skip
 ) -> None:
     ctx.obj = State(data_dir, config, verbose)
+    _help_when_bare(ctx)
 
 
 @app.command()
@@ -87,8 +116,8 @@ def sites(ctx: typer.Context) -> None:
 @app.command()
 def crawl(
     ctx: typer.Context,
-    site: Annotated[list[str], typer.Argument(help="Site profile names (see `newsarchive sites`).")],
-    start_url: Annotated[list[str] | None, typer.Option("--start-url",
+    site: Annotated[list[str], typer.Argument(metavar="SITE", help="Site profile names (see `newsarchive sites`).")],
+    start_url: Annotated[list[str] | None, typer.Option("--start-url", metavar="URL",
                          help="Crawl a mirror: index URL(s) replacing the profile's start URLs.")] = None,  # fmt: skip
     max_articles: Annotated[int | None, typer.Option("--max-articles", min=1,
                             help="Stop queueing articles after N per site.")] = None,  # fmt: skip
@@ -138,8 +167,8 @@ def _fail_on_fatal(result: Any) -> None:
 @app.command()
 def archive(
     ctx: typer.Context,
-    url: Annotated[list[str], typer.Argument(help="URLs to archive now.")],
-    site: Annotated[str | None, typer.Option("--site", help="Parse with this site profile (default: by host).")] = None,
+    url: Annotated[list[str], typer.Argument(metavar="URL", help="URLs to archive now.")],
+    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Parse with this site profile (default: by host).")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
@@ -179,7 +208,7 @@ def archive(
 @app.command()
 def recheck(
     ctx: typer.Context,
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites.")] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", metavar="NAME", help="Only these sites (repeatable).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every tracked article now, due or not.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="Show what is due and when; fetch nothing.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1,
@@ -243,8 +272,14 @@ def recheck(
     _fail_on_fatal(result)
 
 
-tracking_app = typer.Typer(help="Start or stop rechecking an article or a whole site.", no_args_is_help=True)
+tracking_app = typer.Typer(help="Start or stop rechecking an article or a whole site.", rich_markup_mode=None,
+                           context_settings=CONTEXT)  # fmt: skip
 app.add_typer(tracking_app, name="tracking")
+
+
+@tracking_app.callback(invoke_without_command=True)
+def _tracking(ctx: typer.Context) -> None:
+    _help_when_bare(ctx)
 
 
 def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, tracking: bool) -> None:
@@ -271,8 +306,8 @@ def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, trac
 @tracking_app.command("stop")
 def tracking_stop(
     ctx: typer.Context,
-    article: Annotated[str | None, typer.Argument(help="Article URL or id.")] = None,
-    site: Annotated[str | None, typer.Option("--site", help="Every article of this site.")] = None,
+    article: Annotated[str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")] = None,
+    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")] = None,
 ) -> None:
     """Stop rechecking an article (or a site's articles); its versions stay."""
     _set_tracking(ctx, article, site, False)
@@ -281,8 +316,8 @@ def tracking_stop(
 @tracking_app.command("start")
 def tracking_start(
     ctx: typer.Context,
-    article: Annotated[str | None, typer.Argument(help="Article URL or id.")] = None,
-    site: Annotated[str | None, typer.Option("--site", help="Every article of this site.")] = None,
+    article: Annotated[str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")] = None,
+    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")] = None,
 ) -> None:
     """Resume rechecking an article (or a site's articles)."""
     _set_tracking(ctx, article, site, True)
@@ -299,7 +334,7 @@ def _open_catalog(config: Config) -> Any:
 @app.command()
 def history(
     ctx: typer.Context,
-    url_or_id: Annotated[str, typer.Argument(help="Article URL or article id.")],
+    url_or_id: Annotated[str, typer.Argument(metavar="URL_OR_ID", help="Article URL or article id.")],
     json_out: Annotated[bool, typer.Option("--json", help="The article and all its versions as JSON.")] = False,
     diff: Annotated[str | None, typer.Option("--diff", help="Show the diff between two versions, e.g. 1..3.")] = None,
     response: Annotated[int | None, typer.Option("--response", min=1, help="Print the archived HTTP response "
@@ -528,7 +563,7 @@ def export(
     format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, csv or wacz.")],
     out_path: Annotated[Path, typer.Option("--out", help="Output file; its dataset card goes beside it as <name>.md.")],
     view: Annotated[str, typer.Option("--view", help="latest: one row per article; versions: one row per version.")] = "latest",
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites (repeatable).")] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", metavar="NAME", help="Only these sites (repeatable).")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Versions captured on or before this ISO date/time (UTC).")] = None,
     fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated columns to keep, in order.")] = None,
@@ -734,28 +769,45 @@ def worker(
 
 
 def main() -> None:
-    """Console-script entry point: errors become one readable line and a non-zero status."""
+    """Console-script entry point: errors become one readable line and a non-zero status.
+
+    Usage errors (unknown command or option, bad value) are the command-line parser's own
+    message and exit status 2. Typer >= 0.2x bundles its own copy of Click: its exceptions
+    derive from `typer.TyperException`, not from an installed `click`'s.
+    """
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except UserError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _error_line(str(exc))
         sys.exit(exc.status)
     except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _error_line(str(exc))
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("[red]aborted[/]")
+        err.print("aborted", style="red", markup=False, highlight=False)
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        err.print(f"[red]error:[/] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+    except typer.TyperException as exc:  # the parser's usage errors carry their own exit codes
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"Error: {exc.format_message()}\n")
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        _error_line(f"{type(exc).__name__}: {exc}")
         sys.exit(1)
+    # Without standalone mode the parser returns the status of `typer.Exit(n)` (and 130 for
+    # an interrupt) instead of exiting; a command that returned normally gives None.
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _error_line(message: str) -> None:
+    """`error: <message>` on stderr: the message printed as is (brackets included)."""
+    from rich.text import Text
+
+    err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":
