@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from archive.config import Config, ConfigError, load_config
+from crawler.cli_output import err, error_line, out, print_table, warning_line
 
 # `-h` as well as `--help`, on every command.
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -23,20 +23,6 @@ app = typer.Typer(
 )
 
 
-class _Output(Console):
-    """Standard output: `print_json` writes plain JSON (no colour, no re-wrapping) for scripts;
-    rich's highlighter costs seconds on a large summary."""
-
-    def print_json(self, json: str | None = None, *, data: Any = None, indent: Any = 2, **_: Any) -> None:  # type: ignore[override]
-        import json as json_module
-
-        value = json_module.loads(json) if json is not None else data
-        sys.stdout.write(json_module.dumps(value, indent=indent, ensure_ascii=False, default=str) + "\n")
-        sys.stdout.flush()
-
-
-out = _Output()
-err = Console(stderr=True)
 
 
 class UserError(Exception):
@@ -54,7 +40,17 @@ class State:
     verbose: bool
 
     def config(self) -> Config:
-        return load_config(self.config_path, self.data_dir)
+        """The config, its `[sites.*]` tables checked up front: an error names the file."""
+        config = load_config(self.config_path, self.data_dir)
+        if config.sites:
+            from crawler.profiles import load_profiles
+
+            try:
+                load_profiles(config)
+            except ConfigError as exc:
+                where = str(config.source or "config")
+                raise ConfigError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
+        return config
 
 
 def _state(ctx: typer.Context) -> State:
@@ -101,16 +97,14 @@ def _options(
 @app.command()
 def sites(ctx: typer.Context) -> None:
     """List site profiles (built-in and from the config file)."""
-    from rich.table import Table
-
     from crawler.profiles import load_profiles
 
-    table = Table("site", "parser", "start URLs", "article links", "description")
+    rows = []
     for profile in load_profiles(_state(ctx).config()).values():
         rule = " + ".join(x for x in (profile.article_links, profile.article_pattern) if x)
         urls = "\n".join(profile.start_urls + profile.feeds + profile.sitemaps)
-        table.add_row(profile.name, profile.parser, urls, rule, profile.description)
-    out.print(table)
+        rows.append([profile.name, profile.parser, urls, rule, profile.description])
+    print_table(out, ["site", "parser", "start URLs", "article links", "description"], rows)
 
 
 @app.command()
@@ -151,8 +145,8 @@ def crawl(
     else:
         print_summary(out, result.summary, config.data_dir)
     for report in result.failed_sites:
-        err.print(f"[red]error:[/] {report['site']}: no index page gave article links "
-                  f"({'; '.join(report['index_failed']) or 'nothing fetched'})", soft_wrap=True)  # fmt: skip
+        error_line(f"{report['site']}: no index page gave article links "
+                   f"({'; '.join(report['index_failed']) or 'nothing fetched'})")  # fmt: skip
     _fail_on_fatal(result)
     if result.whole_run_failed:
         raise UserError("the crawl failed: no start page of any site could be read", status=1)
@@ -175,7 +169,7 @@ def archive(
     """On-demand: fetch, capture, extract and track the given URLs now."""
     from crawler.profiles import get_profile, load_profiles, profile_for_url
     from crawler.runner import CrawlTarget, run_crawl
-    from crawler.summary import print_archive_results
+    from crawler.history_view import print_archive_results
 
     state = _state(ctx)
     config = state.config()
@@ -193,8 +187,11 @@ def archive(
     results: dict[str, Any] = {}
     for report in result.reports:
         results.update(report.get("results", {}))
-    rows = [{"requested_url": u, **results.get(u, {"outcome": "not-fetched", "error": "no response recorded"})}
-            for u in url]  # fmt: skip
+    from w3lib.url import safe_url_string
+
+    # Results are keyed by the URL as requested, which Scrapy percent-encodes (`[` → `%5B`).
+    missing = {"outcome": "not-fetched", "error": "no response recorded"}
+    rows = [{"requested_url": u, **(results.get(u) or results.get(safe_url_string(u)) or missing)} for u in url]
     if json_out:
         out.print_json(json.dumps({"run_id": result.summary["run_id"], "results": rows}, default=str))
     else:
@@ -244,14 +241,11 @@ def recheck(
             out.print_json(json.dumps({"at": at.isoformat(), "due": rows,
                                        "upcoming": {g.site: g.upcoming for g in groups}}))  # fmt: skip
             return
-        from rich.table import Table
-
-        table = Table("site", "article", "due", "title", title=f"due at {at:%Y-%m-%d %H:%M:%S}Z")
-        for row in rows:
-            table.add_row(row["site"], row["article_id"], row["due"], row["title"] or row["url"])
-        out.print(table)
+        print_table(out, ["site", "article", "due", "title"],
+                    [[r["site"], r["article_id"], r["due"], r["title"] or r["url"]] for r in rows],
+                    title=f"due at {at:%Y-%m-%d %H:%M:%S}Z")  # fmt: skip
         for g in groups:
-            out.print(f"{g.site}: {len(g.articles)} due, {g.upcoming} scheduled later", highlight=False)
+            out.print(f"{g.site}: {len(g.articles)} due, {g.upcoming} scheduled later")
         return
     targets = recheck_targets(groups)
     if distributed:
@@ -343,7 +337,7 @@ def history(
 ) -> None:
     """Versions of one article with their diffs."""
     from archive.history import ArticleNotFound, article_history, diff_between
-    from crawler.summary import print_diff, print_history
+    from crawler.history_view import print_diff, print_history
 
     config = _state(ctx).config()
     catalog = _open_catalog(config)
@@ -361,7 +355,8 @@ def history(
             if json_out:
                 out.print_json(json.dumps(d))
             else:
-                print_diff(out, d, a, b)
+                by_number = {v["version"]: v for v in record["versions"]}
+                print_diff(out, by_number[a], by_number[b])
             return
     except ArticleNotFound as exc:
         raise UserError(str(exc), status=1) from None
@@ -381,6 +376,7 @@ def verify(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check WARC files and the catalog against each other; exit 0 only when all is well."""
+    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
@@ -392,7 +388,7 @@ def verify(
         with Progress(console=err, transient=True, disable=json_out) as bar:
             task = bar.add_task("checking WARC files", total=None)
             report = verify_archive(config.data_dir, catalog, repair=repair, config=config,
-                                    progress=lambda name: bar.update(task, advance=1, description=name))  # fmt: skip
+                                    progress=lambda name: bar.update(task, advance=1, description=escape(name)))  # fmt: skip
     finally:
         catalog.close()
     if json_out:
@@ -413,9 +409,9 @@ def verify(
         table.add_row("problems", str(len(report.problems)), style="red" if report.problems else "green")
         out.print(table)
         for note in report.notes:
-            out.print(f"note: {note}", highlight=False, soft_wrap=True)
+            out.print(f"note: {note}", soft_wrap=True)
         for problem in report.problems:
-            out.print(f"problem: {problem}", highlight=False, soft_wrap=True)
+            out.print(f"problem: {problem}", soft_wrap=True)
     if not report.ok:
         raise UserError(f"{len(report.problems)} problem(s) found" + ("" if repair else "; try `verify --repair`"),
                         status=1)  # fmt: skip
@@ -467,7 +463,7 @@ def sync(
     config = _state(ctx).config()
     s3 = s3_config_of(config)
     if s3 is None:
-        raise UserError("S3 is not configured: add an \\[s3] table with at least `bucket` to the config file")
+        raise UserError("S3 is not configured: add an [s3] table with at least `bucket` to the config file")
     catalog = _open_catalog(config)
     try:
         plan = plan_sync(config.data_dir, catalog.engine)
@@ -478,16 +474,15 @@ def sync(
             if json_out:
                 out.print_json(json.dumps({"dry_run": True, "files": rows, "bytes": sum(r["size"] for r in rows)}))
                 return
-            table = Table("kind", "file", "bytes", "key", title=f"would upload to s3://{s3.bucket}", title_justify="left")
-            for r in rows:
-                table.add_row(r["kind"], r["relpath"], f"{r['size']:,}", r["key"])
-            out.print(table)
-            out.print(f"{len(rows)} file(s), {sum(r['size'] for r in rows):,} bytes", highlight=False)
+            print_table(out, ["kind", "file", "bytes", "key"],
+                        [[r["kind"], r["relpath"], f"{r['size']:,}", r["key"]] for r in rows],
+                        title=f"would upload to s3://{s3.bucket}")  # fmt: skip
+            out.print(f"{len(rows)} file(s), {sum(r['size'] for r in rows):,} bytes")
             return
         publisher = Publisher(s3, config.data_dir, UploadTable(catalog.engine),
                               delete_local=True if delete_local else None)  # fmt: skip
         bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                       TransferSpeedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[name]}"),
+                       TransferSpeedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[name]}", markup=False),
                        console=err, disable=no_progress or json_out)  # fmt: skip
         with bar:
             task = bar.add_task("uploading", total=sum(size for *_, size in files) or None, name="")
@@ -516,7 +511,7 @@ def sync(
             table.add_row(label, f"{summary[name]:,}")
         out.print(table)
         for rel, error in summary["errors"].items():
-            err.print(f"failed: {rel}: {error}", highlight=False, soft_wrap=True)
+            err.print(f"failed: {rel}: {error}", soft_wrap=True)
     if summary["pending"]:
         first = next(iter(summary["errors"].values()), "not attempted")
         raise UserError(f"{summary['pending']} file(s) not uploaded: {first}", status=1)
@@ -624,7 +619,7 @@ def export(
         raise UserError(str(exc), status=1) from None
     finally:
         catalog.close()
-    out.print(result.summary(), highlight=False, soft_wrap=True, markup=False)
+    out.print(result.summary(), soft_wrap=True)
 
 
 @app.command()
@@ -643,22 +638,18 @@ def schedule(
         if json_out:
             out.print_json(json.dumps(listing))
             return
-        from rich.table import Table
-
-        table = Table("job", "when", "command", "next run (UTC)", "state")
-        for job in listing["jobs"]:
-            table.add_row(job["id"], job["when"], job["command"], job["next_run_time"] or "-", job["state"])
-        out.print(table)
+        print_table(out, ["job", "when", "command", "next run (UTC)", "state"],
+                    [[j["id"], j["when"], j["command"], j["next_run_time"] or "-", j["state"]]
+                     for j in listing["jobs"]])  # fmt: skip
         holder = listing["scheduler"]
-        out.print(f"scheduler: running ({describe_holder(holder)})" if holder else "scheduler: not running",
-                  highlight=False)  # fmt: skip
+        out.print(f"scheduler: running ({describe_holder(holder)})" if holder else "scheduler: not running")
         return
     configure_logging()
 
     def started(changes: dict[str, str]) -> None:
         kept = sum(c != "removed" for c in changes.values())
         err.print(f"scheduler started on {scheduler.data_dir}: {kept} job(s); stop with Ctrl-C or SIGTERM",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+                  soft_wrap=True)
 
     try:
         status = scheduler.run(on_started=started)
@@ -688,17 +679,16 @@ def runs(
     if json_out:
         out.print_json(json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
         return
-    from rich.table import Table
-
-    table = Table("job", "started (UTC)", "seconds", "exit", "run", "pages", "new versions", "errors", "error")
+    table = []
     for r in rows:
         summary = r["summary"] or {}
         seconds = f"{(r['ended_at'] - r['started_at']).total_seconds():.1f}" if r["ended_at"] else "running"
         exit_status = "-" if r["exit_status"] is None else str(r["exit_status"])
-        table.add_row(r["job_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", seconds, exit_status, r["run_id"] or "-",
+        table.append([r["job_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", seconds, exit_status, r["run_id"] or "-",
                       str(summary.get("pages_fetched", "-")), str(summary.get("versions_new", "-")),
-                      str(summary.get("errors_total", summary.get("failed", "-"))), r["error"] or "")  # fmt: skip
-    out.print(table)
+                      str(summary.get("errors_total", summary.get("failed", "-"))), r["error"] or ""])  # fmt: skip
+    print_table(out, ["job", "started (UTC)", "seconds", "exit", "run", "pages", "new versions", "errors", "error"],
+                table)  # fmt: skip
     if not rows:
         out.print("no scheduled job has run yet (see `newsarchive schedule`)")
 
@@ -739,7 +729,7 @@ def _push_distributed(config: Config, push: Any, json_out: bool) -> None:
         out.print_json(json.dumps({"queued": pushed}))
     else:
         for site_name, n in pushed.items():
-            out.print(f"{site_name}: {n} request(s) queued for the workers", highlight=False)
+            out.print(f"{site_name}: {n} request(s) queued for the workers")
 
 
 @app.command()
@@ -778,13 +768,13 @@ def main() -> None:
     try:
         status = app(standalone_mode=False)
     except UserError as exc:
-        _error_line(str(exc))
+        error_line(str(exc))
         sys.exit(exc.status)
     except ConfigError as exc:
-        _error_line(str(exc))
+        error_line(str(exc))
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted", style="red", markup=False, highlight=False)
+        err.print("aborted", style="red")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -796,18 +786,11 @@ def main() -> None:
             sys.stderr.write(f"Error: {exc.format_message()}\n")
         sys.exit(exc.exit_code)
     except Exception as exc:
-        _error_line(f"{type(exc).__name__}: {exc}")
+        error_line(f"{type(exc).__name__}: {exc}")
         sys.exit(1)
     # Without standalone mode the parser returns the status of `typer.Exit(n)` (and 130 for
     # an interrupt) instead of exiting; a command that returned normally gives None.
     sys.exit(status if isinstance(status, int) else 0)
-
-
-def _error_line(message: str) -> None:
-    """`error: <message>` on stderr: the message printed as is (brackets included)."""
-    from rich.text import Text
-
-    err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from archive.config import Config
+from crawler.cli_output import command_line
 from crawler.demo.server import SiteServer
 from crawler.profiles import BUILTIN_PROFILES
 from crawler.runner import CrawlTarget, run_crawl
@@ -54,7 +56,7 @@ def _run_demo(config: Config, site_root: Path, *, console: Console, progress: bo
             server = SiteServer(root, 0)
         server.start_in_thread()
         servers[name] = server
-        console.print(f"serving sample [bold]{name}[/] site at {server.url}", highlight=False)
+        console.print(Text.assemble("serving sample ", (name, "bold"), f" site at {server.url}"), highlight=False)
     config = demo_config(config)
     # refetch: a second demo run re-captures every article and shows them unchanged (revisits).
     targets = [CrawlTarget(BUILTIN_PROFILES[name], start_urls=[server.url], refetch=True)
@@ -66,13 +68,13 @@ def _run_demo(config: Config, site_root: Path, *, console: Console, progress: bo
     records = result.summary.get("records_file")
     if records and Path(records).exists():
         first = json.loads(Path(records).read_text(encoding="utf-8").splitlines()[0])
-        console.print("\n[bold]one JSON record[/] (text cut):", highlight=False)
+        console.print(Text.assemble("\n", ("one JSON record", "bold"), " (text cut):"), highlight=False)
         first["text"] = first["text"][:160] + "…"
         console.print_json(json.dumps(first, ensure_ascii=False))
     edited = _show_an_update(config, site_root, servers["cnn-lite"].url, console)
     if edited:
-        console.print(f"\nnext: [bold]newsarchive --data-dir {config.data_dir} history {edited}[/]",
-                      highlight=False, soft_wrap=True)  # fmt: skip
+        hint = command_line("--data-dir", str(config.data_dir.absolute()), "history", edited)
+        console.print(Text.assemble("\nnext: ", (hint, "bold")), highlight=False, soft_wrap=True)
     if keep_serving:
         console.print("serving until Ctrl-C …")
         try:
@@ -103,18 +105,20 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
     page.write_text(html.replace(marker, f"{marker}\n          {DEMO_UPDATE}\n        </p>\n        {marker}", 1),
                     encoding="utf-8")  # fmt: skip
     url = cnn_url + DEMO_STORY
-    console.print(f"\n[bold]the story at {url} changes; archiving it again …[/]", highlight=False, soft_wrap=True)
+    console.print(Text(f"\nthe story at {url} changes; archiving it again …", style="bold"), highlight=False,
+                  soft_wrap=True)  # fmt: skip
     cmd = [sys.executable, "-m", "crawler.cli", "--data-dir", str(config.data_dir)]
     if config.source:
         cmd += ["--config", str(config.source)]
     done = subprocess.run([*cmd, "archive", url, "--site", "cnn-lite", "--no-progress", "--json"],
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     if done.returncode != 0:
-        console.print(f"[red]archiving the changed story failed:[/] {done.stderr.strip()}", highlight=False)
+        console.print(Text.assemble(("archiving the changed story failed: ", "red"), done.stderr.strip()),
+                      highlight=False)  # fmt: skip
         return None
     from archive.catalog import Catalog
-    from archive.history import article_history, diff_between
-    from crawler.summary import print_diff
+    from archive.history import article_history
+    from crawler.history_view import print_diff
 
     catalog = Catalog(config.resolved_catalog_url)
     try:
@@ -125,6 +129,5 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
     console.print(f"version {latest['version']} ({latest['change']}, changed: "
                   f"{', '.join(latest.get('changed_fields') or []) or 'nothing'})", highlight=False)  # fmt: skip
     if latest["version"] > 1:
-        print_diff(console, diff_between(history, latest["version"] - 1, latest["version"]),
-                   latest["version"] - 1, latest["version"])  # fmt: skip
+        print_diff(console, history["versions"][-2], latest)
     return url

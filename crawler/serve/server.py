@@ -7,6 +7,7 @@ import os
 from rich.console import Console
 
 from archive.config import Config
+from crawler.cli_output import warning_line
 from crawler.serve.security import is_loopback_host
 from crawler.serve.settings import TOKEN_ENV, ServeSettings
 
@@ -30,10 +31,10 @@ def run_server(config: Config, *, host: str, port: int, console: Console) -> Non
     if token is not None and len(token) < 16:
         raise ServeRefused(f"{TOKEN_ENV} is too short to guess-proof: use at least 16 characters")
     if token is None:
-        console.print(f"[yellow]warning:[/] {TOKEN_ENV} is not set: read-only (archive requests are refused)")
+        warning_line(f"{TOKEN_ENV} is not set: read-only (archive requests are refused)", console)
     if settings.allow_private_addresses:
-        console.print("[yellow]warning:[/] \\[serve] allow_private_addresses = true: requests may make this "
-                      "machine fetch loopback and private addresses")  # fmt: skip
+        warning_line("[serve] allow_private_addresses = true: requests may make this machine fetch loopback "
+                     "and private addresses", console)  # fmt: skip
     app = create_app(config, settings, token)
     console.print(f"serving {config.data_dir} on http://{host}:{port}/ (API docs at /docs)", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
