@@ -138,6 +138,7 @@ def crawl(
     if distributed:
         return _push_distributed(config, lambda: _worker().push_discovery(
             config, chosen, start_urls=list(start_url or []), refetch=refetch, max_articles=max_articles), json_out)
+    _check_writable(config)
     result = run_crawl(config, targets, command="crawl", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
@@ -182,6 +183,7 @@ def archive(
         profile = get_profile(site, profiles) if site else profile_for_url(u, profiles)
         groups.setdefault(profile.name, []).append(u)
     targets = [CrawlTarget(get_profile(name, profiles), urls=urls) for name, urls in groups.items()]
+    _check_writable(config)
     result = run_crawl(config, targets, command="archive", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     results: dict[str, Any] = {}
@@ -257,6 +259,7 @@ def recheck(
         else:
             out.print("nothing is due for a recheck")
         return
+    _check_writable(config)
     result = run_crawl(config, targets, command="recheck", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
@@ -281,7 +284,7 @@ def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, trac
 
     if (target is None) == (site is None):
         raise UserError("name one article (URL or id) or one --site")
-    catalog = _open_catalog(_state(ctx).config())
+    catalog = _open_catalog(_state(ctx).config(), write=True)
     try:
         if site is not None:
             n = catalog.set_tracking(tracking, site=site)
@@ -317,12 +320,45 @@ def tracking_start(
     _set_tracking(ctx, article, site, True)
 
 
-def _open_catalog(config: Config) -> Any:
-    from archive.catalog import Catalog
+def _open_catalog(config: Config, *, write: bool = False) -> Any:
+    """The catalog. For reading, a SQLite catalog that cannot be written (a read-only
+    mount, a snapshot) is opened read-only: no migration, no WAL file, nothing written.
+    For writing, a data directory or catalog that cannot be written fails up front."""
+    from archive.catalog import Catalog, CatalogNotWritable, catalog_writable
 
     if not config.catalog_url and not (config.data_dir / "catalog.sqlite").exists():
         raise UserError(f"no archive in {config.data_dir} (run a crawl first, or pass --data-dir)")
-    return Catalog(config.resolved_catalog_url)
+    if write:
+        _check_writable(config)
+    url = config.resolved_catalog_url
+    try:
+        return Catalog(url, read_only=not write and not catalog_writable(url))
+    except CatalogNotWritable as exc:
+        raise UserError(str(exc), status=1) from None
+
+
+def _check_writable(config: Config) -> None:
+    """A command that writes stops before it starts when the data directory or the catalog
+    cannot be written, with one line naming the file and the cause (exit status 1)."""
+    import tempfile
+
+    from archive.catalog import sqlite_path
+
+    catalog = sqlite_path(config.resolved_catalog_url)
+    folders = [config.data_dir.absolute()] + ([catalog.parent] if catalog is not None else [])
+    for folder in dict.fromkeys(folders):
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        try:
+            with tempfile.TemporaryFile(dir=existing, prefix=".newsarchive-write-check-"):
+                pass
+        except OSError as exc:
+            raise UserError(f"cannot write to {existing}: {exc.strerror or exc}", status=1) from None
+    if catalog is not None and catalog.exists():
+        try:
+            with open(catalog, "r+b"):
+                pass
+        except OSError as exc:
+            raise UserError(f"cannot write to {catalog}: {exc.strerror or exc}", status=1) from None
 
 
 @app.command()
@@ -383,7 +419,7 @@ def verify(
     from archive.verify import verify_archive
 
     config = _state(ctx).config()
-    catalog = _open_catalog(config)
+    catalog = _open_catalog(config, write=repair)
     try:
         with Progress(console=err, transient=True, disable=json_out) as bar:
             task = bar.add_task("checking WARC files", total=None)
@@ -464,7 +500,7 @@ def sync(
     s3 = s3_config_of(config)
     if s3 is None:
         raise UserError("S3 is not configured: add an [s3] table with at least `bucket` to the config file")
-    catalog = _open_catalog(config)
+    catalog = _open_catalog(config, write=not dry_run)
     try:
         plan = plan_sync(config.data_dir, catalog.engine)
         files = plan.files
@@ -527,6 +563,7 @@ def demo(
     from crawler.demo.run import run_demo
 
     state = _state(ctx)
+    _check_writable(state.config())
     code = run_demo(state.config(), console=out, progress=not no_progress, keep_serving=keep_serving,
                     verbose=state.verbose)  # fmt: skip
     if code:
@@ -644,6 +681,7 @@ def schedule(
         holder = listing["scheduler"]
         out.print(f"scheduler: running ({describe_holder(holder)})" if holder else "scheduler: not running")
         return
+    _check_writable(scheduler.config)
     configure_logging()
 
     def started(changes: dict[str, str]) -> None:
@@ -670,8 +708,10 @@ def runs(
     from crawler.job_runs import JobRunLog
 
     config = _state(ctx).config()
-    _open_catalog(config).close()  # a clear error when there is no archive yet
-    log = JobRunLog(config.resolved_catalog_url)
+    catalog = _open_catalog(config)  # a clear error when there is no archive yet
+    read_only = catalog.read_only
+    catalog.close()
+    log = JobRunLog(config.resolved_catalog_url, read_only=read_only)
     try:
         rows = log.recent(limit, job_id=job)
     finally:
@@ -705,8 +745,8 @@ def serve(
 
     try:
         run_server(_state(ctx).config(), host=host, port=port, console=err)
-    except ServeRefused as exc:
-        raise UserError(str(exc)) from None
+    except ServeRefused as exc:  # and ServeFailed (status 1): a busy port, an unreadable catalog
+        raise UserError(str(exc), status=exc.status) from None
 
 
 def _worker() -> Any:
@@ -749,6 +789,7 @@ def worker(
     config = state.config()
     if not (config.distributed or {}).get("redis_url"):
         raise UserError("worker needs [distributed] redis_url in the config file")
+    _check_writable(config)
     result = _worker().run_worker(config, console=err, verbose=state.verbose, idle_exit=exit_when_empty,
                                   max_inflight=max_inflight)  # fmt: skip
     if json_out:
@@ -786,7 +827,10 @@ def main() -> None:
             sys.stderr.write(f"Error: {exc.format_message()}\n")
         sys.exit(exc.exit_code)
     except Exception as exc:
-        error_line(f"{type(exc).__name__}: {exc}")
+        # A database error: the driver's own message, without SQLAlchemy's statement dump
+        # and "Background on this error at: https://sqlalche.me/…" link.
+        cause = getattr(exc, "orig", None) or exc
+        error_line(f"{type(cause).__name__}: {cause}")
         sys.exit(1)
     # Without standalone mode the parser returns the status of `typer.Exit(n)` (and 130 for
     # an interrupt) instead of exiting; a command that returned normally gives None.
