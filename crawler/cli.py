@@ -57,6 +57,33 @@ def _state(ctx: typer.Context) -> State:
     return ctx.obj  # type: ignore[no-any-return]
 
 
+def _check_sites(names: list[str] | None, config: Config, catalog: Any = None) -> None:
+    """One rule for every `--site`: a name that is neither a profile (built-in, configured,
+    `generic`) nor a site the archive holds is a usage error listing the known names."""
+    if not names:
+        return
+    from crawler.profiles import load_profiles
+
+    known = {*load_profiles(config), "generic"}
+    if catalog is not None:
+        from sqlalchemy import select
+
+        from archive import catalog_schema as t
+
+        with catalog.reading() as conn:
+            known.update(conn.execute(select(t.articles.c.site).distinct()).scalars())
+    for name in names:
+        if name not in known:
+            raise UserError(f"unknown site {name!r}; known sites: {', '.join(sorted(known))}")
+
+
+def _check_urls(urls: list[str], what: str = "an http(s) URL") -> None:
+    for u in urls:
+        if not u.startswith(("http://", "https://")):
+            hint = f" (did you mean 'http://{u}'?)" if "://" not in u else ""
+            raise UserError(f"not {what}: {u!r}{hint}")
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -130,7 +157,9 @@ def crawl(
     state = _state(ctx)
     config = state.config()
     profiles = load_profiles(config)
+    _check_sites(site, config)
     chosen = [get_profile(name, profiles) for name in site]
+    _check_urls(list(start_url or []))
     if start_url and len(chosen) > 1:
         raise UserError("--start-url applies to one site at a time: name a single site with it")
     targets = [CrawlTarget(p, start_urls=list(start_url or []), max_articles=max_articles, refetch=refetch)
@@ -175,9 +204,8 @@ def archive(
     state = _state(ctx)
     config = state.config()
     profiles = load_profiles(config)
-    for u in url:
-        if not u.startswith(("http://", "https://")):
-            raise UserError(f"not an http(s) URL: {u!r}")
+    _check_sites([site] if site else None, config)
+    _check_urls(url)
     groups: dict[str, list[str]] = {}
     for u in url:
         profile = get_profile(site, profiles) if site else profile_for_url(u, profiles)
@@ -231,6 +259,7 @@ def recheck(
     catalog = _open_catalog(config)
     at = clock.now()
     try:
+        _check_sites(site, config, catalog)
         groups = due_by_site(catalog, load_profiles(config), at=at, sites=site, everything=all_,
                              per_site=limit or ladder.max_per_site)  # fmt: skip
     finally:
@@ -284,9 +313,11 @@ def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, trac
 
     if (target is None) == (site is None):
         raise UserError("name one article (URL or id) or one --site")
-    catalog = _open_catalog(_state(ctx).config(), write=True)
+    config = _state(ctx).config()
+    catalog = _open_catalog(config, write=True)
     try:
         if site is not None:
+            _check_sites([site], config, catalog)
             n = catalog.set_tracking(tracking, site=site)
             out.print(f"{'tracking' if tracking else 'stopped tracking'} {n} article(s) of {site}")
         else:
@@ -633,6 +664,11 @@ def export(
         command=shlex.join(["newsarchive", *sys.argv[1:]]),
     )  # fmt: skip
     catalog = _open_catalog(config)
+    try:
+        _check_sites(list(flt.sites), config, catalog)
+    except UserError:
+        catalog.close()
+        raise
     from archive.warc_reader import read_record_bytes
 
     request.fetch_record = lambda name, offset, length: read_record_bytes(config, catalog, name, offset, length)

@@ -90,3 +90,51 @@ def test_cli_libraries_are_pinned_to_a_tested_range():
         spec = pins[name].specifier
         assert any(s.operator == "<" for s in spec), f"{name} has no upper bound: {spec}"
         assert version(name) in spec, f"installed {name} {version(name)} is outside {spec}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--format", "jsonl", "--out", "OUT", "--site", "cnn-lte"],
+        ["export", "--format", "jsonl", "--out", "OUT", "--site", "cnn-lite", "--site", "cnn-lte"],
+        ["recheck", "--site", "cnn-lte"],
+        ["recheck", "--list", "--site", "cnn-lte"],
+        ["tracking", "stop", "--site", "cnn-lte"],
+        ["tracking", "start", "--site", "cnn-lte"],
+        ["archive", "http://127.0.0.1:9/x", "--site", "cnn-lte"],
+    ],
+)
+def test_unknown_site_names_are_refused_everywhere(tmp_path, args):
+    """One rule for every --site: a typo is exit 2 with the known names, never 0 rows."""
+    from archive.catalog import Catalog
+
+    data_dir = tmp_path / "data"
+    Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}").close()
+    args = [str(tmp_path / "out.jsonl") if a == "OUT" else a for a in args]
+    result = newsarchive("--data-dir", str(data_dir), *args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr == "error: unknown site 'cnn-lte'; known sites: cnn-lite, generic, npr-text\n"
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_known_and_configured_site_names_are_accepted(tmp_path):
+    from archive.catalog import Catalog
+
+    data_dir = tmp_path / "data"
+    Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}").close()
+    config = tmp_path / "c.toml"
+    config.write_text('[sites.mine]\nstart_urls = ["http://127.0.0.1:9/"]\narticle_pattern = "^/a/"\n')
+    for site in ("cnn-lite", "mine", "generic"):
+        result = newsarchive("--data-dir", str(data_dir), "--config", str(config), "recheck", "--list", "--site", site)
+        assert result.returncode == 0, result.stderr
+        assert f"{site}: 0 due" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["crawl", "archive"])
+def test_urls_without_a_scheme_are_refused_up_front(tmp_path, command):
+    data_dir = tmp_path / "data"
+    args = ["crawl", "cnn-lite", "--start-url", "127.0.0.1:8801"] if command == "crawl" else ["archive", "127.0.0.1:8801"]
+    result = newsarchive("--data-dir", str(data_dir), *args)
+    assert result.returncode == 2
+    assert result.stderr == ("error: not an http(s) URL: '127.0.0.1:8801' (did you mean 'http://127.0.0.1:8801'?)\n")
+    assert not data_dir.exists()  # refused before anything was set up
