@@ -174,7 +174,7 @@ def crawl(
         out.print_json(json.dumps(result.summary, default=str))
     else:
         print_summary(out, result.summary, config.data_dir)
-    for report in result.failed_sites:
+    for report in result.failed_sites if result.status != "interrupted" else []:
         error_line(f"{report['site']}: no index page gave article links "
                    f"({'; '.join(report['index_failed']) or 'nothing fetched'})")  # fmt: skip
     _fail_on_fatal(result)
@@ -183,9 +183,16 @@ def crawl(
 
 
 def _fail_on_fatal(result: Any) -> None:
-    """A run stopped because nothing more could be archived (e.g. the disk is full)."""
+    """A run stopped because nothing more could be archived (e.g. the disk is full), or
+    because it was interrupted (Ctrl-C: exit status 130, as a shell reports it)."""
     if result.fatal_error:
         raise UserError(f"the crawl stopped: {result.fatal_error}", status=1)
+    if result.status == "interrupted":
+        import signal
+
+        signum = result.signal or signal.SIGINT
+        raise UserError(f"interrupted ({signal.Signals(signum).name}): what was fetched is archived, "
+                        "the rest was not fetched", status=128 + signum)  # fmt: skip
 
 
 @app.command()

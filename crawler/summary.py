@@ -10,7 +10,8 @@ from rich.table import Table
 
 
 def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> None:
-    table = Table(title=f"run {summary['run_id']}", show_header=False, title_justify="left")
+    title = f"run {summary['run_id']}" + (" (interrupted)" if summary.get("status") == "interrupted" else "")
+    table = Table(title=title, show_header=False, title_justify="left", min_width=len(title))
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("pages fetched", str(summary["pages_fetched"]))
