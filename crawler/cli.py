@@ -596,14 +596,22 @@ def demo(
     ctx: typer.Context,
     keep_serving: Annotated[bool, typer.Option("--serve", help="Keep serving the sample sites after the crawl.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65534, help="Serve the sample sites on 127.0.0.1:N "
+                    "and N+1 (default 8701: the URLs the README's examples use).")] = 8701,  # fmt: skip
 ) -> None:
     """Serve the bundled sample sites on 127.0.0.1 and crawl them: the offline quickstart."""
-    from crawler.demo.run import run_demo
+    from crawler.demo.run import DemoPortBusy, run_demo
 
     state = _state(ctx)
-    _check_writable(state.config())
-    code = run_demo(state.config(), console=out, progress=not no_progress, keep_serving=keep_serving,
-                    verbose=state.verbose)  # fmt: skip
+    config = state.config()
+    _check_writable(config)
+    try:
+        code = run_demo(config, console=out, progress=not no_progress, keep_serving=keep_serving,
+                        verbose=state.verbose, port=port)  # fmt: skip
+    except DemoPortBusy as exc:
+        raise UserError(str(exc), status=1) from None
+    if code == 130:
+        raise UserError("interrupted (SIGINT): the demo stopped early", status=130)
     if code:
         raise UserError("the demo crawl failed", status=code)
 

@@ -23,8 +23,15 @@ from crawler.summary import print_summary
 
 SITE_ROOT = Path(__file__).parent / "site"
 # Fixed ports keep the sample articles' URLs (and so their ids) the same from one demo run
-# to the next; a busy port falls back to any free one.
-DEMO_PORTS = {"cnn-lite": 8701, "npr-text": 8702}
+# to the next, and the README's `history http://127.0.0.1:8701/…` working. A busy port is
+# an error, never a silent move to another port (the second run would then archive every
+# story again, as new articles under new URLs).
+DEMO_PORT = 8701  # cnn-lite; npr-text on the next port
+SITES = ("cnn-lite", "npr-text")
+
+
+class DemoPortBusy(Exception):
+    """A port the sample sites are served on is taken; the message says what to do."""
 
 
 def demo_config(config: Config) -> Config:
@@ -35,27 +42,43 @@ def demo_config(config: Config) -> Config:
 
 
 def run_demo(config: Config, *, console: Console, progress: bool = True, keep_serving: bool = False,
-             verbose: bool = False) -> int:  # fmt: skip
+             verbose: bool = False, port: int = DEMO_PORT) -> int:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="newsarchive-demo-") as tmp:
         # Served from a copy: the demo edits a story to show how a new version is recorded.
         shutil.copytree(SITE_ROOT, Path(tmp) / "site")
-        return _run_demo(config, Path(tmp) / "site", console=console, progress=progress,
-                         keep_serving=keep_serving, verbose=verbose)  # fmt: skip
+        servers = _bind(Path(tmp) / "site", port)
+        try:
+            return _run_demo(config, Path(tmp) / "site", servers, console=console, progress=progress,
+                             keep_serving=keep_serving, verbose=verbose)  # fmt: skip
+        finally:
+            for server in servers.values():
+                server.server_close()
 
 
-def _run_demo(config: Config, site_root: Path, *, console: Console, progress: bool, keep_serving: bool,
-              verbose: bool) -> int:  # fmt: skip
-    servers = {}
-    for name in ("cnn-lite", "npr-text"):
+def _bind(site_root: Path, port: int) -> dict[str, SiteServer]:
+    servers: dict[str, SiteServer] = {}
+    for offset, name in enumerate(SITES):
         root = site_root / name
         if not root.is_dir():
             raise FileNotFoundError(f"sample site missing: {root}")
         try:
-            server = SiteServer(root, DEMO_PORTS[name])
-        except OSError:
-            server = SiteServer(root, 0)
+            servers[name] = SiteServer(root, port + offset)
+        except OSError as exc:
+            for server in servers.values():
+                server.server_close()
+            other = "" if port != DEMO_PORT else " (another `newsarchive demo --serve` still running?)"
+            raise DemoPortBusy(
+                f"cannot serve the sample {name} site on 127.0.0.1:{port + offset}: {exc.strerror or exc}{other}; "
+                f"free the port, or run the demo on two other ports with --port N (N and N+1: the sample "
+                f"stories then have other URLs, so other article ids)"
+            ) from None
+    return servers
+
+
+def _run_demo(config: Config, site_root: Path, servers: dict[str, SiteServer], *, console: Console,
+              progress: bool, keep_serving: bool, verbose: bool) -> int:  # fmt: skip
+    for name, server in servers.items():
         server.start_in_thread()
-        servers[name] = server
         console.print(Text.assemble("serving sample ", (name, "bold"), f" site at {server.url}"), highlight=False)
     config = demo_config(config)
     # refetch: a second demo run re-captures every article and shows them unchanged (revisits).
@@ -84,6 +107,8 @@ def _run_demo(config: Config, site_root: Path, *, console: Console, progress: bo
             pass
     for server in servers.values():
         server.shutdown()
+    if result.status == "interrupted":
+        return 130
     return 1 if result.whole_run_failed else 0
 
 
