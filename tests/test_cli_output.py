@@ -178,3 +178,21 @@ def test_terminal_diff_shows_date_changes(serve_site, data_dir, mirror_config):
     lines = _lines(run_cli("history", url, "--diff", "1..2", data_dir=data_dir).stdout)
     assert lines[0].startswith("version 1 → 2: changed text, published_at;")
     assert f"published: {v1['published_at']} → {v2['published_at']}" in lines
+
+
+def test_runs_at_80_columns_prints_whole_ids_and_errors(data_dir):
+    from crawler.job_runs import JobRunLog
+
+    log = JobRunLog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
+    try:
+        row = log.started("cnn-hourly-with-a-long-name", "crawl cnn-lite --max-articles 50", pid=1)
+        error = "stopped by the scheduler; interrupted (SIGINT): what was fetched is archived [sites.cnn-lite]"
+        log.finished(row, 130, run_id="20261203T082948Z-62c8ae", error=error,
+                     summary={"pages_fetched": 7, "versions_new": 4, "errors_total": 1})  # fmt: skip
+    finally:
+        log.close()
+    result = run_cli("runs", data_dir=data_dir, env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout
+    for text in ("cnn-hourly-with-a-long-name", "20261203T082948Z-62c8ae", error, "130"):
+        assert text in result.stdout, (text, result.stdout)
