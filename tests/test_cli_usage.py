@@ -138,3 +138,12 @@ def test_urls_without_a_scheme_are_refused_up_front(tmp_path, command):
     assert result.returncode == 2
     assert result.stderr == ("error: not an http(s) URL: '127.0.0.1:8801' (did you mean 'http://127.0.0.1:8801'?)\n")
     assert not data_dir.exists()  # refused before anything was set up
+
+
+def test_the_distribution_installs_exactly_its_three_import_packages():
+    """`archive`, `crawler`, `pipelines` and nothing else (not `tests`, not `benchmarks`):
+    the names the README's installation notes promise."""
+    from importlib.metadata import packages_distributions
+
+    ours = sorted({name for name, dists in packages_distributions().items() if "newsarchive" in dists})
+    assert ours == ["archive", "crawler", "pipelines"]
