@@ -29,4 +29,3 @@ def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> 
     if summary.get("records_file"):
         console.print(f"records {summary['records_file']} ({summary['records_written']} new versions)",
                       highlight=False, soft_wrap=True)  # fmt: skip
-
