@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -37,6 +39,57 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+class CatalogNotWritable(Exception):
+    """The catalog cannot be opened as asked; the message names the file and the cause."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///PATH` URL (None for other databases)."""
+    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+
+
+def catalog_writable(url: str) -> bool:
+    """False when a SQLite catalog (or its directory) cannot be written: a read-only mount,
+    a snapshot, someone else's files. Other databases: True (the server decides)."""
+    path = sqlite_path(url)
+    if path is None:
+        return True
+    folder = path.parent if path.parent.exists() else next(p for p in path.parents if p.exists())
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _read_only_engine(url: str) -> Engine:
+    """An engine that reads a SQLite catalog without writing a byte: `mode=ro`, and
+    `immutable=1` when its directory cannot be written (SQLite could not create the
+    -shm file a WAL database needs). A write-ahead log left by a crash holds committed rows
+    that immutable mode would not see: then only `mode=ro`, which reads it through its -shm."""
+    path = sqlite_path(url)
+    assert path is not None
+    if not path.is_file():
+        raise CatalogNotWritable(f"{path}: no such catalog")
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    params = "mode=ro"
+    if not os.access(path.parent, os.W_OK):
+        if wal.is_file() and wal.stat().st_size > 0:
+            if not shm.is_file():
+                raise CatalogNotWritable(f"{path}: has a write-ahead log ({wal.name}) but no {shm.name}, in a "
+                                         "directory that cannot be written: copy the catalog somewhere "
+                                         "writable to read it")  # fmt: skip
+        else:
+            params += "&immutable=1"
+    engine = create_engine(f"sqlite:///file:{quote(str(path.absolute()))}?{params}&uri=true",
+                           json_serializer=json_for_catalog)  # fmt: skip
+    event.listen(engine, "connect", _sqlite_read_pragmas)
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
@@ -63,12 +116,19 @@ _VERSIONS = select(t.versions).where(t.versions.c.article_id == bindparam("artic
 class Catalog:
     """Articles, versions, captures, runs and WARC files (see `catalog_schema`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """`read_only`: open a SQLite catalog without writing anything (no migration, no WAL
+        files; see `catalog_writable`); it must already be at the newest revision."""
         self.url = url
-        self.engine = make_engine(url)
-        from archive.migrations import upgrade
+        self.read_only = read_only
+        if read_only and sqlite_path(url) is not None:
+            self.engine = _read_only_engine(url)
+            self._check_revision()
+        else:
+            self.engine = make_engine(url)
+            from archive.migrations import upgrade
 
-        upgrade(self.engine)  # Alembic: to the newest revision (once per process and URL)
+            upgrade(self.engine)  # Alembic: to the newest revision (once per process and URL)
         self.dialect = self.engine.dialect.name
         self.fast = FastStatements(self.engine.dialect)  # the crawl's per-page statements
         self._batch: Connection | None = None
@@ -79,6 +139,20 @@ class Catalog:
     def close(self) -> None:
         self.stop_batching()
         self.engine.dispose()
+
+    def _check_revision(self) -> None:
+        from sqlalchemy import inspect, text
+
+        from archive.migrations import HEAD
+
+        with self.engine.connect() as conn:
+            found = (conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                     if inspect(conn).has_table("alembic_version") else None)  # fmt: skip
+        if found != HEAD:
+            self.engine.dispose()
+            raise CatalogNotWritable(f"{sqlite_path(self.url)}: read-only, and written by another version of "
+                                     f"newsarchive (catalog revision {found or 'none'}, this version reads "
+                                     f"{HEAD}): open it once where it can be written to migrate it")  # fmt: skip
 
     # -- batched writes --------------------------------------------------------------------
     # A crawl writes several rows per page; one transaction per row would cost more than

@@ -9,30 +9,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from archive.config import Config, ConfigError, load_config
+from crawler.cli_output import err, error_line, out, print_table, warning_line
 
+# `-h` as well as `--help`, on every command.
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     add_completion=False,
-    no_args_is_help=True,
     rich_markup_mode=None,
+    context_settings=CONTEXT,
     help="Archive every version of every story from lite news sites into WARC files and JSON records.",
 )
-class _Output(Console):
-    """Standard output: `print_json` writes plain JSON (no colour, no re-wrapping) for scripts;
-    rich's highlighter costs seconds on a large summary."""
-
-    def print_json(self, json: str | None = None, *, data: Any = None, indent: Any = 2, **_: Any) -> None:  # type: ignore[override]
-        import json as json_module
-
-        value = json_module.loads(json) if json is not None else data
-        sys.stdout.write(json_module.dumps(value, indent=indent, ensure_ascii=False, default=str) + "\n")
-        sys.stdout.flush()
 
 
-out = _Output()
-err = Console(stderr=True)
 
 
 class UserError(Exception):
@@ -50,14 +40,73 @@ class State:
     verbose: bool
 
     def config(self) -> Config:
-        return load_config(self.config_path, self.data_dir)
+        """The config, its `[sites.*]` tables checked up front: an error names the file."""
+        config = load_config(self.config_path, self.data_dir)
+        if config.sites:
+            from crawler.profiles import load_profiles
+
+            try:
+                load_profiles(config)
+            except ConfigError as exc:
+                where = str(config.source or "config")
+                raise ConfigError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
+        return config
 
 
 def _state(ctx: typer.Context) -> State:
     return ctx.obj  # type: ignore[no-any-return]
 
 
-@app.callback()
+def _check_sites(names: list[str] | None, config: Config, catalog: Any = None) -> None:
+    """One rule for every `--site`: a name that is neither a profile (built-in, configured,
+    `generic`) nor a site the archive holds is a usage error listing the known names."""
+    if not names:
+        return
+    from crawler.profiles import load_profiles
+
+    known = {*load_profiles(config), "generic"}
+    if catalog is not None:
+        from sqlalchemy import select
+
+        from archive import catalog_schema as t
+
+        with catalog.reading() as conn:
+            known.update(conn.execute(select(t.articles.c.site).distinct()).scalars())
+    for name in names:
+        if name not in known:
+            raise UserError(f"unknown site {name!r}; known sites: {', '.join(sorted(known))}")
+
+
+def _check_urls(urls: list[str], what: str = "an http(s) URL") -> None:
+    for u in urls:
+        if not u.startswith(("http://", "https://")):
+            hint = f" (did you mean 'http://{u}'?)" if "://" not in u else ""
+            raise UserError(f"not {what}: {u!r}{hint}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsarchive")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"newsarchive {_version()}\n")
+        raise typer.Exit(0)
+
+
+def _help_when_bare(ctx: typer.Context) -> None:
+    """A group named without a command prints its help on stdout and exits 0 (as pip does)."""
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
 def _options(
     ctx: typer.Context,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="NEWSARCHIVE_DATA_DIR",
@@ -65,30 +114,31 @@ def _options(
     config: Annotated[Path | None, typer.Option("--config", envvar="NEWSARCHIVE_CONFIG",
                       help="TOML config file.")] = None,  # fmt: skip
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
+    _version_flag: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                             help="Print the version and exit.")] = False,  # fmt: skip
 ) -> None:
     ctx.obj = State(data_dir, config, verbose)
+    _help_when_bare(ctx)
 
 
 @app.command()
 def sites(ctx: typer.Context) -> None:
     """List site profiles (built-in and from the config file)."""
-    from rich.table import Table
-
     from crawler.profiles import load_profiles
 
-    table = Table("site", "parser", "start URLs", "article links", "description")
+    rows = []
     for profile in load_profiles(_state(ctx).config()).values():
         rule = " + ".join(x for x in (profile.article_links, profile.article_pattern) if x)
         urls = "\n".join(profile.start_urls + profile.feeds + profile.sitemaps)
-        table.add_row(profile.name, profile.parser, urls, rule, profile.description)
-    out.print(table)
+        rows.append([profile.name, profile.parser, urls, rule, profile.description])
+    print_table(out, ["site", "parser", "start URLs", "article links", "description"], rows)
 
 
 @app.command()
 def crawl(
     ctx: typer.Context,
-    site: Annotated[list[str], typer.Argument(help="Site profile names (see `newsarchive sites`).")],
-    start_url: Annotated[list[str] | None, typer.Option("--start-url",
+    site: Annotated[list[str], typer.Argument(metavar="SITE", help="Site profile names (see `newsarchive sites`).")],
+    start_url: Annotated[list[str] | None, typer.Option("--start-url", metavar="URL",
                          help="Crawl a mirror: index URL(s) replacing the profile's start URLs.")] = None,  # fmt: skip
     max_articles: Annotated[int | None, typer.Option("--max-articles", min=1,
                             help="Stop queueing articles after N per site.")] = None,  # fmt: skip
@@ -107,7 +157,9 @@ def crawl(
     state = _state(ctx)
     config = state.config()
     profiles = load_profiles(config)
+    _check_sites(site, config)
     chosen = [get_profile(name, profiles) for name in site]
+    _check_urls(list(start_url or []))
     if start_url and len(chosen) > 1:
         raise UserError("--start-url applies to one site at a time: name a single site with it")
     targets = [CrawlTarget(p, start_urls=list(start_url or []), max_articles=max_articles, refetch=refetch)
@@ -115,57 +167,68 @@ def crawl(
     if distributed:
         return _push_distributed(config, lambda: _worker().push_discovery(
             config, chosen, start_urls=list(start_url or []), refetch=refetch, max_articles=max_articles), json_out)
+    _check_writable(config)
     result = run_crawl(config, targets, command="crawl", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
         out.print_json(json.dumps(result.summary, default=str))
     else:
         print_summary(out, result.summary, config.data_dir)
-    for report in result.failed_sites:
-        err.print(f"[red]error:[/] {report['site']}: no index page gave article links "
-                  f"({'; '.join(report['index_failed']) or 'nothing fetched'})", soft_wrap=True)  # fmt: skip
+    for report in result.failed_sites if result.status != "interrupted" else []:
+        error_line(f"{report['site']}: no index page gave article links "
+                   f"({'; '.join(report['index_failed']) or 'nothing fetched'})")  # fmt: skip
     _fail_on_fatal(result)
     if result.whole_run_failed:
         raise UserError("the crawl failed: no start page of any site could be read", status=1)
 
 
 def _fail_on_fatal(result: Any) -> None:
-    """A run stopped because nothing more could be archived (e.g. the disk is full)."""
+    """A run stopped because nothing more could be archived (e.g. the disk is full), or
+    because it was interrupted (Ctrl-C: exit status 130, as a shell reports it)."""
     if result.fatal_error:
         raise UserError(f"the crawl stopped: {result.fatal_error}", status=1)
+    if result.status == "interrupted":
+        import signal
+
+        signum = result.signal or signal.SIGINT
+        raise UserError(f"interrupted ({signal.Signals(signum).name}): what was fetched is archived, "
+                        "the rest was not fetched", status=128 + signum)  # fmt: skip
 
 
 @app.command()
 def archive(
     ctx: typer.Context,
-    url: Annotated[list[str], typer.Argument(help="URLs to archive now.")],
-    site: Annotated[str | None, typer.Option("--site", help="Parse with this site profile (default: by host).")] = None,
+    url: Annotated[list[str], typer.Argument(metavar="URL", help="URLs to archive now.")],
+    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Parse with this site profile (default: by host).")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """On-demand: fetch, capture, extract and track the given URLs now."""
     from crawler.profiles import get_profile, load_profiles, profile_for_url
     from crawler.runner import CrawlTarget, run_crawl
-    from crawler.summary import print_archive_results
+    from crawler.history_view import print_archive_results
 
     state = _state(ctx)
     config = state.config()
     profiles = load_profiles(config)
-    for u in url:
-        if not u.startswith(("http://", "https://")):
-            raise UserError(f"not an http(s) URL: {u!r}")
+    _check_sites([site] if site else None, config)
+    _check_urls(url)
     groups: dict[str, list[str]] = {}
     for u in url:
         profile = get_profile(site, profiles) if site else profile_for_url(u, profiles)
         groups.setdefault(profile.name, []).append(u)
     targets = [CrawlTarget(get_profile(name, profiles), urls=urls) for name, urls in groups.items()]
+    _check_writable(config)
     result = run_crawl(config, targets, command="archive", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     results: dict[str, Any] = {}
     for report in result.reports:
         results.update(report.get("results", {}))
-    rows = [{"requested_url": u, **results.get(u, {"outcome": "not-fetched", "error": "no response recorded"})}
-            for u in url]  # fmt: skip
+    from w3lib.url import safe_url_string
+
+    # Results are keyed by the URL as requested, which Scrapy percent-encodes (`[` → `%5B`).
+    missing = {"outcome": "not-fetched", "error": "no response recorded"}
+    rows = [{"requested_url": u, **(results.get(u) or results.get(safe_url_string(u)) or missing)} for u in url]
     if json_out:
         out.print_json(json.dumps({"run_id": result.summary["run_id"], "results": rows}, default=str))
     else:
@@ -179,7 +242,7 @@ def archive(
 @app.command()
 def recheck(
     ctx: typer.Context,
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites.")] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", metavar="NAME", help="Only these sites (repeatable).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every tracked article now, due or not.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="Show what is due and when; fetch nothing.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1,
@@ -203,6 +266,7 @@ def recheck(
     catalog = _open_catalog(config)
     at = clock.now()
     try:
+        _check_sites(site, config, catalog)
         groups = due_by_site(catalog, load_profiles(config), at=at, sites=site, everything=all_,
                              per_site=limit or ladder.max_per_site)  # fmt: skip
     finally:
@@ -215,14 +279,11 @@ def recheck(
             out.print_json(json.dumps({"at": at.isoformat(), "due": rows,
                                        "upcoming": {g.site: g.upcoming for g in groups}}))  # fmt: skip
             return
-        from rich.table import Table
-
-        table = Table("site", "article", "due", "title", title=f"due at {at:%Y-%m-%d %H:%M:%S}Z")
-        for row in rows:
-            table.add_row(row["site"], row["article_id"], row["due"], row["title"] or row["url"])
-        out.print(table)
+        print_table(out, ["site", "article", "due", "title"],
+                    [[r["site"], r["article_id"], r["due"], r["title"] or r["url"]] for r in rows],
+                    title=f"due at {at:%Y-%m-%d %H:%M:%S}Z")  # fmt: skip
         for g in groups:
-            out.print(f"{g.site}: {len(g.articles)} due, {g.upcoming} scheduled later", highlight=False)
+            out.print(f"{g.site}: {len(g.articles)} due, {g.upcoming} scheduled later")
         return
     targets = recheck_targets(groups)
     if distributed:
@@ -234,6 +295,7 @@ def recheck(
         else:
             out.print("nothing is due for a recheck")
         return
+    _check_writable(config)
     result = run_crawl(config, targets, command="recheck", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
@@ -243,8 +305,14 @@ def recheck(
     _fail_on_fatal(result)
 
 
-tracking_app = typer.Typer(help="Start or stop rechecking an article or a whole site.", no_args_is_help=True)
+tracking_app = typer.Typer(help="Start or stop rechecking an article or a whole site.", rich_markup_mode=None,
+                           context_settings=CONTEXT)  # fmt: skip
 app.add_typer(tracking_app, name="tracking")
+
+
+@tracking_app.callback(invoke_without_command=True)
+def _tracking(ctx: typer.Context) -> None:
+    _help_when_bare(ctx)
 
 
 def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, tracking: bool) -> None:
@@ -252,9 +320,11 @@ def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, trac
 
     if (target is None) == (site is None):
         raise UserError("name one article (URL or id) or one --site")
-    catalog = _open_catalog(_state(ctx).config())
+    config = _state(ctx).config()
+    catalog = _open_catalog(config, write=True)
     try:
         if site is not None:
+            _check_sites([site], config, catalog)
             n = catalog.set_tracking(tracking, site=site)
             out.print(f"{'tracking' if tracking else 'stopped tracking'} {n} article(s) of {site}")
         else:
@@ -271,8 +341,8 @@ def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, trac
 @tracking_app.command("stop")
 def tracking_stop(
     ctx: typer.Context,
-    article: Annotated[str | None, typer.Argument(help="Article URL or id.")] = None,
-    site: Annotated[str | None, typer.Option("--site", help="Every article of this site.")] = None,
+    article: Annotated[str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")] = None,
+    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")] = None,
 ) -> None:
     """Stop rechecking an article (or a site's articles); its versions stay."""
     _set_tracking(ctx, article, site, False)
@@ -281,25 +351,58 @@ def tracking_stop(
 @tracking_app.command("start")
 def tracking_start(
     ctx: typer.Context,
-    article: Annotated[str | None, typer.Argument(help="Article URL or id.")] = None,
-    site: Annotated[str | None, typer.Option("--site", help="Every article of this site.")] = None,
+    article: Annotated[str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")] = None,
+    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")] = None,
 ) -> None:
     """Resume rechecking an article (or a site's articles)."""
     _set_tracking(ctx, article, site, True)
 
 
-def _open_catalog(config: Config) -> Any:
-    from archive.catalog import Catalog
+def _open_catalog(config: Config, *, write: bool = False) -> Any:
+    """The catalog. For reading, a SQLite catalog that cannot be written (a read-only
+    mount, a snapshot) is opened read-only: no migration, no WAL file, nothing written.
+    For writing, a data directory or catalog that cannot be written fails up front."""
+    from archive.catalog import Catalog, CatalogNotWritable, catalog_writable
 
     if not config.catalog_url and not (config.data_dir / "catalog.sqlite").exists():
         raise UserError(f"no archive in {config.data_dir} (run a crawl first, or pass --data-dir)")
-    return Catalog(config.resolved_catalog_url)
+    if write:
+        _check_writable(config)
+    url = config.resolved_catalog_url
+    try:
+        return Catalog(url, read_only=not write and not catalog_writable(url))
+    except CatalogNotWritable as exc:
+        raise UserError(str(exc), status=1) from None
+
+
+def _check_writable(config: Config) -> None:
+    """A command that writes stops before it starts when the data directory or the catalog
+    cannot be written, with one line naming the file and the cause (exit status 1)."""
+    import tempfile
+
+    from archive.catalog import sqlite_path
+
+    catalog = sqlite_path(config.resolved_catalog_url)
+    folders = [config.data_dir.absolute()] + ([catalog.parent] if catalog is not None else [])
+    for folder in dict.fromkeys(folders):
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        try:
+            with tempfile.TemporaryFile(dir=existing, prefix=".newsarchive-write-check-"):
+                pass
+        except OSError as exc:
+            raise UserError(f"cannot write to {existing}: {exc.strerror or exc}", status=1) from None
+    if catalog is not None and catalog.exists():
+        try:
+            with open(catalog, "r+b"):
+                pass
+        except OSError as exc:
+            raise UserError(f"cannot write to {catalog}: {exc.strerror or exc}", status=1) from None
 
 
 @app.command()
 def history(
     ctx: typer.Context,
-    url_or_id: Annotated[str, typer.Argument(help="Article URL or article id.")],
+    url_or_id: Annotated[str, typer.Argument(metavar="URL_OR_ID", help="Article URL or article id.")],
     json_out: Annotated[bool, typer.Option("--json", help="The article and all its versions as JSON.")] = False,
     diff: Annotated[str | None, typer.Option("--diff", help="Show the diff between two versions, e.g. 1..3.")] = None,
     response: Annotated[int | None, typer.Option("--response", min=1, help="Print the archived HTTP response "
@@ -308,7 +411,7 @@ def history(
 ) -> None:
     """Versions of one article with their diffs."""
     from archive.history import ArticleNotFound, article_history, diff_between
-    from crawler.summary import print_diff, print_history
+    from crawler.history_view import print_diff, print_history
 
     config = _state(ctx).config()
     catalog = _open_catalog(config)
@@ -326,7 +429,8 @@ def history(
             if json_out:
                 out.print_json(json.dumps(d))
             else:
-                print_diff(out, d, a, b)
+                by_number = {v["version"]: v for v in record["versions"]}
+                print_diff(out, by_number[a], by_number[b])
             return
     except ArticleNotFound as exc:
         raise UserError(str(exc), status=1) from None
@@ -346,18 +450,19 @@ def verify(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check WARC files and the catalog against each other; exit 0 only when all is well."""
+    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
     from archive.verify import verify_archive
 
     config = _state(ctx).config()
-    catalog = _open_catalog(config)
+    catalog = _open_catalog(config, write=repair)
     try:
         with Progress(console=err, transient=True, disable=json_out) as bar:
             task = bar.add_task("checking WARC files", total=None)
             report = verify_archive(config.data_dir, catalog, repair=repair, config=config,
-                                    progress=lambda name: bar.update(task, advance=1, description=name))  # fmt: skip
+                                    progress=lambda name: bar.update(task, advance=1, description=escape(name)))  # fmt: skip
     finally:
         catalog.close()
     if json_out:
@@ -378,9 +483,9 @@ def verify(
         table.add_row("problems", str(len(report.problems)), style="red" if report.problems else "green")
         out.print(table)
         for note in report.notes:
-            out.print(f"note: {note}", highlight=False, soft_wrap=True)
+            out.print(f"note: {note}", soft_wrap=True)
         for problem in report.problems:
-            out.print(f"problem: {problem}", highlight=False, soft_wrap=True)
+            out.print(f"problem: {problem}", soft_wrap=True)
     if not report.ok:
         raise UserError(f"{len(report.problems)} problem(s) found" + ("" if repair else "; try `verify --repair`"),
                         status=1)  # fmt: skip
@@ -432,8 +537,8 @@ def sync(
     config = _state(ctx).config()
     s3 = s3_config_of(config)
     if s3 is None:
-        raise UserError("S3 is not configured: add an \\[s3] table with at least `bucket` to the config file")
-    catalog = _open_catalog(config)
+        raise UserError("S3 is not configured: add an [s3] table with at least `bucket` to the config file")
+    catalog = _open_catalog(config, write=not dry_run)
     try:
         plan = plan_sync(config.data_dir, catalog.engine)
         files = plan.files
@@ -443,16 +548,15 @@ def sync(
             if json_out:
                 out.print_json(json.dumps({"dry_run": True, "files": rows, "bytes": sum(r["size"] for r in rows)}))
                 return
-            table = Table("kind", "file", "bytes", "key", title=f"would upload to s3://{s3.bucket}", title_justify="left")
-            for r in rows:
-                table.add_row(r["kind"], r["relpath"], f"{r['size']:,}", r["key"])
-            out.print(table)
-            out.print(f"{len(rows)} file(s), {sum(r['size'] for r in rows):,} bytes", highlight=False)
+            print_table(out, ["kind", "file", "bytes", "key"],
+                        [[r["kind"], r["relpath"], f"{r['size']:,}", r["key"]] for r in rows],
+                        title=f"would upload to s3://{s3.bucket}")  # fmt: skip
+            out.print(f"{len(rows)} file(s), {sum(r['size'] for r in rows):,} bytes")
             return
         publisher = Publisher(s3, config.data_dir, UploadTable(catalog.engine),
                               delete_local=True if delete_local else None)  # fmt: skip
         bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                       TransferSpeedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[name]}"),
+                       TransferSpeedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[name]}", markup=False),
                        console=err, disable=no_progress or json_out)  # fmt: skip
         with bar:
             task = bar.add_task("uploading", total=sum(size for *_, size in files) or None, name="")
@@ -481,7 +585,7 @@ def sync(
             table.add_row(label, f"{summary[name]:,}")
         out.print(table)
         for rel, error in summary["errors"].items():
-            err.print(f"failed: {rel}: {error}", highlight=False, soft_wrap=True)
+            err.print(f"failed: {rel}: {error}", soft_wrap=True)
     if summary["pending"]:
         first = next(iter(summary["errors"].values()), "not attempted")
         raise UserError(f"{summary['pending']} file(s) not uploaded: {first}", status=1)
@@ -492,13 +596,22 @@ def demo(
     ctx: typer.Context,
     keep_serving: Annotated[bool, typer.Option("--serve", help="Keep serving the sample sites after the crawl.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65534, help="Serve the sample sites on 127.0.0.1:N "
+                    "and N+1 (default 8701: the URLs the README's examples use).")] = 8701,  # fmt: skip
 ) -> None:
     """Serve the bundled sample sites on 127.0.0.1 and crawl them: the offline quickstart."""
-    from crawler.demo.run import run_demo
+    from crawler.demo.run import DemoPortBusy, run_demo
 
     state = _state(ctx)
-    code = run_demo(state.config(), console=out, progress=not no_progress, keep_serving=keep_serving,
-                    verbose=state.verbose)  # fmt: skip
+    config = state.config()
+    _check_writable(config)
+    try:
+        code = run_demo(config, console=out, progress=not no_progress, keep_serving=keep_serving,
+                        verbose=state.verbose, port=port)  # fmt: skip
+    except DemoPortBusy as exc:
+        raise UserError(str(exc), status=1) from None
+    if code == 130:
+        raise UserError("interrupted (SIGINT): the demo stopped early", status=130)
     if code:
         raise UserError("the demo crawl failed", status=code)
 
@@ -528,7 +641,7 @@ def export(
     format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, csv or wacz.")],
     out_path: Annotated[Path, typer.Option("--out", help="Output file; its dataset card goes beside it as <name>.md.")],
     view: Annotated[str, typer.Option("--view", help="latest: one row per article; versions: one row per version.")] = "latest",
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites (repeatable).")] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", metavar="NAME", help="Only these sites (repeatable).")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Versions captured on or before this ISO date/time (UTC).")] = None,
     fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated columns to keep, in order.")] = None,
@@ -566,6 +679,11 @@ def export(
         command=shlex.join(["newsarchive", *sys.argv[1:]]),
     )  # fmt: skip
     catalog = _open_catalog(config)
+    try:
+        _check_sites(list(flt.sites), config, catalog)
+    except UserError:
+        catalog.close()
+        raise
     from archive.warc_reader import read_record_bytes
 
     request.fetch_record = lambda name, offset, length: read_record_bytes(config, catalog, name, offset, length)
@@ -589,7 +707,7 @@ def export(
         raise UserError(str(exc), status=1) from None
     finally:
         catalog.close()
-    out.print(result.summary(), highlight=False, soft_wrap=True, markup=False)
+    out.print(result.summary(), soft_wrap=True)
 
 
 @app.command()
@@ -608,22 +726,19 @@ def schedule(
         if json_out:
             out.print_json(json.dumps(listing))
             return
-        from rich.table import Table
-
-        table = Table("job", "when", "command", "next run (UTC)", "state")
-        for job in listing["jobs"]:
-            table.add_row(job["id"], job["when"], job["command"], job["next_run_time"] or "-", job["state"])
-        out.print(table)
+        print_table(out, ["job", "when", "command", "next run (UTC)", "state"],
+                    [[j["id"], j["when"], j["command"], j["next_run_time"] or "-", j["state"]]
+                     for j in listing["jobs"]])  # fmt: skip
         holder = listing["scheduler"]
-        out.print(f"scheduler: running ({describe_holder(holder)})" if holder else "scheduler: not running",
-                  highlight=False)  # fmt: skip
+        out.print(f"scheduler: running ({describe_holder(holder)})" if holder else "scheduler: not running")
         return
+    _check_writable(scheduler.config)
     configure_logging()
 
     def started(changes: dict[str, str]) -> None:
         kept = sum(c != "removed" for c in changes.values())
         err.print(f"scheduler started on {scheduler.data_dir}: {kept} job(s); stop with Ctrl-C or SIGTERM",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+                  soft_wrap=True)
 
     try:
         status = scheduler.run(on_started=started)
@@ -644,8 +759,10 @@ def runs(
     from crawler.job_runs import JobRunLog
 
     config = _state(ctx).config()
-    _open_catalog(config).close()  # a clear error when there is no archive yet
-    log = JobRunLog(config.resolved_catalog_url)
+    catalog = _open_catalog(config)  # a clear error when there is no archive yet
+    read_only = catalog.read_only
+    catalog.close()
+    log = JobRunLog(config.resolved_catalog_url, read_only=read_only)
     try:
         rows = log.recent(limit, job_id=job)
     finally:
@@ -653,17 +770,16 @@ def runs(
     if json_out:
         out.print_json(json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
         return
-    from rich.table import Table
-
-    table = Table("job", "started (UTC)", "seconds", "exit", "run", "pages", "new versions", "errors", "error")
+    table = []
     for r in rows:
         summary = r["summary"] or {}
         seconds = f"{(r['ended_at'] - r['started_at']).total_seconds():.1f}" if r["ended_at"] else "running"
         exit_status = "-" if r["exit_status"] is None else str(r["exit_status"])
-        table.add_row(r["job_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", seconds, exit_status, r["run_id"] or "-",
+        table.append([r["job_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", seconds, exit_status, r["run_id"] or "-",
                       str(summary.get("pages_fetched", "-")), str(summary.get("versions_new", "-")),
-                      str(summary.get("errors_total", summary.get("failed", "-"))), r["error"] or "")  # fmt: skip
-    out.print(table)
+                      str(summary.get("errors_total", summary.get("failed", "-"))), r["error"] or ""])  # fmt: skip
+    print_table(out, ["job", "started (UTC)", "seconds", "exit", "run", "pages", "new versions", "errors", "error"],
+                table)  # fmt: skip
     if not rows:
         out.print("no scheduled job has run yet (see `newsarchive schedule`)")
 
@@ -680,8 +796,8 @@ def serve(
 
     try:
         run_server(_state(ctx).config(), host=host, port=port, console=err)
-    except ServeRefused as exc:
-        raise UserError(str(exc)) from None
+    except ServeRefused as exc:  # and ServeFailed (status 1): a busy port, an unreadable catalog
+        raise UserError(str(exc), status=exc.status) from None
 
 
 def _worker() -> Any:
@@ -704,7 +820,7 @@ def _push_distributed(config: Config, push: Any, json_out: bool) -> None:
         out.print_json(json.dumps({"queued": pushed}))
     else:
         for site_name, n in pushed.items():
-            out.print(f"{site_name}: {n} request(s) queued for the workers", highlight=False)
+            out.print(f"{site_name}: {n} request(s) queued for the workers")
 
 
 @app.command()
@@ -724,6 +840,7 @@ def worker(
     config = state.config()
     if not (config.distributed or {}).get("redis_url"):
         raise UserError("worker needs [distributed] redis_url in the config file")
+    _check_writable(config)
     result = _worker().run_worker(config, console=err, verbose=state.verbose, idle_exit=exit_when_empty,
                                   max_inflight=max_inflight)  # fmt: skip
     if json_out:
@@ -734,28 +851,41 @@ def worker(
 
 
 def main() -> None:
-    """Console-script entry point: errors become one readable line and a non-zero status."""
+    """Console-script entry point: errors become one readable line and a non-zero status.
+
+    Usage errors (unknown command or option, bad value) are the command-line parser's own
+    message and exit status 2. Typer >= 0.2x bundles its own copy of Click: its exceptions
+    derive from `typer.TyperException`, not from an installed `click`'s.
+    """
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except UserError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        error_line(str(exc))
         sys.exit(exc.status)
     except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        error_line(str(exc))
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("[red]aborted[/]")
+        err.print("aborted", style="red")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        err.print(f"[red]error:[/] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+    except typer.TyperException as exc:  # the parser's usage errors carry their own exit codes
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"Error: {exc.format_message()}\n")
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # A database error: the driver's own message, without SQLAlchemy's statement dump
+        # and "Background on this error at: https://sqlalche.me/…" link.
+        cause = getattr(exc, "orig", None) or exc
+        error_line(f"{type(cause).__name__}: {cause}")
         sys.exit(1)
+    # Without standalone mode the parser returns the status of `typer.Exit(n)` (and 130 for
+    # an interrupt) instead of exiting; a command that returned normally gives None.
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ class JobRunLog:
     """Start, finish and list job runs; one instance per process, shared by the job threads
     (each call is its own transaction on the engine, never a shared connection)."""
 
-    def __init__(self, catalog_url: str) -> None:
-        self.catalog = Catalog(catalog_url)
+    def __init__(self, catalog_url: str, *, read_only: bool = False) -> None:
+        self.catalog = Catalog(catalog_url, read_only=read_only)
 
     def close(self) -> None:
         self.catalog.close()

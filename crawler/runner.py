@@ -35,6 +35,7 @@ class CrawlResult:
     reports: list[dict[str, Any]]
     status: str
     fatal_error: str | None = None
+    signal: int | None = None  # the signal that interrupted the run (status "interrupted")
 
     @property
     def failed_sites(self) -> list[dict[str, Any]]:
@@ -73,10 +74,10 @@ def run_crawl(
     settings_overrides: dict[str, Any] | None = None,
 ) -> CrawlResult:
     """Crawl the targets into the archive of `config`; returns the summary and per-site reports."""
-    from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
     from crawler import session_registry
+    from crawler.interrupt import InterruptibleCrawlerProcess
     from crawler.scrapy_settings import build_settings
     from crawler.spiderloader import spider_class_for
 
@@ -91,7 +92,7 @@ def run_crawl(
         user_agent=values["USER_AGENT"],
         robots_policy="obey" if values["ROBOTSTXT_OBEY"] else "ignore",
     )  # fmt: skip
-    process = CrawlerProcess(settings)
+    process = InterruptibleCrawlerProcess(settings, console=console, data_dir=str(config.data_dir))
     _configure_logging(console, verbose)  # after Scrapy's dictConfig, which resets logger levels
     crawlers = []
     for target in targets:
@@ -144,9 +145,13 @@ def run_crawl(
     fatal = [c.stats.get_value("newsarchive/fatal_error") for c in crawlers if c.stats]
     fatal = [f for f in fatal if f]
     reasons = {c.stats.get_value("finish_reason") for c in crawlers if c.stats}
-    if status == "done" and reasons - {"finished"}:
+    if process.interrupts:
+        status = "interrupted"
+    elif status == "done" and reasons - {"finished"}:
         status = ",".join(sorted(str(r) for r in reasons - {"finished"}))
     # Per-URL results are for `archive`; a crawl's summary keeps the per-site figures.
     site_reports = [{k: v for k, v in r.items() if k != "results"} for r in reports]
-    summary = session.close(status, extra={"sites": site_reports, "fatal_error": fatal[0] if fatal else None})
-    return CrawlResult(summary=summary, reports=reports, status=status, fatal_error=fatal[0] if fatal else None)
+    summary = session.close(status, extra={"sites": site_reports, "fatal_error": fatal[0] if fatal else None,
+                                           "status": status})  # fmt: skip
+    return CrawlResult(summary=summary, reports=reports, status=status, fatal_error=fatal[0] if fatal else None,
+                       signal=process.signal)  # fmt: skip

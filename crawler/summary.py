@@ -1,4 +1,4 @@
-"""Rendering for the terminal: run summaries, on-demand results, histories and diffs."""
+"""Rendering for the terminal: run summaries (histories and diffs: crawler/history_view.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 
 def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> None:
-    table = Table(title=f"run {summary['run_id']}", show_header=False, title_justify="left")
+    title = f"run {summary['run_id']}" + (" (interrupted)" if summary.get("status") == "interrupted" else "")
+    table = Table(title=title, show_header=False, title_justify="left", min_width=len(title))
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("pages fetched", str(summary["pages_fetched"]))
@@ -29,47 +29,3 @@ def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> 
     if summary.get("records_file"):
         console.print(f"records {summary['records_file']} ({summary['records_written']} new versions)",
                       highlight=False, soft_wrap=True)  # fmt: skip
-
-
-def print_archive_results(console: Console, rows: list[dict[str, Any]]) -> None:
-    table = Table("URL", "outcome", "article", "version", "note")
-    for row in rows:
-        ok = row.get("version") is not None
-        table.add_row(
-            row["requested_url"], Text(str(row.get("outcome")), style="green" if ok else "red"),
-            row.get("article_id") or "", str(row.get("version") or ""), row.get("error") or "",
-        )  # fmt: skip
-    console.print(table)
-
-
-def print_history(console: Console, record: dict[str, Any]) -> None:
-    console.print(f"[bold]{record['title'] or record['url']}[/]")
-    console.print(f"{record['url']}  article {record['article_id']}  site {record['site']}", highlight=False)
-    console.print(f"first seen {record['first_seen_at']}, last seen {record['last_seen_at']}, "
-                  f"last changed {record['last_changed_at']}", highlight=False)  # fmt: skip
-    table = Table("version", "captured", "change", "changed", "+chars", "-chars", "WARC record")
-    for v in record["versions"]:
-        diff = v.get("diff") or {}
-        change = v["change"] + (f" → v{v['reverted_to']}" if v.get("reverted_to") else "")
-        warc = v.get("warc") or {}
-        table.add_row(str(v["version"]), v["captured_at"], change, ", ".join(v.get("changed_fields") or []),
-                      str(diff.get("chars_added", "")), str(diff.get("chars_removed", "")),
-                      f"{warc.get('filename', '')}@{warc.get('offset', '')}")  # fmt: skip
-    console.print(table)
-    for v in record["versions"]:
-        if v.get("diff") and v["diff"].get("unified"):
-            print_diff(console, v["diff"], v["diff"]["from_version"], v["version"])
-
-
-def print_diff(console: Console, diff: dict[str, Any], a: int, b: int) -> None:
-    console.print(f"[bold]version {a} → {b}[/]: +{diff['chars_added']} / -{diff['chars_removed']} chars, "
-                  f"+{diff['paragraphs_added']} / -{diff['paragraphs_removed']} paragraphs")  # fmt: skip
-    for line in (diff.get("unified") or "(no text change)").splitlines():
-        style = None
-        if line.startswith("+") and not line.startswith("+++"):
-            style = "green"
-        elif line.startswith("-") and not line.startswith("---"):
-            style = "red"
-        elif line.startswith("@@"):
-            style = "cyan"
-        console.print(Text(line, style=style or ""), soft_wrap=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -139,8 +141,23 @@ def test_max_articles(serve_site, data_dir, mirror_config):
     assert json.loads(result.stdout)["articles_new"] == 2
 
 
-def test_demo_crawls_the_bundled_sample_sites(data_dir):
-    result = run_cli("demo", "--no-progress", data_dir=data_dir)
+def _free_port_pair() -> int:
+    """A port N with N+1 free too (the demo serves its two sample sites on N and N+1)."""
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return int(port)
+    raise RuntimeError("no two consecutive free ports")
+
+
+def test_demo_crawls_the_bundled_sample_sites(data_dir, tmp_path):
+    port = _free_port_pair()
+    result = run_cli("demo", "--no-progress", "--port", str(port), data_dir=data_dir)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "new versions" in result.stdout
     records = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
@@ -151,3 +168,33 @@ def test_demo_crawls_the_bundled_sample_sites(data_dir):
     assert v2["change"] == "edit" and v2["diff"]["paragraphs_added"] == 1
     assert "+UPDATE: The full Senate" in result.stdout
     check_archive(data_dir)
+
+    # The `next:` hint works as printed in a fresh shell: another folder, a bare PATH.
+    (hint,) = [line[len("next: "):] for line in result.stdout.splitlines() if line.startswith("next: ")]
+    fresh = subprocess.run(["env", "-i", "PATH=/usr/bin:/bin", "HOME=" + str(tmp_path), "sh", "-c", hint],
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    assert fresh.returncode == 0, (hint, fresh.stderr)
+    assert v2["title"] in fresh.stdout and "version 1 → 2" in fresh.stdout
+
+    # Run it again: the same URLs, so the same articles; nothing new, the edit comes back as a revert.
+    again = run_cli("demo", "--no-progress", "--port", str(port), data_dir=data_dir)
+    assert again.returncode == 0, again.stderr
+    records = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
+    assert len({r["article_id"] for r in records}) == 40
+    edited = sorted((r for r in records if r["article_id"] == v2["article_id"]), key=lambda r: r["version"])
+    # v3: the original page again (a revert to v1); v4: the demo's edit again (a revert to v2).
+    assert [(r["change"], r.get("reverted_to")) for r in edited] == [("new", None), ("edit", None), ("revert", 1),
+                                                                    ("revert", 2)]  # fmt: skip
+
+
+def test_demo_on_a_busy_port_fails_clearly(data_dir):
+    port = _free_port_pair()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port + 1))
+        busy.listen()
+        result = run_cli("demo", "--no-progress", "--port", str(port), data_dir=data_dir)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot serve the sample npr-text site on 127.0.0.1:{port + 1}: "
+                                    "Address already in use; free the port, or run the demo on two other ports")  # fmt: skip
+    assert result.stderr.count("\n") == 1
+    assert not (data_dir / "catalog.sqlite").exists()  # nothing crawled

@@ -142,7 +142,7 @@ def test_changes_between_runs_give_exactly_the_expected_versions(serve_site, dat
     assert v3["content_sha256"] == h["versions"][0]["content_sha256"]
 
     diff = run_cli("history", site.page(edited), "--diff", "1..2", data_dir=data_dir)
-    assert diff.returncode == 0 and "+UPDATE: " in diff.stdout
+    assert diff.returncode == 0 and "\n~{+UPDATE:+} " in diff.stdout  # a word added to a paragraph
     check_archive(data_dir)
 
 

@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from archive.config import Config
+from crawler.cli_output import command_line
 from crawler.demo.server import SiteServer
 from crawler.profiles import BUILTIN_PROFILES
 from crawler.runner import CrawlTarget, run_crawl
@@ -21,8 +23,15 @@ from crawler.summary import print_summary
 
 SITE_ROOT = Path(__file__).parent / "site"
 # Fixed ports keep the sample articles' URLs (and so their ids) the same from one demo run
-# to the next; a busy port falls back to any free one.
-DEMO_PORTS = {"cnn-lite": 8701, "npr-text": 8702}
+# to the next, and the README's `history http://127.0.0.1:8701/…` working. A busy port is
+# an error, never a silent move to another port (the second run would then archive every
+# story again, as new articles under new URLs).
+DEMO_PORT = 8701  # cnn-lite; npr-text on the next port
+SITES = ("cnn-lite", "npr-text")
+
+
+class DemoPortBusy(Exception):
+    """A port the sample sites are served on is taken; the message says what to do."""
 
 
 def demo_config(config: Config) -> Config:
@@ -33,28 +42,44 @@ def demo_config(config: Config) -> Config:
 
 
 def run_demo(config: Config, *, console: Console, progress: bool = True, keep_serving: bool = False,
-             verbose: bool = False) -> int:  # fmt: skip
+             verbose: bool = False, port: int = DEMO_PORT) -> int:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="newsarchive-demo-") as tmp:
         # Served from a copy: the demo edits a story to show how a new version is recorded.
         shutil.copytree(SITE_ROOT, Path(tmp) / "site")
-        return _run_demo(config, Path(tmp) / "site", console=console, progress=progress,
-                         keep_serving=keep_serving, verbose=verbose)  # fmt: skip
+        servers = _bind(Path(tmp) / "site", port)
+        try:
+            return _run_demo(config, Path(tmp) / "site", servers, console=console, progress=progress,
+                             keep_serving=keep_serving, verbose=verbose)  # fmt: skip
+        finally:
+            for server in servers.values():
+                server.server_close()
 
 
-def _run_demo(config: Config, site_root: Path, *, console: Console, progress: bool, keep_serving: bool,
-              verbose: bool) -> int:  # fmt: skip
-    servers = {}
-    for name in ("cnn-lite", "npr-text"):
+def _bind(site_root: Path, port: int) -> dict[str, SiteServer]:
+    servers: dict[str, SiteServer] = {}
+    for offset, name in enumerate(SITES):
         root = site_root / name
         if not root.is_dir():
             raise FileNotFoundError(f"sample site missing: {root}")
         try:
-            server = SiteServer(root, DEMO_PORTS[name])
-        except OSError:
-            server = SiteServer(root, 0)
+            servers[name] = SiteServer(root, port + offset)
+        except OSError as exc:
+            for server in servers.values():
+                server.server_close()
+            other = "" if port != DEMO_PORT else " (another `newsarchive demo --serve` still running?)"
+            raise DemoPortBusy(
+                f"cannot serve the sample {name} site on 127.0.0.1:{port + offset}: {exc.strerror or exc}{other}; "
+                f"free the port, or run the demo on two other ports with --port N (N and N+1: the sample "
+                f"stories then have other URLs, so other article ids)"
+            ) from None
+    return servers
+
+
+def _run_demo(config: Config, site_root: Path, servers: dict[str, SiteServer], *, console: Console,
+              progress: bool, keep_serving: bool, verbose: bool) -> int:  # fmt: skip
+    for name, server in servers.items():
         server.start_in_thread()
-        servers[name] = server
-        console.print(f"serving sample [bold]{name}[/] site at {server.url}", highlight=False)
+        console.print(Text.assemble("serving sample ", (name, "bold"), f" site at {server.url}"), highlight=False)
     config = demo_config(config)
     # refetch: a second demo run re-captures every article and shows them unchanged (revisits).
     targets = [CrawlTarget(BUILTIN_PROFILES[name], start_urls=[server.url], refetch=True)
@@ -66,13 +91,13 @@ def _run_demo(config: Config, site_root: Path, *, console: Console, progress: bo
     records = result.summary.get("records_file")
     if records and Path(records).exists():
         first = json.loads(Path(records).read_text(encoding="utf-8").splitlines()[0])
-        console.print("\n[bold]one JSON record[/] (text cut):", highlight=False)
+        console.print(Text.assemble("\n", ("one JSON record", "bold"), " (text cut):"), highlight=False)
         first["text"] = first["text"][:160] + "…"
         console.print_json(json.dumps(first, ensure_ascii=False))
     edited = _show_an_update(config, site_root, servers["cnn-lite"].url, console)
     if edited:
-        console.print(f"\nnext: [bold]newsarchive --data-dir {config.data_dir} history {edited}[/]",
-                      highlight=False, soft_wrap=True)  # fmt: skip
+        hint = command_line("--data-dir", str(config.data_dir.absolute()), "history", edited)
+        console.print(Text.assemble("\nnext: ", (hint, "bold")), highlight=False, soft_wrap=True)
     if keep_serving:
         console.print("serving until Ctrl-C …")
         try:
@@ -82,6 +107,8 @@ def _run_demo(config: Config, site_root: Path, *, console: Console, progress: bo
             pass
     for server in servers.values():
         server.shutdown()
+    if result.status == "interrupted":
+        return 130
     return 1 if result.whole_run_failed else 0
 
 
@@ -103,18 +130,20 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
     page.write_text(html.replace(marker, f"{marker}\n          {DEMO_UPDATE}\n        </p>\n        {marker}", 1),
                     encoding="utf-8")  # fmt: skip
     url = cnn_url + DEMO_STORY
-    console.print(f"\n[bold]the story at {url} changes; archiving it again …[/]", highlight=False, soft_wrap=True)
+    console.print(Text(f"\nthe story at {url} changes; archiving it again …", style="bold"), highlight=False,
+                  soft_wrap=True)  # fmt: skip
     cmd = [sys.executable, "-m", "crawler.cli", "--data-dir", str(config.data_dir)]
     if config.source:
         cmd += ["--config", str(config.source)]
     done = subprocess.run([*cmd, "archive", url, "--site", "cnn-lite", "--no-progress", "--json"],
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     if done.returncode != 0:
-        console.print(f"[red]archiving the changed story failed:[/] {done.stderr.strip()}", highlight=False)
+        console.print(Text.assemble(("archiving the changed story failed: ", "red"), done.stderr.strip()),
+                      highlight=False)  # fmt: skip
         return None
     from archive.catalog import Catalog
-    from archive.history import article_history, diff_between
-    from crawler.summary import print_diff
+    from archive.history import article_history
+    from crawler.history_view import print_diff
 
     catalog = Catalog(config.resolved_catalog_url)
     try:
@@ -125,6 +154,5 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
     console.print(f"version {latest['version']} ({latest['change']}, changed: "
                   f"{', '.join(latest.get('changed_fields') or []) or 'nothing'})", highlight=False)  # fmt: skip
     if latest["version"] > 1:
-        print_diff(console, diff_between(history, latest["version"] - 1, latest["version"]),
-                   latest["version"] - 1, latest["version"])  # fmt: skip
+        print_diff(console, history["versions"][-2], latest)
     return url

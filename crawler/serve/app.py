@@ -21,6 +21,7 @@ from archive.history import ArticleNotFound, article_history, diff_between
 from crawler.address_policy import AddressRefused, check_url
 from crawler.serve import pages, queries
 from crawler.serve.jobs import JobStore, JobWorker, job_view
+from crawler.serve.offline_docs import install_offline_docs
 from crawler.serve.security import ApiError, RateLimiter, TokenAuth
 from crawler.serve.settings import ServeSettings
 
@@ -80,9 +81,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def create_app(config: Config, settings: ServeSettings, token: str | None, *, run_worker: bool = True) -> FastAPI:
-    """The application over the archive of `config`; `token` None makes it read-only."""
-    catalog = Catalog(config.resolved_catalog_url)
+def create_app(config: Config, settings: ServeSettings, token: str | None, *, run_worker: bool = True,
+               read_only_catalog: bool = False) -> FastAPI:  # fmt: skip
+    """The application over the archive of `config`; `token` None makes it read-only.
+    `read_only_catalog`: the catalog cannot be written (a read-only mount): opened without
+    writing anything; pass no token and no worker with it."""
+    catalog = Catalog(config.resolved_catalog_url, read_only=read_only_catalog)
     store = JobStore(catalog.engine)
     worker = JobWorker(store, config, settings)
     auth = TokenAuth(token)
@@ -106,7 +110,10 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         description="Archive URLs now (WARC + versioned JSON records) and read the archive: articles, "
         "versions, diffs. Writes need `Authorization: Bearer <token>` (NEWSARCHIVE_API_TOKEN).",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets below: the default page loads them from a CDN
+        redoc_url=None,
     )  # fmt: skip
+    install_offline_docs(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
