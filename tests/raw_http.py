@@ -1,0 +1,95 @@
+"""A raw-socket HTTP server on 127.0.0.1 that answers each path with exactly the bytes given
+(status line, headers, body, framing: nothing added or changed) and keeps the bytes of every
+request it receives, with the moment they arrived."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# A route answers with these bytes, or with what the function returns for the request bytes.
+Answer = bytes | Callable[[bytes], bytes]
+
+
+@dataclass
+class Received:
+    at: float  # time.time() when the request's first byte arrived
+    head: bytes  # request line and headers, up to and including the blank line
+
+    @property
+    def path(self) -> str:
+        return self.head.split(b" ", 2)[1].decode("latin-1")
+
+
+@dataclass
+class RawServer:
+    routes: dict[str, Answer]
+    requests: list[Received] = field(default_factory=list)
+    # Seconds to wait after accepting a connection before reading it (a slow server start).
+    accept_delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def page(self, path: str) -> str:
+        return self.url.rstrip("/") + path
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
+            data = b""
+            first = None
+            try:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    first = first or time.time()
+                    data += chunk
+            except OSError:
+                return
+            head = data[: data.index(b"\r\n\r\n") + 4]
+            received = Received(first or time.time(), head)
+            self.requests.append(received)
+            answer = self.routes.get(received.path.split("?")[0])
+            if answer is None:
+                answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            if callable(answer):
+                answer = answer(head)
+            try:
+                conn.sendall(answer)
+                conn.shutdown(socket.SHUT_WR)
+                # Let the client read everything before the socket goes (no RST on close).
+                conn.settimeout(2)
+                while conn.recv(65536):
+                    pass
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._stop = True
+        self._sock.close()
+
+
+def response(status_line: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+    """The bytes of a response: status line, headers in the order given, blank line, body."""
+    head = status_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    return head.encode("latin-1") + body
