@@ -41,19 +41,30 @@ def warc_date(moment: datetime) -> str:
 
 
 def status_line(status: int) -> str:
-    """`<code> <standard reason phrase>`: the server's own phrase is not kept by Twisted."""
+    """`<code> <standard reason phrase>`, for an exchange whose status line is not known."""
     try:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"{status} Unknown"
 
 
+def _response_status(exchange: HttpExchange) -> RawStatusAndHeaders:
+    """The status line as received when known (version and reason phrase kept), else
+    `HTTP/1.1 <code> <standard phrase>` (HTTP/2: WARC-Protocol says so)."""
+    assert exchange.status is not None
+    headers = _response_headers(exchange)
+    if exchange.status_line:
+        protocol, _, rest = exchange.status_line.partition(" ")
+        return RawStatusAndHeaders(rest, headers, protocol=protocol)
+    return RawStatusAndHeaders(status_line(exchange.status), headers, protocol="HTTP/1.1")
+
+
 def _response_headers(exchange: HttpExchange) -> list[tuple[str, str]]:
     """The response headers to store, made consistent with the stored body.
 
-    Twisted hands over de-chunked bodies, so a `Transfer-Encoding` header would lie; a body
-    cut short would make `Content-Length` lie and pywb replay a truncated page. Such
-    headers are kept under `X-Archive-Orig-` names and the true length is written.
+    Twisted hands over de-chunked bodies, so the `Transfer-Encoding: chunked` the server sent
+    would lie; a body cut short would make `Content-Length` lie and pywb replay a truncated
+    page. Such headers are kept under `X-Archive-Orig-` names and the true length is written.
     """
     headers: list[tuple[str, str]] = []
     needs_length = False
@@ -106,9 +117,7 @@ class RecordFactory:
     ) -> ArcWarcRecord:
         assert exchange.status is not None
         uri = strip_fragment(exchange.url)
-        http_headers = RawStatusAndHeaders(
-            status_line(exchange.status), _response_headers(exchange), protocol="HTTP/1.1"
-        )
+        http_headers = _response_status(exchange)
         warc_headers = _common_headers(
             exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
         )
@@ -136,9 +145,7 @@ class RecordFactory:
     ) -> ArcWarcRecord:
         assert exchange.status is not None
         uri = strip_fragment(exchange.url)
-        http_headers = RawStatusAndHeaders(
-            status_line(exchange.status), _response_headers(exchange), protocol="HTTP/1.1"
-        )
+        http_headers = _response_status(exchange)
         warc_headers = _common_headers(
             exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
         )
@@ -162,17 +169,22 @@ class RecordFactory:
         concurrent_to: str | None,
     ) -> ArcWarcRecord:
         uri = strip_fragment(exchange.url)
-        parts = urlsplit(uri)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        headers = list(exchange.request_headers)
-        if not any(n.lower() == "host" for n, _ in headers):
-            # Host is host[:port] (RFC 9110): never the userinfo of a `user:pass@` URL.
-            headers.insert(0, ("Host", parts.netloc.rpartition("@")[2]))
-        http_headers = RawStatusAndHeaders(
-            f"{exchange.method} {target} HTTP/1.1", headers, is_http_request=True
-        )
+        if exchange.request_line:  # the bytes as sent
+            http_headers = RawStatusAndHeaders(
+                exchange.request_line, list(exchange.request_headers), is_http_request=True
+            )
+        else:
+            parts = urlsplit(uri)
+            target = parts.path or "/"
+            if parts.query:
+                target += "?" + parts.query
+            headers = list(exchange.request_headers)
+            if not any(n.lower() == "host" for n, _ in headers):
+                # Host is host[:port] (RFC 9110): never the userinfo of a `user:pass@` URL.
+                headers.insert(0, ("Host", parts.netloc.rpartition("@")[2]))
+            http_headers = RawStatusAndHeaders(
+                f"{exchange.method} {target} HTTP/1.1", headers, is_http_request=True
+            )
         warc_headers = _common_headers(
             exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
         )

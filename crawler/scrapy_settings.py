@@ -45,6 +45,8 @@ def build_settings(config: Config) -> dict[str, Any]:
         "COOKIES_ENABLED": False,
         # Only codings every replay tool decodes (docs/warc.md, "Content-Encoding").
         "DEFAULT_REQUEST_HEADERS": _request_headers(),
+        # Scrapy's HTTP/1.1 handler, keeping the wire's status line, headers and request bytes.
+        "DOWNLOAD_HANDLERS": {"http": WIRE_HANDLER, "https": WIRE_HANDLER},
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
@@ -70,6 +72,7 @@ def build_settings(config: Config) -> dict[str, Any]:
 # as pywb's own recorder does. A server may still send br or zstd: it is archived as sent,
 # and the project's readers decode it (archive/content_coding.py).
 ACCEPT_ENCODING = "gzip, deflate"
+WIRE_HANDLER = "crawler.download_handler.WireHTTP11DownloadHandler"
 
 
 def _request_headers() -> dict[str, str]:

@@ -28,8 +28,9 @@ class Received:
 class RawServer:
     routes: dict[str, Answer]
     requests: list[Received] = field(default_factory=list)
-    # Seconds to wait after accepting a connection before reading it (a slow server start).
-    accept_delay: float = 0.0
+    # Answer several requests on one connection (answers must then frame their bodies).
+    keep_alive: bool = False
+    connections: int = 0
 
     def __post_init__(self) -> None:
         self._sock = socket.socket()
@@ -56,33 +57,39 @@ class RawServer:
         with conn:
             conn.settimeout(10)
             data = b""
-            first = None
-            try:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    first = first or time.time()
-                    data += chunk
-            except OSError:
-                return
-            head = data[: data.index(b"\r\n\r\n") + 4]
-            received = Received(first or time.time(), head)
-            self.requests.append(received)
-            answer = self.routes.get(received.path.split("?")[0])
-            if answer is None:
-                answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            if callable(answer):
-                answer = answer(head)
-            try:
-                conn.sendall(answer)
-                conn.shutdown(socket.SHUT_WR)
-                # Let the client read everything before the socket goes (no RST on close).
-                conn.settimeout(2)
-                while conn.recv(65536):
+            self.connections += 1
+            while True:
+                first = None
+                try:
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        first = first or time.time()
+                        data += chunk
+                except OSError:
+                    return
+                end = data.index(b"\r\n\r\n") + 4
+                head, data = data[:end], data[end:]
+                received = Received(first or time.time(), head)
+                self.requests.append(received)
+                answer = self.routes.get(received.path.split("?")[0])
+                if answer is None:
+                    answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                if callable(answer):
+                    answer = answer(head)
+                try:
+                    conn.sendall(answer)
+                    if self.keep_alive:
+                        continue  # the next request on the same connection
+                    conn.shutdown(socket.SHUT_WR)
+                    # Let the client read everything before the socket goes (no RST on close).
+                    conn.settimeout(2)
+                    while conn.recv(65536):
+                        pass
+                except OSError:
                     pass
-            except OSError:
-                pass
+                return
 
     def close(self) -> None:
         self._stop = True
