@@ -16,6 +16,9 @@ from archive.urls import strip_fragment
 
 WARC_VERSION = "WARC/1.1"
 REVISIT_PROFILE = RecordBuilder.REVISIT_PROFILE_1_1
+# Extracted articles: `urn:newsarchive:article:<16 hex digits>` (a valid RFC 8141 URN; the
+# page URL is in the JSON). Archives written before used `resource` records under
+# `urn:newsarchive:article:<page URL>`; no reader depends on either.
 ARTICLE_URI_PREFIX = "urn:newsarchive:article:"
 
 
@@ -200,23 +203,28 @@ class RecordFactory:
             warc_headers_dict=warc_headers,
         )
 
-    def article_resource(
+    def article_conversion(
         self,
-        url: str,
+        article_id: str,
         payload: bytes,
         *,
         record_id: str,
         date: str,
         warcinfo_id: str | None,
-        concurrent_to: str,
+        refers_to: str,
     ) -> ArcWarcRecord:
-        """The extracted article as JSON, under a synthetic URI so pywb never serves it as the page."""
-        headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
+        """The extracted article as JSON: a WARC 1.1 `conversion` record (an alternative
+        version of the response's content made by an archival process, as Common Crawl's WET
+        text is) pointing at the response by `WARC-Refers-To`, under
+        `urn:newsarchive:article:<article id>`. Never under the page's own URI: pywb's own
+        indexer would index it there and could serve the JSON as the page (cdxj-indexer
+        leaves `conversion` records out of the index altogether). docs/warc.md."""
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Refers-To": refers_to}
         if warcinfo_id:
             headers["WARC-Warcinfo-ID"] = warcinfo_id
         return self.builder.create_warc_record(
-            ARTICLE_URI_PREFIX + strip_fragment(url),
-            "resource",
+            ARTICLE_URI_PREFIX + article_id,
+            "conversion",
             payload=io.BytesIO(payload),
             length=len(payload),
             warc_content_type="application/json",
