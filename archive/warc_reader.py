@@ -1,7 +1,7 @@
 """Read one WARC record by its pointer (file name, offset, length): from the local file when
 it is there, else from S3 by byte range (the local copy was deleted after a verified upload).
 
-Every record is its own gzip member (WARC.md), so the bytes [offset, offset + length) are
+Every record is its own gzip member (docs/warc.md), so the bytes [offset, offset + length) are
 a complete, independently readable record.
 """
 

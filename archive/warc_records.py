@@ -1,4 +1,4 @@
-"""Building WARC 1.1 records (warcio) from HTTP exchanges, by the rules of WARC.md."""
+"""Building WARC 1.1 records (warcio) from HTTP exchanges, as docs/warc.md describes."""
 
 from __future__ import annotations
 

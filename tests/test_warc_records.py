@@ -3,7 +3,7 @@
 Golden-bytes tests in the manner of warcio's: record ids and dates are fixed, so the
 serialised record is known exactly. The records are then written with `WarcFileWriter`,
 read back with warcio's `ArchiveIterator`, and the file is checked with `gzip -t` and
-`warcio check -v` (WARC.md, "How to check a closed file").
+`warcio check -v` (docs/warc.md: gzip -t, warcio check, reading back).
 """
 
 from __future__ import annotations
@@ -370,7 +370,7 @@ def test_warc_date_is_utc_with_microseconds():
 
 
 def test_warc_date_keeps_microsecond_precision_on_a_whole_second():
-    # WARC.md: the moment the request was sent, microsecond precision -- a request sent
+    # docs/warc.md: the moment the request was sent, microsecond precision -- a request sent
     # on a whole second must not lose the fraction (tests/warc_assertions requires it).
     assert (
         warc_date(datetime(2024, 3, 1, 12, 30, 45, tzinfo=timezone.utc))

@@ -1,4 +1,4 @@
-"""Checks every closed WARC file must pass (WARC.md, "How to check a closed file")."""
+"""Checks every closed WARC file must pass (docs/warc.md: gzip -t, warcio check, reading back)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The one adapter between Scrapy and the archive: every HTTP exchange becomes WARC records.
 
 Captures in a `response_downloaded` handler: a downloader middleware at a normal priority
-never sees redirects or retries and gets bodies already decompressed (WARC.md).
+never sees redirects or retries and gets bodies already decompressed (docs/warc.md).
 """
 
 from __future__ import annotations
