@@ -65,6 +65,11 @@ ROUTES = {
     P + "huge-declared": response("HTTP/1.1 200 OK", [("Content-Type", HTML), ("Content-Length", str(len(BIG)))], BIG),
     P + "huge-chunked": response("HTTP/1.1 200 OK", [("Content-Type", HTML), ("Transfer-Encoding", "chunked")],
                                  _chunked(BIG)),
+    # What the parser normalises (docs/warc.md): value spacing, folded lines, junk lines, LF endings.
+    P + "odd-lines": (b"HTTP/1.1 200 OK\n" + b"Content-Type: " + HTML.encode() + b"\r\n"
+                      b"X-Tight:value\r\nX-Spaced:    padded value   \r\nBogusLine\r\n"
+                      b"X-Folded: part one\r\n  part two\r\n"
+                      + f"Content-Length: {len(_story('odd-lines'))}\r\n\r\n".encode() + _story("odd-lines")),
     # Header names in their own case and order, repeated ones interleaved, connection headers.
     P + "odd-headers": ODD_HEAD.encode() + _chunked(_story("odd-headers"), 1000),
 }  # fmt: skip
@@ -78,7 +83,7 @@ def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     config.write_text(MIRROR_CONFIG + f'\n[sites.wire]\nextends = "cnn-lite"\nstart_urls = ["{server.url}"]\n')
     data_dir = tmp / "data"
     data_dir.mkdir()
-    names = ["http10", "close11", "moved", "cut", "huge-declared", "huge-chunked", "odd-headers"]
+    names = ["http10", "close11", "moved", "cut", "huge-declared", "huge-chunked", "odd-headers", "odd-lines"]
     result = run_cli("archive", *[server.page(P + n) for n in names], "--json", "--no-progress",
                      data_dir=data_dir, config=config)  # fmt: skip
     catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
@@ -141,6 +146,19 @@ def test_header_lines_are_kept_in_their_order_and_case(wired):
     assert record["body"] == _story("odd-headers")
 
 
+def test_what_the_parser_normalises(wired):
+    record = wired["responses"][wired["server"].page(P + "odd-lines")]
+    assert _head(record).decode("latin-1") == (
+        "HTTP/1.1 200 OK\r\n"
+        f"Content-Type: {HTML}\r\n"
+        "X-Tight: value\r\n"
+        "X-Spaced: padded value\r\n"
+        "X-Folded: part one  part two\r\n"
+        f"Content-Length: {len(_story('odd-lines'))}\r\n\r\n"
+    )
+    assert record["body"] == _story("odd-lines")
+
+
 def test_request_records_hold_the_bytes_sent(wired):
     server = wired["server"]
     sent = {r.path: r.head for r in server.requests}
@@ -184,7 +202,7 @@ def test_summary_counts_the_complete_pages(wired):
     assert wired["result"].returncode == 1  # cut, huge-* cannot become versions
     rows = {r["requested_url"].rsplit("/", 1)[1]: r for r in json.loads(wired["result"].stdout)["results"]}
     assert rows["http10"]["version"] == 1 and rows["close11"]["version"] == 1
-    assert rows["odd-headers"]["version"] == 1
+    assert rows["odd-headers"]["version"] == 1 and rows["odd-lines"]["version"] == 1
 
 
 def _connecting_to(port: int) -> bool:
