@@ -4,8 +4,8 @@ warcio 1.8 registers a br decoder written for the old brotlipy API; with Google'
 (which Scrapy requires) creating it raises `AttributeError`, so `warcio check` and
 `warcio extract` crash on any `Content-Encoding: br` response (warcio issue #73). newsarchive's
 own processes register working decoders (`archive.content_coding.register_with_warcio`);
-for the `warcio` command itself, scripts/bootstrap.sh runs `python -m archive.warcio_hook
-install`, which writes `newsarchive-warcio.pth` into the environment's site-packages. Python
+for the `warcio` command itself, scripts/bootstrap.sh calls `write_pth()`, which writes
+`newsarchive-warcio.pth` into the environment's site-packages. Python
 runs that line at start-up: it adds an import hook that registers the decoders right after
 warcio loads `warcio.bufferedreaders`, and does nothing in a process that never imports warcio.
 
@@ -15,18 +15,21 @@ environment.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False  # not `typing`'s: importing typing costs ~20 ms at every start-up
+if TYPE_CHECKING:  # start-up cost: nothing else is imported when the hook is installed
+    from importlib.machinery import ModuleSpec
+    from pathlib import Path
+    from types import ModuleType
+    from typing import Any
 
 TARGET = "warcio.bufferedreaders"
 PTH_NAME = "newsarchive-warcio.pth"
 # A line of a .pth file that starts with `import` is executed at start-up; it must not fail
 # where newsarchive is not importable.
 PTH_LINE = ('import importlib.util as _na_u; _na_u.find_spec("archive") and '
+            '_na_u.find_spec("archive.warcio_hook") and '
             '__import__("archive.warcio_hook").warcio_hook.install()\n')  # fmt: skip
 
 
@@ -39,11 +42,11 @@ def _register(module: ModuleType) -> None:
         pass
 
 
-class _Loader(importlib.abc.Loader):
+class _Loader:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self._inner.create_module(spec)  # type: ignore[no-any-return]
 
     def exec_module(self, module: ModuleType) -> None:
@@ -51,8 +54,8 @@ class _Loader(importlib.abc.Loader):
         _register(module)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+class _Finder:
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
         if fullname != TARGET:
             return None
         for finder in sys.meta_path:
@@ -78,14 +81,9 @@ def install() -> None:
 def write_pth(site_packages: Path | None = None) -> Path:
     """Write the start-up line into site-packages (idempotent); returns its path."""
     import sysconfig
+    from pathlib import Path
 
     target = Path(site_packages or sysconfig.get_paths()["purelib"]) / PTH_NAME
     if not target.exists() or target.read_text() != PTH_LINE:
         target.write_text(PTH_LINE)
     return target
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["install"]:
-        sys.exit("usage: python -m archive.warcio_hook install")
-    print(write_pth())

@@ -16,7 +16,7 @@ import pytest
 
 from archive.catalog import Catalog
 from tests.conftest import MIRROR_CONFIG, SITES, run_cli
-from tests.raw_http import RawServer, response
+from tests.raw_http import RawServer, response, self_signed_context
 from tests.warc_assertions import check_archive
 
 pytestmark = pytest.mark.timeout(300)
@@ -196,6 +196,28 @@ def test_request_records_on_a_reused_connection(tmp_path):
     for record in requests:
         path = record["headers"]["WARC-Target-URI"].split(str(server.port), 1)[1]
         assert record["http"].to_bytes(encoding="latin-1") == sent[path], path
+
+
+def test_https_keeps_the_wire_too(tmp_path):
+    """Over TLS the hooks see the plaintext: status line, header lines and request bytes."""
+    story = _story("tls")
+    server = RawServer({P + "tls": response("HTTP/1.1 203 Via TLS", [("content-type", HTML), ("Connection", "close")],
+                                            story)}, tls=self_signed_context(str(tmp_path)))  # fmt: skip
+    config = tmp_path / "c.toml"
+    config.write_text(MIRROR_CONFIG.replace("[crawl]", "[crawl]\nobey_robots = false"))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    try:
+        result = run_cli("archive", server.page(P + "tls"), "--no-progress", data_dir=data_dir, config=config)
+    finally:
+        server.close()
+    records = check_archive(data_dir)
+    (resp,) = [r for r in records if r["type"] == "response"]
+    (req,) = [r for r in records if r["type"] == "request"]
+    assert resp["headers"]["WARC-Target-URI"].startswith("https://"), result.stderr
+    assert _head(resp).decode("latin-1") == f"HTTP/1.1 203 Via TLS\r\ncontent-type: {HTML}\r\nConnection: close\r\n\r\n"
+    assert resp["body"] == story and "WARC-Truncated" not in resp["headers"]
+    assert req["http"].to_bytes(encoding="latin-1") == server.requests[0].head
 
 
 def test_summary_counts_the_complete_pages(wired):
