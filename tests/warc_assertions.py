@@ -88,6 +88,15 @@ def check_closed_warc(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def replayable(warc: bytes) -> bool:
+    """The WARC (its bytes) holds a record a CDXJ index lists (a response or revisit), not
+    only warcinfo, requests and the articles' conversion records (docs/warc.md)."""
+    import io
+
+    return any(r.rec_type in ("response", "revisit", "resource", "metadata")
+               for r in ArchiveIterator(io.BytesIO(warc)))  # fmt: skip
+
+
 def check_archive(data_dir: Path) -> list[dict[str, Any]]:
     """All WARC files of a data directory are closed and valid; returns all their records."""
     assert open_files(data_dir) == [], "an .open WARC file was left behind"
