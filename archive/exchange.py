@@ -25,6 +25,12 @@ class HttpExchange:
     ip_address: str | None = None
     truncated: str | None = None  # WARC-Truncated reason: "length", "disconnect", "time"
     request_body: bytes = b""
+    # The status line as received, e.g. "HTTP/1.0 302 Moved Temporarily" (None: not known,
+    # written as `HTTP/1.1 <status> <standard phrase>`).
+    status_line: str | None = None
+    # The request line as sent, e.g. "GET /a?b HTTP/1.1"; with it `request_headers` are the
+    # header lines exactly as sent, Host included (None: rebuilt from method, URL, headers).
+    request_line: str | None = None
 
     def response_header(self, name: str) -> str | None:
         lname = name.lower()

@@ -249,12 +249,12 @@ class ArchiveSession:
             }  # fmt: skip
             self.warc.rotate_if_full()
             warcinfo_id = self.warc.ensure_open()
-            resource = self.warc.records.article_resource(
-                obs.url, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            conversion = self.warc.records.article_conversion(
+                obs.article_id, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
                 record_id=new_record_id(), date=capture.warc_date,
-                warcinfo_id=warcinfo_id, concurrent_to=capture.response.record_id,
+                warcinfo_id=warcinfo_id, refers_to=capture.response.record_id,
             )  # fmt: skip
-            self.warc.write([resource])
+            self.warc.write([conversion])
         # With a shared catalog (PostgreSQL) the decision may change under concurrency.
         decision = self.tracker.commit(obs, decision)
         if decision.record is not None:

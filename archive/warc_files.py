@@ -1,6 +1,6 @@
 """WARC files on disk: naming, `.open` while written, one gzip member per record, rotation.
 
-Rules from WARC.md: a file is `<prefix>-<UTC timestamp>-<serial>-<host>-<pid>.warc.gz`,
+Rules (docs/warc.md): a file is `<prefix>-<UTC timestamp>-<serial>-<host>-<pid>.warc.gz`,
 written as `<name>.open`, flushed after every record group, fsynced and renamed when
 closed; it rolls over by size and at the end of every run; one writer per file.
 """

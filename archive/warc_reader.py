@@ -1,7 +1,7 @@
 """Read one WARC record by its pointer (file name, offset, length): from the local file when
 it is there, else from S3 by byte range (the local copy was deleted after a verified upload).
 
-Every record is its own gzip member (WARC.md), so the bytes [offset, offset + length) are
+Every record is its own gzip member (docs/warc.md), so the bytes [offset, offset + length) are
 a complete, independently readable record.
 """
 
@@ -89,30 +89,58 @@ def read_record_bytes(
 
 @dataclass
 class ArchivedResponse:
-    """An archived HTTP response: status line, headers in order, body (content-coding removed)."""
+    """An archived HTTP response: status line, headers in order, body with its content-coding
+    removed (archive/content_coding.py: gzip, deflate, br, zstd).
+
+    `headers` describe the body given: when it was decoded, `Content-Encoding` and
+    `Content-Length` are kept as `X-Archive-Orig-…` and the decoded length is written.
+    `stored_headers` are the headers exactly as the record holds them."""
 
     record_type: str
     target_uri: str
     status_line: str
     headers: list[tuple[str, str]]
     body: bytes
+    stored_headers: list[tuple[str, str]] | None = None
+
+
+def decoded_headers(headers: list[tuple[str, str]], body_length: int) -> list[tuple[str, str]]:
+    """`headers` made true for a decoded body of `body_length` bytes."""
+    out: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name.lower() in ("content-encoding", "content-length"):
+            out.append(("X-Archive-Orig-" + name, value))
+        else:
+            out.append((name, value))
+    out.append(("Content-Length", str(body_length)))
+    return out
 
 
 def parse_response(member: bytes) -> ArchivedResponse:
-    """Parse one gzip member holding a `response` (or `revisit`) record."""
+    """Parse one gzip member holding a `response` (or `revisit`) record; raises
+    `RecordUnavailable` when its body cannot be decoded (the reason in one line)."""
     from warcio.archiveiterator import ArchiveIterator
+
+    from archive.content_coding import PayloadDecodingError, codings, decode_payload, header
 
     record = next(iter(ArchiveIterator(io.BytesIO(member))))
     http = record.http_headers
     if http is None:
         raise RecordUnavailable(f"the record is a {record.rec_type} record without HTTP headers")
-    body = record.content_stream().read()
+    stored = list(http.headers)
+    raw = record.raw_stream.read()
+    encoding = header(stored, "Content-Encoding")
+    try:
+        body = decode_payload(raw, encoding)
+    except PayloadDecodingError as exc:
+        raise RecordUnavailable(f"the archived body cannot be decoded ({exc})") from None
     return ArchivedResponse(
         record_type=record.rec_type,
         target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
         status_line=f"{http.protocol} {http.statusline}",
-        headers=list(http.headers),
+        headers=decoded_headers(stored, len(body)) if codings(encoding) else stored,
         body=body,
+        stored_headers=stored,
     )
 
 

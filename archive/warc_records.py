@@ -1,4 +1,4 @@
-"""Building WARC 1.1 records (warcio) from HTTP exchanges, by the rules of WARC.md."""
+"""Building WARC 1.1 records (warcio) from HTTP exchanges, as docs/warc.md describes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from archive.urls import strip_fragment
 
 WARC_VERSION = "WARC/1.1"
 REVISIT_PROFILE = RecordBuilder.REVISIT_PROFILE_1_1
+# Extracted articles: `urn:newsarchive:article:<16 hex digits>` (a valid RFC 8141 URN; the
+# page URL is in the JSON). Archives written before used `resource` records under
+# `urn:newsarchive:article:<page URL>`; no reader depends on either.
 ARTICLE_URI_PREFIX = "urn:newsarchive:article:"
 
 
@@ -41,19 +44,30 @@ def warc_date(moment: datetime) -> str:
 
 
 def status_line(status: int) -> str:
-    """`<code> <standard reason phrase>`: the server's own phrase is not kept by Twisted."""
+    """`<code> <standard reason phrase>`, for an exchange whose status line is not known."""
     try:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"{status} Unknown"
 
 
+def _response_status(exchange: HttpExchange) -> RawStatusAndHeaders:
+    """The status line as received when known (version and reason phrase kept), else
+    `HTTP/1.1 <code> <standard phrase>` (HTTP/2: WARC-Protocol says so)."""
+    assert exchange.status is not None
+    headers = _response_headers(exchange)
+    if exchange.status_line:
+        protocol, _, rest = exchange.status_line.partition(" ")
+        return RawStatusAndHeaders(rest, headers, protocol=protocol)
+    return RawStatusAndHeaders(status_line(exchange.status), headers, protocol="HTTP/1.1")
+
+
 def _response_headers(exchange: HttpExchange) -> list[tuple[str, str]]:
     """The response headers to store, made consistent with the stored body.
 
-    Twisted hands over de-chunked bodies, so a `Transfer-Encoding` header would lie; a body
-    cut short would make `Content-Length` lie and pywb replay a truncated page. Such
-    headers are kept under `X-Archive-Orig-` names and the true length is written.
+    Twisted hands over de-chunked bodies, so the `Transfer-Encoding: chunked` the server sent
+    would lie; a body cut short would make `Content-Length` lie and pywb replay a truncated
+    page. Such headers are kept under `X-Archive-Orig-` names and the true length is written.
     """
     headers: list[tuple[str, str]] = []
     needs_length = False
@@ -106,9 +120,7 @@ class RecordFactory:
     ) -> ArcWarcRecord:
         assert exchange.status is not None
         uri = strip_fragment(exchange.url)
-        http_headers = RawStatusAndHeaders(
-            status_line(exchange.status), _response_headers(exchange), protocol="HTTP/1.1"
-        )
+        http_headers = _response_status(exchange)
         warc_headers = _common_headers(
             exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
         )
@@ -136,9 +148,7 @@ class RecordFactory:
     ) -> ArcWarcRecord:
         assert exchange.status is not None
         uri = strip_fragment(exchange.url)
-        http_headers = RawStatusAndHeaders(
-            status_line(exchange.status), _response_headers(exchange), protocol="HTTP/1.1"
-        )
+        http_headers = _response_status(exchange)
         warc_headers = _common_headers(
             exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
         )
@@ -162,17 +172,22 @@ class RecordFactory:
         concurrent_to: str | None,
     ) -> ArcWarcRecord:
         uri = strip_fragment(exchange.url)
-        parts = urlsplit(uri)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        headers = list(exchange.request_headers)
-        if not any(n.lower() == "host" for n, _ in headers):
-            # Host is host[:port] (RFC 9110): never the userinfo of a `user:pass@` URL.
-            headers.insert(0, ("Host", parts.netloc.rpartition("@")[2]))
-        http_headers = RawStatusAndHeaders(
-            f"{exchange.method} {target} HTTP/1.1", headers, is_http_request=True
-        )
+        if exchange.request_line:  # the bytes as sent
+            http_headers = RawStatusAndHeaders(
+                exchange.request_line, list(exchange.request_headers), is_http_request=True
+            )
+        else:
+            parts = urlsplit(uri)
+            target = parts.path or "/"
+            if parts.query:
+                target += "?" + parts.query
+            headers = list(exchange.request_headers)
+            if not any(n.lower() == "host" for n, _ in headers):
+                # Host is host[:port] (RFC 9110): never the userinfo of a `user:pass@` URL.
+                headers.insert(0, ("Host", parts.netloc.rpartition("@")[2]))
+            http_headers = RawStatusAndHeaders(
+                f"{exchange.method} {target} HTTP/1.1", headers, is_http_request=True
+            )
         warc_headers = _common_headers(
             exchange, record_id, warc_date(exchange.requested_at), warcinfo_id
         )
@@ -188,23 +203,28 @@ class RecordFactory:
             warc_headers_dict=warc_headers,
         )
 
-    def article_resource(
+    def article_conversion(
         self,
-        url: str,
+        article_id: str,
         payload: bytes,
         *,
         record_id: str,
         date: str,
         warcinfo_id: str | None,
-        concurrent_to: str,
+        refers_to: str,
     ) -> ArcWarcRecord:
-        """The extracted article as JSON, under a synthetic URI so pywb never serves it as the page."""
-        headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
+        """The extracted article as JSON: a WARC 1.1 `conversion` record (an alternative
+        version of the response's content made by an archival process, as Common Crawl's WET
+        text is) pointing at the response by `WARC-Refers-To`, under
+        `urn:newsarchive:article:<article id>`. Never under the page's own URI: pywb's own
+        indexer would index it there and could serve the JSON as the page (cdxj-indexer
+        leaves `conversion` records out of the index altogether). docs/warc.md."""
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Refers-To": refers_to}
         if warcinfo_id:
             headers["WARC-Warcinfo-ID"] = warcinfo_id
         return self.builder.create_warc_record(
-            ARTICLE_URI_PREFIX + strip_fragment(url),
-            "resource",
+            ARTICLE_URI_PREFIX + article_id,
+            "conversion",
             payload=io.BytesIO(payload),
             length=len(payload),
             warc_content_type="application/json",

@@ -43,6 +43,10 @@ def build_settings(config: Config) -> dict[str, Any]:
         "CONCURRENT_ITEMS": 1,
         "STATS_CLASS": "crawler.stats.FastStatsCollector",
         "COOKIES_ENABLED": False,
+        # Only codings every replay tool decodes (docs/warc.md, "Content-Encoding").
+        "DEFAULT_REQUEST_HEADERS": _request_headers(),
+        # Scrapy's HTTP/1.1 handler, keeping the wire's status line, headers and request bytes.
+        "DOWNLOAD_HANDLERS": {"http": WIRE_HANDLER, "https": WIRE_HANDLER},
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
@@ -61,6 +65,20 @@ def build_settings(config: Config) -> dict[str, Any]:
         "NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES": config.extract.in_process_max_bytes,
         **_address_guard(),
     }
+
+
+# Scrapy asks for `gzip, deflate, br, zstd`: warcio (so pywb) cannot decode zstd and decodes br
+# only with the old brotlipy package, so the archive asks only for what all replay decodes,
+# as pywb's own recorder does. A server may still send br or zstd: it is archived as sent,
+# and the project's readers decode it (archive/content_coding.py).
+ACCEPT_ENCODING = "gzip, deflate"
+WIRE_HANDLER = "crawler.download_handler.WireHTTP11DownloadHandler"
+
+
+def _request_headers() -> dict[str, str]:
+    from scrapy.settings import default_settings
+
+    return {**default_settings.DEFAULT_REQUEST_HEADERS, "Accept-Encoding": ACCEPT_ENCODING}
 
 
 # Components a crawl never enables (cookies off, no remote control). Scrapy imports every

@@ -35,7 +35,7 @@ def open_session(config: Config, *, command: str, sites: list[str], **kwargs: An
 
 
 def repair_before_run(config: Config) -> None:
-    """A crawl first repairs the leftovers of a crashed one (WARC.md, "After a crash")."""
+    """A crawl first repairs the leftovers of a crashed one (docs/warc.md, "Files")."""
     if not (config.data_dir / "warc").exists() and not (config.data_dir / "records").exists():
         return
     from archive.catalog import Catalog

@@ -10,7 +10,8 @@ def classify_response(status: int, content_type: str | None, flags: list[str]) -
     """`(outcome, message)` when the page cannot hold an article version, else None."""
     if "download_stopped" in flags:
         return "too-large", "body larger than max_page_bytes: stored truncated (WARC-Truncated: length)"
-    if "dataloss" in flags or "partial" in flags:
+    # Scrapy's `partial` means no length was declared: a body ending at close is complete.
+    if "dataloss" in flags:
         return "truncated", "the connection dropped before the body was complete"
     if status >= 300 or status < 200:
         return f"http-{status}", f"HTTP {status}"

@@ -50,6 +50,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$NA_VENV/bin/python" -m pip install -q -e "$NA_ROOT$extras"
   echo "$want" > "$stamp"
 fi
+# The `warcio` command of this environment decodes br and zstd records the way newsarchive
+# does (warcio's own br decoder needs the brotlipy API): archive/warcio_hook.py.
+"$NA_VENV/bin/python" -c "from archive.warcio_hook import write_pth; write_pth()"
 
 # pywb (the replay test's reference player) pins redis==2.10.6, which the project's own
 # redis client cannot share a virtual environment with: it gets one of its own.

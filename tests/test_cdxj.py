@@ -141,19 +141,26 @@ def test_entries_give_the_index_cdxj_indexer_gives(tmp_path):
     _write(writer, _exchange("HTTP://NEWS.EXAMPLE/Upper", 14))
     _write(writer, _exchange("ftp://news.example/file.txt", 15))  # no HTTP headers read back
     warcinfo_id = writer.ensure_open()
-    resource = writer.records.article_resource(
-        first, b'{"title": "A story"}', record_id=f"<urn:uuid:{uuid.uuid4()}>",
-        date="2024-05-06T07:08:09.123456Z", warcinfo_id=warcinfo_id, concurrent_to=first_id,
-    )  # fmt: skip
     builder = writer.records.builder
+    resource = builder.create_warc_record(  # as archives before conversion records hold
+        "urn:newsarchive:article:" + first, "resource", payload=io.BytesIO(b'{"title": "A story"}'),
+        length=20, warc_content_type="application/json",
+        warc_headers_dict={"WARC-Date": "2024-05-06T07:08:09.123456Z", "WARC-Warcinfo-ID": warcinfo_id,
+                           "WARC-Concurrent-To": first_id},
+    )  # fmt: skip
+    conversion = writer.records.article_conversion(
+        "0123456789abcdef", b'{"title": "A story"}', record_id=f"<urn:uuid:{uuid.uuid4()}>",
+        date="2024-05-06T07:08:09.123456Z", warcinfo_id=warcinfo_id, refers_to=first_id,
+    )  # fmt: skip
     fields = builder.create_warc_record(first, "metadata", payload=io.BytesIO(b"via: x\r\n"), length=8,
                                         warc_content_type="application/warc-fields")  # fmt: skip
     note = builder.create_warc_record(first, "metadata", payload=io.BytesIO(b"a note"), length=6,
                                       warc_content_type="text/plain; charset=utf-8")  # fmt: skip
-    writer.write([resource, fields, note])
+    writer.write([resource, conversion, fields, note])
     info = writer.close()
     assert info is not None and info.index_entries is not None
-    # Not the warcinfo, the requests or the warc-fields metadata: 16 responses, a resource, a note.
+    # Not the warcinfo, the requests, the warc-fields metadata or the article's conversion
+    # record (out of replay): 16 responses, a resource, a note.
     assert len(info.index_entries) == 18
     index = _same_as_cdxj_indexer(tmp_path / "data", tmp_path / "data" / info.relpath,
                                   info.index_entries).decode()  # fmt: skip
@@ -231,7 +238,7 @@ def test_crawl_indexes_equal_cdxj_indexer_byte_for_byte(serve_site, data_dir, mi
         assert ours.is_file(), f"no index for {warc.name}"
         assert ours.read_bytes() == write_cdxj_index(tmp_path / "reference", warc).read_bytes()
         kinds |= _kinds_of_records(warc)
-    for kind in ("response", "request", "revisit", "resource", "response 3xx", "response 404",
+    for kind in ("response", "request", "revisit", "conversion", "response 3xx", "response 404",
                  "robots.txt", "truncated", "article"):  # fmt: skip
         assert kind in kinds, kind
 

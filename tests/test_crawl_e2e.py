@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,10 @@ def test_crawl_fixture_site_end_to_end(profile, serve_site, data_dir, mirror_con
     assert site.url in uris
     for bad in expected["not_articles"]:
         assert site.page(bad["path"]) in uris
-    resources = [r for r in warc_records if r["type"] == "resource"]
+    resources = [r for r in warc_records if r["type"] == "conversion"]
     assert len(resources) == n
-    assert all(r["headers"]["WARC-Target-URI"].startswith("urn:newsarchive:article:") for r in resources)
+    assert all(re.fullmatch(r"urn:newsarchive:article:[0-9a-f]{16}", r["headers"]["WARC-Target-URI"])
+               for r in resources)  # fmt: skip
     assert all(json.loads(r["body"])["title"] for r in resources)
 
     # The catalog agrees with the files.

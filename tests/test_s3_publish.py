@@ -22,7 +22,7 @@ from archive.upload_state import UploadTable
 from archive.uploads import Publisher
 from tests.conftest import BIN, MIRROR_CONFIG, REPO, SITES, run_cli
 from tests.s3_server import BUCKET, MotoServer, aws_test_env
-from tests.warc_assertions import check_archive
+from tests.warc_assertions import check_archive, replayable
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -107,11 +107,12 @@ def test_crawl_uploads_every_closed_file_byte_for_byte(moto, serve_site, data_di
     rows = upload_rows(data_dir)
     assert {r["state"] for r in rows} == {"uploaded"} and len(rows) == len(local)
     assert all(r["checksum"] and r["uploaded_at"] and r["key"] for r in rows)
-    # Each index names its WARC by file name and points at real records.
+    # Each index names its WARC by file name and points at real records (a file that rotation
+    # left with only articles' conversion records has an empty index: they never replay).
     for key in warcs:
         name = key.rsplit("/", 1)[1]
         lines = local[f"news/index/{name}.cdxj"].decode().splitlines()
-        assert lines and all(
+        assert bool(lines) == replayable(local[key]) and all(
             json.loads(line.split(" ", 2)[2])["filename"] == name for line in lines
         )
     # Nothing to do afterwards.

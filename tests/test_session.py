@@ -277,12 +277,12 @@ def test_track_writes_resource_version_and_record_line(session, data_dir, catalo
     summary = session.close()
 
     records = check_archive(data_dir)
-    resources = [r for r in records if r["type"] == "resource"]
+    resources = [r for r in records if r["type"] == "conversion"]
     assert len(resources) == 1
     resource = resources[0]
-    assert resource["headers"]["WARC-Target-URI"] == f"urn:newsarchive:article:{URL}"
+    assert resource["headers"]["WARC-Target-URI"] == f"urn:newsarchive:article:{article_id_for(URL)}"
     assert resource["headers"]["Content-Type"] == "application/json"
-    assert resource["headers"]["WARC-Concurrent-To"] == capture.records.response.record_id
+    assert resource["headers"]["WARC-Refers-To"] == capture.records.response.record_id
     assert resource["headers"]["WARC-Date"] == capture.records.warc_date
     payload = json.loads(resource["body"])
     assert payload["article_id"] == article_id_for(URL)
@@ -324,8 +324,8 @@ def test_unchanged_capture_writes_no_record_line(session, data_dir, catalog):
     assert summary["records_written"] == 1
     assert len(catalog.versions(article_id_for(URL))) == 1
     records = check_archive(data_dir)
-    resources = [r for r in records if r["type"] == "resource"]
-    assert [r["headers"]["WARC-Concurrent-To"] for r in resources] == [
+    resources = [r for r in records if r["type"] == "conversion"]
+    assert [r["headers"]["WARC-Refers-To"] for r in resources] == [
         first.records.response.record_id,
         second.records.response.record_id,
     ]
@@ -340,7 +340,7 @@ def test_suspect_retry_writes_nothing_but_the_capture_outcome(session, data_dir,
     )
     assert decision.outcome == "suspect-retry"
     session.close()
-    assert [r["type"] for r in check_archive(data_dir)].count("resource") == 1
+    assert [r["type"] for r in check_archive(data_dir)].count("conversion") == 1
     assert catalog.capture(second.capture_id)["outcome"] == "suspect-retry"
     assert len(catalog.versions(article_id_for(URL))) == 1
 
@@ -377,3 +377,48 @@ def test_close_leaves_no_open_file_and_finishes_the_run(session, data_dir, catal
 
     again = session.close()  # idempotent: nothing reopened, the run row is not rewritten
     assert again["run_id"] == session.run_id and open_files(data_dir) == []
+
+
+def test_archives_with_old_style_article_records_still_read(session, data_dir, tmp_path):
+    """Archives written before `conversion` records hold `resource` records under
+    `urn:newsarchive:article:<page URL>` (and may hold br bodies): verify, the CDXJ index
+    and a WACZ export read them as before."""
+    import io
+    import subprocess
+    import sys
+
+    import brotli
+
+    from archive.cdxj import write_cdxj_index
+    from archive.warc_records import new_record_id
+
+    capture = session.capture(exchange(BODY_A), kind="article", site="example")
+    session.track(observation(capture), capture.records)
+    old = session.warc.records.builder.create_warc_record(
+        "urn:newsarchive:article:" + URL + "?page=2", "resource", payload=io.BytesIO(b'{"title": "old"}'),
+        length=16, warc_content_type="application/json",
+        warc_headers_dict={"WARC-Record-ID": new_record_id(), "WARC-Date": capture.records.warc_date,
+                           "WARC-Concurrent-To": capture.records.response.record_id,
+                           "WARC-Warcinfo-ID": session.warc.ensure_open()},
+    )  # fmt: skip
+    session.warc.write([old])
+    body = brotli.compress(BODY_B)
+    br = exchange(body, minutes=1, url=URL + "-br")
+    br.response_headers = [("Content-Type", "text/html"), ("Content-Encoding", "br"), ("Content-Length", str(len(body)))]
+    session.capture(br, kind="page", site="example")
+    session.close()
+    records = check_archive(data_dir)  # warcio check -v included
+    assert [r["type"] for r in records].count("resource") == 1
+    (path,) = warc_files(data_dir)
+    index = write_cdxj_index(tmp_path / "reindex", path).read_text()
+    assert "urn:newsarchive:article:" in index  # indexed as before
+    bin_dir = Path(sys.executable).parent
+    verified = subprocess.run([str(bin_dir / "newsarchive"), "--data-dir", str(data_dir), "verify", "--json"],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], verified.stdout + verified.stderr
+    out = tmp_path / "old.wacz"
+    exported = subprocess.run([str(bin_dir / "newsarchive"), "--data-dir", str(data_dir), "export", "--format",
+                               "wacz", "--out", str(out), "--no-progress"], capture_output=True, text=True,
+                              check=False)  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    assert subprocess.run([str(bin_dir / "wacz"), "validate", "-f", str(out)], capture_output=True).returncode == 0

@@ -1,5 +1,5 @@
 """WARC files on disk (archive/warc_files.py): naming, `.open`, one gzip member per record,
-rotation, callbacks, checksums (WARC.md, "Files")."""
+rotation, callbacks, checksums (docs/warc.md, "Files")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Golden-bytes tests in the manner of warcio's: record ids and dates are fixed, so the
 serialised record is known exactly. The records are then written with `WarcFileWriter`,
 read back with warcio's `ArchiveIterator`, and the file is checked with `gzip -t` and
-`warcio check -v` (WARC.md, "How to check a closed file").
+`warcio check -v` (docs/warc.md: gzip -t, warcio check, reading back).
 """
 
 from __future__ import annotations
@@ -370,7 +370,7 @@ def test_warc_date_is_utc_with_microseconds():
 
 
 def test_warc_date_keeps_microsecond_precision_on_a_whole_second():
-    # WARC.md: the moment the request was sent, microsecond precision -- a request sent
+    # docs/warc.md: the moment the request was sent, microsecond precision -- a request sent
     # on a whole second must not lose the fraction (tests/warc_assertions requires it).
     assert (
         warc_date(datetime(2024, 3, 1, 12, 30, 45, tzinfo=timezone.utc))
@@ -527,41 +527,44 @@ def test_revisit_record(tmp_path):
 # -- resource and warcinfo ---------------------------------------------------------------
 
 
-def test_article_resource_record(tmp_path):
+def test_article_conversion_record(tmp_path):
+    """The extracted article: a `conversion` record referring to its response, under a valid
+    URN (no page URL with its `?` and `#` inside), never indexed for replay."""
     payload = json.dumps({"title": "Café owners rally", "version": 1}, ensure_ascii=False).encode(
         "utf-8"
     )
-    ex = exchange(url="http://example.com/2024/03/01/story#top")
+    ex = exchange(url="http://example.com/2024/03/01/story?page=2#top")
 
     def build(factory: RecordFactory, wid: str):
         return [
             *response_and_request(ex, factory, wid),
-            factory.article_resource(
-                ex.url,
+            factory.article_conversion(
+                "0123456789abcdef",
                 payload,
                 record_id=RESOURCE_ID,
                 date=SENT_AT_WARC,
                 warcinfo_id=wid,
-                concurrent_to=RESPONSE_ID,
+                refers_to=RESPONSE_ID,
             ),
         ]
 
     path, _ = write_file(tmp_path, build)
     resource = read_back(path)[3]
     h = resource["warc"]
-    assert resource["type"] == "resource"
-    assert (
-        h.get_header("WARC-Target-URI")
-        == "urn:newsarchive:article:http://example.com/2024/03/01/story"
-    )
-    assert h.get_header("WARC-Target-URI").startswith(ARTICLE_URI_PREFIX)
+    assert resource["type"] == "conversion"
+    assert h.get_header("WARC-Target-URI") == ARTICLE_URI_PREFIX + "0123456789abcdef"
     assert h.get_header("Content-Type") == "application/json"
-    assert h.get_header("WARC-Concurrent-To") == RESPONSE_ID
+    assert h.get_header("WARC-Refers-To") == RESPONSE_ID
+    assert h.get_header("WARC-Concurrent-To") is None
     assert h.get_header("WARC-Record-ID") == RESOURCE_ID
     assert h.get_header("WARC-Date") == SENT_AT_WARC
     assert h.get_header("WARC-Block-Digest") == sha1_b32(payload)
     assert resource["http"] is None
     assert json.loads(resource["payload"]) == {"title": "Café owners rally", "version": 1}
+    # cdxj-indexer (what pywb and the WACZ index use) leaves it out: it never replays.
+    index = subprocess.run([str(Path(sys.executable).parent / "cdxj-indexer"), str(path)],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "urn:newsarchive" not in index and index.count("\n") == 1
 
 
 def test_warcinfo_record_is_warc_11_with_filename_and_fields():
@@ -581,13 +584,13 @@ def test_every_record_type_reads_back_through_archive_iterator(tmp_path):
     def build(factory: RecordFactory, wid: str):
         return [
             *response_and_request(ex, factory, wid),
-            factory.article_resource(
-                ex.url,
+            factory.article_conversion(
+                "0123456789abcdef",
                 b"{}",
                 record_id=RESOURCE_ID,
                 date=SENT_AT_WARC,
                 warcinfo_id=wid,
-                concurrent_to=RESPONSE_ID,
+                refers_to=RESPONSE_ID,
             ),
         ]
 

@@ -1,4 +1,4 @@
-"""Checks every closed WARC file must pass (WARC.md, "How to check a closed file")."""
+"""Checks every closed WARC file must pass (docs/warc.md: gzip -t, warcio check, reading back)."""
 
 from __future__ import annotations
 
@@ -86,6 +86,15 @@ def check_closed_warc(path: Path) -> list[dict[str, Any]]:
                    for r in records), f"response {rid} has no request"  # fmt: skip
     gzip.decompress(raw)  # the whole file is a valid multi-member gzip stream
     return records
+
+
+def replayable(warc: bytes) -> bool:
+    """The WARC (its bytes) holds a record a CDXJ index lists (a response or revisit), not
+    only warcinfo, requests and the articles' conversion records (docs/warc.md)."""
+    import io
+
+    return any(r.rec_type in ("response", "revisit", "resource", "metadata")
+               for r in ArchiveIterator(io.BytesIO(warc)))  # fmt: skip
 
 
 def check_archive(data_dir: Path) -> list[dict[str, Any]]:

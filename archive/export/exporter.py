@@ -194,3 +194,5 @@ def _export_wacz(catalog: Catalog, data_dir: Path, request: ExportRequest, sourc
                  warc_bytes=contents.warc_bytes)  # fmt: skip
     if contents.downloaded_files:
         extra.update(warc_files_from_s3=contents.downloaded_files)
+    if contents.originals:  # revisit originals copied from WARCs the filter left out
+        extra.update(revisit_originals=contents.originals)

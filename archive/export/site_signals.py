@@ -79,11 +79,15 @@ class SiteSignals:
     x_robots_tag: list[str] = field(default_factory=list)
     noai: list[str] = field(default_factory=list)
     recorded: dict[str, str] = field(default_factory=dict)
+    # Why the archived robots.txt could not be read (never reported as "no rules").
+    robots_unreadable: str | None = None
 
     def robots_summary(self) -> str:
         if self.robots_url is None:
             return "not seen"
         when = f" (fetched {self.robots_fetched_at})" if self.robots_fetched_at else ""
+        if self.robots_unreadable is not None:
+            return f"{self.robots_url}{when}: unreadable: {self.robots_unreadable}"
         if self.robots_status != 200:
             return f"{self.robots_url}: HTTP {self.robots_status}, no rules{when}"
         parts = []
@@ -95,13 +99,20 @@ class SiteSignals:
         return f"{self.robots_url}{when}: " + "; ".join(parts)
 
 
+class _Unreadable(Exception):
+    """The archived record could not be read; the message says why, in one line."""
+
+
 def _read_record(data_dir: Path, relpath: str | None, offset: int,
                  capture: dict[str, Any] | None = None,
-                 fetch: Callable[[str, int, int], bytes] | None = None) -> tuple[dict[str, str], bytes] | None:  # fmt: skip
-    """HTTP headers (lower-cased names) and decoded body of the record at `offset`; from S3 by
-    byte range (`fetch`) when the local WARC was deleted after a verified upload."""
+                 fetch: Callable[[str, int, int], bytes] | None = None) -> tuple[dict[str, str], bytes]:  # fmt: skip
+    """HTTP headers (lower-cased names) and body, content-coding removed, of the record at
+    `offset`; from S3 by byte range (`fetch`) when the local WARC was deleted after a verified
+    upload. Raises `_Unreadable` with the reason."""
+    from archive.content_coding import PayloadDecodingError, decode_payload
+
     if relpath is None:
-        return None
+        raise _Unreadable("its WARC file is unknown to the catalog")
     path = data_dir / relpath
     try:
         if not path.exists() and fetch is not None and capture is not None and capture.get("warc_length"):
@@ -116,10 +127,14 @@ def _read_record(data_dir: Path, relpath: str | None, offset: int,
                     for name, value in record.http_headers.headers:
                         key = name.lower()
                         headers[key] = f"{headers[key]}, {value}" if key in headers else value
-                return headers, record.content_stream().read(_MAX_READ)
-    except Exception:  # noqa: BLE001 — an unreadable record means "not seen", never a failed export
-        return None
-    return None
+                raw = record.raw_stream.read(_MAX_READ)
+                return headers, decode_payload(raw, headers.get("content-encoding"))
+    except PayloadDecodingError as exc:
+        raise _Unreadable(f"the body cannot be decoded ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 — never a failed export: the card says why
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise _Unreadable(f"the WARC record cannot be read ({detail})") from None
+    raise _Unreadable(f"no record at offset {offset} of {relpath}")
 
 
 def _latest_capture(conn: Any, site: str, kind: str) -> dict[str, Any] | None:
@@ -152,18 +167,22 @@ def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | N
         signals.robots_status = robots["status"]
         fetched = utc(robots["fetched_at"])
         signals.robots_fetched_at = fetched.strftime("%Y-%m-%d %H:%M UTC") if fetched else None
-        read = _read_record(data_dir, robots["relpath"], robots["warc_offset"], robots, fetch)
-        if read is not None and robots["status"] == 200:
-            rules = RobotsRules.parse(read[1].decode("utf-8", "replace"))
-            signals.all_disallowed = "/" in rules.groups.get("*", [])
-            signals.ai_disallowed = [bot for bot in AI_CRAWLERS if rules.blocks_all(bot)]
+        if robots["status"] == 200:
+            try:
+                read = _read_record(data_dir, robots["relpath"], robots["warc_offset"], robots, fetch)
+            except _Unreadable as exc:
+                signals.robots_unreadable = str(exc)
+            else:
+                rules = RobotsRules.parse(read[1].decode("utf-8", "replace"))
+                signals.all_disallowed = "/" in rules.groups.get("*", [])
+                signals.ai_disallowed = [bot for bot in AI_CRAWLERS if rules.blocks_all(bot)]
     for capture in (robots, article):
         if capture is None:
             continue
-        read = _read_record(data_dir, capture["relpath"], capture["warc_offset"], capture, fetch)
-        if read is None:
-            continue
-        headers, body = read
+        try:
+            headers, body = _read_record(data_dir, capture["relpath"], capture["warc_offset"], capture, fetch)
+        except _Unreadable:
+            continue  # robots.txt says so above; an article's signals are only looked for
         tag = headers.get("x-robots-tag")
         if tag and tag not in signals.x_robots_tag:
             signals.x_robots_tag.append(tag)

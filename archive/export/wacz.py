@@ -4,6 +4,12 @@ per archived article capture, with its title) and `datapackage.json` with SHA-25
 Built here rather than by `wacz create`, which keeps every page in memory and writes its
 own page list; `wacz validate -f` accepts the result and ReplayWeb.page opens it.
 
+Every revisit record in a packaged WARC must find its original in the package (pywb:
+"Original for revisit record could not be loaded"; ReplayWeb.page: "Original Archived Page
+Missing"). When a filter leaves an original's WARC out, its record is copied, byte for byte
+(its own gzip member: same record id, URI, date and digests), into one extra WARC,
+`archive/newsarchive-revisit-originals-<UTC timestamp>.warc.gz`, indexed with the others.
+
 A selected WARC whose local copy is gone (deleted after a verified upload) is fetched from
 S3 through the caller's ranged reader, in chunks, into a temporary folder beside the
 output; it is checked against the SHA-256 recorded at upload, packaged, then deleted, so at
@@ -26,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from archive import catalog_schema as t
 from archive.catalog import Catalog
@@ -61,6 +67,7 @@ class WaczContents:
     index_lines: int = 0
     downloaded_files: int = 0  # fetched from S3 (no local copy)
     downloaded_bytes: int = 0
+    originals: int = 0  # revisit originals copied from WARCs left out by the filter
 
 
 @dataclass
@@ -195,6 +202,64 @@ def download_warc(source: WarcSource, dest: Path, fetch: FetchRange, *, chunk: i
     return done
 
 
+def revisit_originals(catalog: Catalog, filenames: list[str]) -> list[dict[str, Any]]:
+    """The response records that revisits stored in `filenames` refer to and that lie in other
+    WARC files: record id, file (name, relpath, status), offset and length, oldest first.
+
+    A revisit's original is the newest earlier response of its URL with its payload digest
+    (archive/session.py writes it so, with that record as WARC-Refers-To)."""
+    r, o, o2 = t.captures.alias("r"), t.captures.alias("o"), t.captures.alias("o2")
+    original_id = (
+        select(func.max(o2.c.id))
+        .where(o2.c.url == r.c.url, o2.c.record_type == "response",
+               o2.c.payload_digest == r.c.payload_digest, o2.c.id < r.c.id)
+        .scalar_subquery()
+    )  # fmt: skip
+    wanted = set(filenames)
+    found: dict[str, dict[str, Any]] = {}
+    with catalog.engine.connect() as conn:
+        for start in range(0, len(filenames), 500):
+            query = (
+                select(o.c.id, o.c.warc_record_id, o.c.warc_filename, o.c.warc_offset, o.c.warc_length,
+                       r.c.warc_record_id.label("revisit"), t.warc_files.c.relpath, t.warc_files.c.status)
+                .select_from(r.join(o, o.c.id == original_id)
+                             .outerjoin(t.warc_files, t.warc_files.c.filename == o.c.warc_filename))
+                .where(r.c.record_type == "revisit", r.c.warc_filename.in_(filenames[start:start + 500]))
+            )  # fmt: skip
+            for row in conn.execute(query):
+                if row.warc_filename not in wanted and row.warc_record_id not in found:
+                    found[row.warc_record_id] = dict(row._mapping)
+    return sorted(found.values(), key=lambda row: row["id"])
+
+
+def _copy_originals(catalog: Catalog, data_dir: Path, originals: list[dict[str, Any]], dest: Path,
+                    fetch: FetchRange | None) -> None:  # fmt: skip
+    """Write the originals' records (their gzip members, unchanged) into `dest`; raises
+    `WarcUnavailable` when one can be neither read locally nor fetched."""
+    with open(dest, "wb") as out:
+        for row in originals:
+            where = f"the original {row['warc_record_id']} of a packaged revisit ({row['warc_filename']})"
+            if row["status"] not in CLOSED_STATES or row["warc_offset"] is None or not row["warc_length"]:
+                raise WarcUnavailable(f"{where} is not in a closed WARC file")
+            path = data_dir / row["relpath"]
+            try:
+                if path.is_file():
+                    with open(path, "rb") as fh:
+                        fh.seek(row["warc_offset"])
+                        member = fh.read(row["warc_length"])
+                elif fetch is not None:
+                    member = fetch(row["warc_filename"], row["warc_offset"], row["warc_length"])
+                else:
+                    raise WarcUnavailable(f"{where} is not in {data_dir} and there is no S3 reader")
+            except WarcUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one line, whatever the reader raised
+                raise WarcUnavailable(f"{where} cannot be read: {' '.join(str(exc).split())}") from exc
+            if len(member) != row["warc_length"] or member[:2] != b"\x1f\x8b":
+                raise WarcUnavailable(f"{where} is not a whole record at offset {row['warc_offset']}")
+            out.write(member)
+
+
 def _index_into(path: Path, out: Any) -> None:
     from cdxj_indexer.main import CDXJIndexer
 
@@ -320,6 +385,16 @@ def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dic
                     contents.warc_files += 1
                     if progress:
                         progress(1)
+                originals = revisit_originals(catalog, [f["filename"] for f in warc_files])
+                if originals:
+                    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+                    extra = Path(tmp) / f"newsarchive-revisit-originals-{stamp}.warc.gz"
+                    _copy_originals(catalog, data_dir, originals, extra, fetch)
+                    _index_into(extra, sorter)
+                    with open(extra, "rb") as src:
+                        contents.warc_bytes += package.add_stream(f"archive/{extra.name}", src, compress=False)
+                    contents.warc_files += 1
+                    contents.originals = len(originals)
                 sorter.flush()
             with open(index_path, "rb") as fh:
                 contents.index_lines = sum(1 for _ in fh)

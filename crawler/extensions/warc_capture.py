@@ -1,7 +1,7 @@
 """The one adapter between Scrapy and the archive: every HTTP exchange becomes WARC records.
 
 Captures in a `response_downloaded` handler: a downloader middleware at a normal priority
-never sees redirects or retries and gets bodies already decompressed (WARC.md).
+never sees redirects or retries and gets bodies already decompressed (docs/warc.md).
 """
 
 from __future__ import annotations
@@ -35,13 +35,14 @@ from archive.session import ArchiveSession, CaptureResult
 from archive.warc_files import WarcWriteError
 from archive.urls import article_id_for
 from crawler import session_registry
+from crawler.download_handler import WireExchange, wire_of
 
 logger = logging.getLogger(__name__)
 
 META_CAPTURE = "newsarchive_capture"
 META_KIND = "newsarchive_kind"
 META_SITE = "newsarchive_site"
-_META_SENT_AT = "_newsarchive_sent_at"
+_META_STARTED_AT = "_newsarchive_started_at"
 _META_BYTES = "_newsarchive_bytes"
 
 
@@ -56,11 +57,24 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 def _truncation(response: Response) -> str | None:
+    """WARC-Truncated for a body: cut at max_page_bytes (`download_stopped`), or fewer bytes
+    than its Content-Length or chunking promised (`dataloss`). Scrapy's `partial` only says
+    no length was declared: a body that ends when the server closes is complete (RFC 9112
+    section 6.3)."""
     if "download_stopped" in response.flags:
         return "length"
-    if "dataloss" in response.flags or "partial" in response.flags:
+    if "dataloss" in response.flags:
         return "disconnect"
     return None
+
+
+def _wire_request(exchange: HttpExchange, wire: WireExchange) -> None:
+    """The request line and header lines exactly as written to the connection."""
+    lines = wire.request_head.decode("latin-1").split("\r\n")
+    exchange.request_line = lines[0]
+    exchange.request_headers = [
+        (name, value) for name, _, value in (line.partition(": ") for line in lines[1:] if line)
+    ]
 
 
 def classify_failure(failure: Failure) -> tuple[str, bool]:
@@ -127,12 +141,12 @@ class WarcCaptureExtension:
 
     # -- size limit ----------------------------------------------------------------------
     def headers_received(self, headers: Any, body_length: Any, request: Request, **_: Any) -> None:
+        # The body is let in even when it declares more than max_page_bytes: its first
+        # max_page_bytes are kept (bytes_received stops it there).
         latency = request.meta.get("download_latency")
         now = time.time()
-        request.meta[_META_SENT_AT] = now - latency if isinstance(latency, float) else now
+        request.meta[_META_STARTED_AT] = now - latency if isinstance(latency, float) else now
         request.meta[_META_BYTES] = 0
-        if isinstance(body_length, int) and body_length > self.max_page_bytes:
-            raise StopDownload(fail=False)
 
     def bytes_received(self, data: bytes, request: Request, **_: Any) -> None:
         received = request.meta.get(_META_BYTES, 0) + len(data)
@@ -150,10 +164,15 @@ class WarcCaptureExtension:
         return str(request.meta.get(META_SITE) or getattr(self.crawler.spider, "name", "generic"))
 
     def _exchange(self, request: Request, response: Response | None) -> HttpExchange:
-        sent_at = request.meta.get(_META_SENT_AT)
+        wire = wire_of(request)
+        # WARC-Date: when the request was handed to the connection (the wire handler);
+        # without it, when the downloader started the exchange (before connecting).
+        # (A redirect or retry copies meta: only this download's own values are used.)
+        sent_at = wire.sent_at if wire is not None else None
+        if sent_at is None and response is not None:
+            sent_at = request.meta.get(_META_STARTED_AT)
         if sent_at is None:
-            latency = request.meta.get("download_latency")
-            sent_at = time.time() - (latency if isinstance(latency, float) else 0.0)
+            sent_at = time.time()  # a request never sent: when its failure was recorded
         exchange = HttpExchange(
             url=request.url,
             method=request.method,
@@ -161,6 +180,8 @@ class WarcCaptureExtension:
             requested_at=datetime.fromtimestamp(sent_at, timezone.utc),
             request_body=request.body or b"",
         )
+        if wire is not None and wire.request_head:
+            _wire_request(exchange, wire)
         if response is not None:
             exchange.status = response.status
             exchange.response_headers = _headers(response.headers)
@@ -168,6 +189,12 @@ class WarcCaptureExtension:
             exchange.protocol = response.protocol or "HTTP/1.1"
             exchange.ip_address = str(response.ip_address) if response.ip_address else None
             exchange.truncated = _truncation(response)
+            if exchange.truncated == "length":
+                # The chunk that crossed the limit came whole: keep exactly the limit.
+                exchange.body = exchange.body[: self.max_page_bytes]
+            if wire is not None and wire.status_line is not None:
+                exchange.status_line = wire.status_line.decode("latin-1")
+                exchange.response_headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in wire.headers]
         return exchange
 
     def response_downloaded(self, response: Response, request: Request, **_: Any) -> None:
@@ -202,6 +229,11 @@ class WarcCaptureExtension:
         if request is None:
             return "fetch-error"
         outcome, sent = classify_failure(failure)
+        wire = wire_of(request)
+        if wire is not None and not failure.check(IgnoreRequest):
+            # Known, not guessed from the kind of failure. (An IgnoreRequest refuses a request
+            # before it is sent, or drops one whose response was already captured.)
+            sent = wire.sent
         message = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
         if self.fatal_error:
             return outcome
