@@ -100,6 +100,10 @@ captures = Table(
     Column("warc_date", String(40)),
     Column("payload_digest", String(64)),
     Column("body_bytes", Integer),
+    # A listing page's (index, feed, sitemap) discovery tally: {"url", "kind", "follows",
+    # "matched", "followed", "dropped": {rule: n}} (crawler/discovery.py); NULL otherwise
+    # and for captures written before 0003.
+    Column("links", JSON),
     Index("ix_captures_run", "run_id", "outcome"),
     Index("ix_captures_url", "url"),
     Index("ix_captures_article", "article_id"),
