@@ -79,8 +79,10 @@ CNN_INTERACTIVE = (
     r"|^/(?!\d{4}/\d{2}/\d{2}/)(?:[^/?]+/)*(?:[^/?]*-)?(?:trackers?|maps?)/?(?:$|\?)"
 )
 
-# The cards of the front page's story list: `div.container_lead-plus-headlines--lite` on the
-# real page (Dec 2025), `div.container--lite` before. Most link to dated story paths, some
+# The cards of the front page's story list: 100 `li.card--lite > a` inside
+# `div.container_lead-plus-headlines--lite` on the real page (Dec 2025), inside
+# `div.container--lite` before; the selector names the cards, not the container, so that
+# a renamed container does not stop the crawl. Most cards link to dated story paths, some
 # to undated ones (`/travel/vientiane-laos-50th-anniversary-intl-hnk`, features ending in
 # `-spc`): the selector decides, no path pattern. Interactive pages (trackers, maps) are
 # script-built graphics with no lite text: skipped, and counted as such.
@@ -89,8 +91,7 @@ CNN_LITE = SiteProfile(
     parser="cnn-lite",
     start_urls=("https://lite.cnn.com/",),
     hosts=("lite.cnn.com",),
-    article_links=("div.container_lead-plus-headlines--lite li.card--lite > a, "
-                   "div.container--lite li.card--lite > a"),  # fmt: skip
+    article_links="li.card--lite > a",
     skip_pattern=CNN_INTERACTIVE,
     description="CNN Lite: text-only CNN (index of ~100 latest stories)",
     terms_url="https://www.cnn.com/terms",
