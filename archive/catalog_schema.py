@@ -49,6 +49,8 @@ articles = Table(
     Column("last_changed_at", DateTime(timezone=True), nullable=False),
     Column("latest_version", Integer, nullable=False, default=0),
     Column("title", Text),
+    # As the page declares them (archive/dates.py): `YYYY-MM-DDTHH:MM:SSZ` (UTC) for a time,
+    # `YYYY-MM-DD` for a day without one (never an invented midnight).
     Column("published_at", String(32)),
     Column("modified_at", String(32)),
     Column("next_check_at", DateTime(timezone=True)),

@@ -160,7 +160,8 @@ def test_parse_page_timestamp_rejects(line: str) -> None:
         ("Thursday, April 8, 2021 \u2022 1:04 PM EDT", "2021-04-08T17:04:00Z"),
         ("Tuesday, January 14, 2025 \u2022 5:00 AM EST", "2025-01-14T10:00:00Z"),
         ("Sunday, November 2, 2025 \u2022 1:30 AM EST", "2025-11-02T06:30:00Z"),
-        ("Thursday, April 8, 2021", "2021-04-08T04:00:00Z"),  # a day alone: Eastern midnight
+        ("Thursday, April 8, 2021", "2021-04-08"),  # a day alone stays a day, no invented time
+        ("Thursday, April 8, 2021 \u2022 9:12 PM EDT", "2021-04-09T01:12:00Z"),  # the next UTC day
         ("Sept. 3, 2024, 9:15 a.m. ET", "2024-09-03T13:15:00Z"),
         ("no date here", None),
     ],
@@ -176,7 +177,8 @@ def test_parse_eastern_datetime(text: str, expected: str | None) -> None:
         ("2024-02-02T15:12:00-05:00", "2024-02-02T20:12:00Z"),
         ("2024-07-09T10:05:00-0400", "2024-07-09T14:05:00Z"),
         ("2024-02-02T20:12:00", "2024-02-02T20:12:00Z"),  # no offset: taken as UTC
-        ("2024-02-02", "2024-02-02T00:00:00Z"),
+        ("2024-02-02", "2024-02-02"),  # a day: no midnight invented
+        ("2024-02-02T00:00:00Z", "2024-02-02T00:00:00Z"),  # a real midnight stays one
         ("Fri, 02 Feb 2024 20:12:00 GMT", "2024-02-02T20:12:00Z"),
         ("yesterday", None),
         ("", None),

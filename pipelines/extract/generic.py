@@ -31,7 +31,7 @@ class TrafilaturaArticle:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     text: str = ""
-    date: str | None = None  # UTC string; htmldate gives a day, so the time is 00:00:00
+    date: str | None = None  # htmldate gives a day: ``YYYY-MM-DD``
 
 
 class NeedsTrafilatura(Exception):
