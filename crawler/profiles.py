@@ -103,9 +103,11 @@ NPR_TEXT = SiteProfile(
     parser="npr-text",
     start_urls=("https://text.npr.org/",),
     hosts=("text.npr.org",),
-    # Section and footer links are all-digit paths too: the class tells stories apart.
+    # Section and footer links are all-digit paths too: the class tells stories apart. Story
+    # ids: `/nx-s1-5383918`, `/g-s1-64816`, with an edition suffix `/nx-s1-5921392-e1`, or
+    # all digits `/1234569831`.
     article_links="a.topic-title",
-    article_pattern=r"^/(?:[a-z]+-s1-\d+|\d+)$",
+    article_pattern=r"^/(?:[a-z]+-s1-\d+(?:-e\d+)?|\d+)$",
     description="NPR text-only site",
     terms_url="https://www.npr.org/about-npr/179876898/terms-of-use",
     builtin=True,
