@@ -135,23 +135,25 @@ def drop_warnings(site: str, now: dict[str, Any], before: dict[str, Any] | None)
 
 
 def previous_totals(catalog: Any, site: str, run_id: str, *, limit: int = 100) -> dict[str, Any] | None:
-    """The discovery totals of `site` in its most recent earlier run that has them."""
+    """The discovery totals of `site` in its most recent earlier crawl that has them (the
+    summaries are read one run at a time, newest first: usually the first one answers)."""
     from sqlalchemy import select
 
     from archive import catalog_schema as t
 
-    query = (
-        select(t.runs.c.summary)
-        .where(t.runs.c.id != run_id, t.runs.c.summary.is_not(None))
-        .order_by(t.runs.c.started_at.desc())
+    runs = t.runs.c
+    recent = (
+        select(runs.id)
+        .where(runs.command == "crawl", runs.id != run_id, runs.summary.is_not(None))
+        .order_by(runs.started_at.desc())
         .limit(limit)
     )
     with catalog.reading() as conn:
-        summaries = list(conn.execute(query).scalars())
-    for summary in summaries:
-        for report in (summary or {}).get("sites") or []:
-            if isinstance(report, dict) and report.get("site") == site:
-                totals = report.get("discovery")
-                if isinstance(totals, dict) and totals.get("matched"):
-                    return totals
+        for earlier in list(conn.execute(recent).scalars()):
+            summary = conn.execute(select(runs.summary).where(runs.id == earlier)).scalar()
+            for report in (summary or {}).get("sites") or []:
+                if isinstance(report, dict) and report.get("site") == site:
+                    totals = report.get("discovery")
+                    if isinstance(totals, dict) and totals.get("matched"):
+                        return totals
     return None
