@@ -49,6 +49,8 @@ articles = Table(
     Column("last_changed_at", DateTime(timezone=True), nullable=False),
     Column("latest_version", Integer, nullable=False, default=0),
     Column("title", Text),
+    # As the page declares them (archive/dates.py): `YYYY-MM-DDTHH:MM:SSZ` (UTC) for a time,
+    # `YYYY-MM-DD` for a day without one (never an invented midnight).
     Column("published_at", String(32)),
     Column("modified_at", String(32)),
     Column("next_check_at", DateTime(timezone=True)),
@@ -100,6 +102,10 @@ captures = Table(
     Column("warc_date", String(40)),
     Column("payload_digest", String(64)),
     Column("body_bytes", Integer),
+    # A listing page's (index, feed, sitemap) discovery tally: {"url", "kind", "follows",
+    # "matched", "followed", "dropped": {rule: n}} (crawler/discovery.py); NULL otherwise
+    # and for captures written before 0003.
+    Column("links", JSON),
     Index("ix_captures_run", "run_id", "outcome"),
     Index("ix_captures_url", "url"),
     Index("ix_captures_article", "article_id"),

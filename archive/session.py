@@ -192,12 +192,15 @@ class ArchiveSession:
         )  # fmt: skip
 
     def set_outcome(self, capture_id: int, outcome: str, error: str | None = None,
-                    article_id: str | None = None) -> None:  # fmt: skip
+                    article_id: str | None = None, links: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """A capture's outcome; `links`: a listing page's discovery tally (crawler/discovery.py)."""
         values: dict[str, Any] = {"outcome": outcome}
         if error is not None:
             values["error"] = error[:2000]
         if article_id is not None:
             values["article_id"] = article_id
+        if links is not None:
+            values["links"] = links
         self.catalog.update_capture(capture_id, **values)
 
     # -- tracking ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from archive import catalog_schema as t
 from archive import clock
 from archive.catalog import Catalog, utc
 from archive.content import content_hash, normalize_authors, normalize_text
+from archive.dates import record_precision, same_date
 from archive.diffs import text_diff
 from archive.exchange import RecordLocation
 from archive.recheck import DEFAULT as DEFAULT_LADDER
@@ -94,6 +95,8 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if name == "authors":
             a, b = normalize_authors(old.get("authors")), normalize_authors(new.get("authors"))
         elif name in ("published_at", "modified_at"):
+            if same_date(old.get(name), new.get(name)):
+                continue
             a, b = old.get(name), new.get(name)
         else:
             a, b = normalize_text(old.get(name)), normalize_text(new.get(name))
@@ -128,7 +131,7 @@ class VersionTracker:
             # The article row follows timestamp-only changes; the version record does not.
             article = self.catalog.article(obs.article_id)
             known_modified = article["modified_at"] if article else latest_record.get("modified_at")
-            if f.get("modified_at") and f.get("modified_at") != known_modified:
+            if f.get("modified_at") and not same_date(f.get("modified_at"), known_modified):
                 return Decision("timestamp-only", obs.article_id, content_sha256=digest,
                                 previous_version=latest["version"])  # fmt: skip
             return Decision("unchanged", obs.article_id, content_sha256=digest,
@@ -180,6 +183,7 @@ class VersionTracker:
             "published_at": f.get("published_at"),
             "modified_at": f.get("modified_at"),
             "dates_source": dict(f.get("dates_source") or {}),
+            "dates_precision": record_precision(f),  # archive/dates.py: "second" or "day"
             "captured_at": _iso(obs.captured_at),
             "content_sha256": digest,
             "warc": obs.response.to_dict() if obs.response else None,

@@ -20,9 +20,11 @@ PARSERS = ("cnn-lite", "npr-text", "generic")
 class SiteProfile:
     """What the spider and the extractor need to know about one site.
 
-    An article link must match `article_links` (CSS, on index pages) when set, and its path
-    must match `article_pattern` (regex) when set. Rules are path based, so `--start-url`
-    can point a profile at a mirror on another host.
+    On index pages `article_links` (CSS) decides which links are articles (every `<a href>`
+    when it is not set); `article_pattern` (regex on the path) is an optional extra filter,
+    and `skip_pattern` (regex on the path) names links that are never articles (trackers,
+    maps). Every link they drop is counted by rule (crawler/discovery.py). Rules are path
+    based, so `--start-url` can point a profile at a mirror on another host.
     """
 
     name: str
@@ -31,40 +33,66 @@ class SiteProfile:
     hosts: tuple[str, ...] = ()
     article_links: str | None = None
     article_pattern: str | None = None
+    skip_pattern: str | None = None
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     description: str = ""
     terms_url: str | None = None
     builtin: bool = False
     _compiled: Any = field(default=None, compare=False, repr=False)
+    _skip: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.parser not in PARSERS:
             raise ConfigError(f"site {self.name!r}: unknown parser {self.parser!r}")
-        if self.article_pattern:
-            try:
-                object.__setattr__(self, "_compiled", re.compile(self.article_pattern))
-            except re.error as exc:
-                raise ConfigError(f"site {self.name!r}: bad article_pattern: {exc}") from None
+        for key, attr in (("article_pattern", "_compiled"), ("skip_pattern", "_skip")):
+            value = getattr(self, key)
+            if value:
+                try:
+                    object.__setattr__(self, attr, re.compile(value))
+                except re.error as exc:
+                    raise ConfigError(f"site {self.name!r}: bad {key}: {exc}") from None
 
     def path_is_article(self, url: str) -> bool:
-        if self._compiled is None:
-            return True
+        return self.link_rule(url) is None
+
+    def link_rule(self, url: str) -> str | None:
+        """The rule of this profile that drops the link (`skip-pattern`, `pattern`), or None."""
+        if self._skip is None and self._compiled is None:
+            return None
         parts = urlsplit(url)
         path = parts.path + ("?" + parts.query if parts.query else "")
-        return bool(self._compiled.search(path))
+        if self._skip is not None and self._skip.search(path):
+            return "skip-pattern"
+        if self._compiled is not None and not self._compiled.search(path):
+            return "pattern"
+        return None
 
     def with_start_urls(self, urls: list[str] | tuple[str, ...]) -> SiteProfile:
         return replace(self, start_urls=tuple(urls))
 
 
+# `/interactive/…`, or an undated path whose last segment is or ends in `-tracker(s)`,
+# `-map(s)` (a dated path is always a story).
+CNN_INTERACTIVE = (
+    r"^/interactive/"
+    r"|^/(?!\d{4}/\d{2}/\d{2}/)(?:[^/?]+/)*(?:[^/?]*-)?(?:trackers?|maps?)/?(?:$|\?)"
+)
+
+# The cards of the front page's story list: 100 `li.card--lite > a` inside
+# `div.container_lead-plus-headlines--lite` on the real page (Dec 2025), inside
+# `div.container--lite` before; the selector names the cards, not the container, so that
+# a renamed container does not stop the crawl. Most cards link to dated story paths, some
+# to undated ones (`/travel/vientiane-laos-50th-anniversary-intl-hnk`, features ending in
+# `-spc`): the selector decides, no path pattern. Interactive pages (trackers, maps) are
+# script-built graphics with no lite text: skipped, and counted as such.
 CNN_LITE = SiteProfile(
     name="cnn-lite",
     parser="cnn-lite",
     start_urls=("https://lite.cnn.com/",),
     hosts=("lite.cnn.com",),
     article_links="li.card--lite > a",
-    article_pattern=r"^/\d{4}/\d{2}/\d{2}/[^/]+/[^/]+",
+    skip_pattern=CNN_INTERACTIVE,
     description="CNN Lite: text-only CNN (index of ~100 latest stories)",
     terms_url="https://www.cnn.com/terms",
     builtin=True,
@@ -75,9 +103,11 @@ NPR_TEXT = SiteProfile(
     parser="npr-text",
     start_urls=("https://text.npr.org/",),
     hosts=("text.npr.org",),
-    # Section and footer links are all-digit paths too: the class tells stories apart.
+    # Section and footer links are all-digit paths too: the class tells stories apart. Story
+    # ids: `/nx-s1-5383918`, `/g-s1-64816`, with an edition suffix `/nx-s1-5921392-e1`, or
+    # all digits `/1234569831`.
     article_links="a.topic-title",
-    article_pattern=r"^/(?:[a-z]+-s1-\d+|\d+)$",
+    article_pattern=r"^/(?:[a-z]+-s1-\d+(?:-e\d+)?|\d+)$",
     description="NPR text-only site",
     terms_url="https://www.npr.org/about-npr/179876898/terms-of-use",
     builtin=True,
@@ -92,8 +122,8 @@ GENERIC = SiteProfile(
 
 BUILTIN_PROFILES: dict[str, SiteProfile] = {p.name: p for p in (CNN_LITE, NPR_TEXT)}
 
-_SITE_KEYS = {"extends", "start_urls", "article_links", "article_pattern", "feeds", "sitemaps",
-              "hosts", "parser", "description", "terms_url"}  # fmt: skip
+_SITE_KEYS = {"extends", "start_urls", "article_links", "article_pattern", "skip_pattern", "feeds",
+              "sitemaps", "hosts", "parser", "description", "terms_url"}  # fmt: skip
 
 
 def _str_list(name: str, key: str, value: Any) -> tuple[str, ...]:
@@ -124,6 +154,7 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
     extends = "extends" in raw
     links = raw.get("article_links", base.article_links if extends else None)
     pattern = raw.get("article_pattern", base.article_pattern if extends else None)
+    skip = raw.get("skip_pattern", base.skip_pattern if extends else None)
     if start_urls and not (links or pattern):
         raise ConfigError(f"[sites.{name}]: set article_links (CSS) and/or article_pattern (regex)")
     hosts = raw.get("hosts")
@@ -137,6 +168,7 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
         hosts=hosts_t,
         article_links=links,
         article_pattern=pattern,
+        skip_pattern=skip,
         feeds=feeds,
         sitemaps=sitemaps,
         description=raw.get("description", f"configured site (extends {base.name})" if extends else "configured site"),

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from archive.config import Config
 from crawler.profiles import SiteProfile
@@ -150,8 +151,40 @@ def run_crawl(
     elif status == "done" and reasons - {"finished"}:
         status = ",".join(sorted(str(r) for r in reasons - {"finished"}))
     # Per-URL results are for `archive`; a crawl's summary keeps the per-site figures.
-    site_reports = [{k: v for k, v in r.items() if k != "results"} for r in reports]
+    site_reports = [_site_report(r) for r in reports]
+    warnings = _discovery_warnings(session, site_reports)
+    for warning in warnings:
+        console.print(Text("warning: " + warning, style="yellow"), soft_wrap=True)
     summary = session.close(status, extra={"sites": site_reports, "fatal_error": fatal[0] if fatal else None,
-                                           "status": status})  # fmt: skip
+                                           "warnings": warnings, "status": status})  # fmt: skip
     return CrawlResult(summary=summary, reports=reports, status=status, fatal_error=fatal[0] if fatal else None,
                        signal=process.signal)  # fmt: skip
+
+
+def _site_report(report: dict[str, Any]) -> dict[str, Any]:
+    """A spider's report for the summary: per-site discovery totals and (some of) its pages."""
+    from crawler.discovery import site_summary
+
+    site = {k: v for k, v in report.items() if k not in ("results", "discovery")}
+    pages = list(report.get("discovery") or [])
+    if pages or not report.get("urls"):
+        site["discovery"] = site_summary(pages)
+    return site
+
+
+def _discovery_warnings(session: Any, site_reports: list[dict[str, Any]]) -> list[str]:
+    """Sites whose rules drop a larger share of the matched links than in their previous run."""
+    from crawler.discovery import drop_warnings, previous_totals
+
+    warnings: list[str] = []
+    for report in site_reports:
+        totals = report.get("discovery")
+        if not totals or not totals.get("matched") or report.get("site") == "distributed":
+            continue
+        try:
+            before = previous_totals(session.catalog, report["site"], session.run_id)
+        except Exception as exc:  # a catalog hiccup must not lose the run's summary
+            logging.getLogger(__name__).warning("could not read the previous run of %s: %s", report["site"], exc)
+            continue
+        warnings += drop_warnings(report["site"], totals, before)
+    return warnings

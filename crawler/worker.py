@@ -62,6 +62,7 @@ def run_worker(config: Config, *, console: Console | None = None, verbose: bool 
     from scrapy.settings import Settings
 
     from crawler import session_registry
+    from crawler.discovery import site_summary
     from crawler.profiles import load_profiles
     from crawler.scrapy_settings import build_settings
     from crawler.spiders.distributed import DistributedSpider
@@ -89,6 +90,7 @@ def run_worker(config: Config, *, console: Console | None = None, verbose: bool 
         status = "interrupted"
     report = dict(getattr(crawler.spider, "report", {}) or {})
     report["requeued_expired_leases"] = frontier.requeued
+    report["discovery"] = site_summary(list(report.get("discovery") or []))
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     if reason and reason not in ("finished", "queue-empty", "shutdown"):
         status = str(reason)

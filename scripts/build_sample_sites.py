@@ -3,17 +3,21 @@
 
 Output (committed; rerunning reproduces it byte for byte: no clock, no randomness):
 
-    crawler/demo/site/cnn-lite/        index + 24 lite.cnn.com articles
+    crawler/demo/site/cnn-lite/        index + 24 lite.cnn.com articles (+ links to an
+                                       interactive tracker and a maps page)
     crawler/demo/site/npr-text/        index + 16 text.npr.org stories + section pages
-    tests/fixtures/sites/cnn-lite/     index + 6 articles (+ a link to a missing page)
-                                       + expected.json
+    tests/fixtures/sites/cnn-lite/     index + 6 articles (+ a link to a missing page, a
+                                       tracker and a maps page) + expected.json
     tests/fixtures/sites/npr-text/     index + 5 stories + a soft-404 shell + expected.json
 
 Each site directory is meant to be served as a host root: URL path P is the file
 ``<root>/P`` if that is a file, else ``<root>/P/index.html``.  The markup follows the
-lite-site notes (SITES.md): real-looking pages with the quirks scrapers trip over
-(whitespace-padded links and timestamps, EST *and* EDT, bylines ending in an
-organisation, ``&copy`` without a semicolon, ``<li>`` directly inside ``<nav>``).
+lite-site notes (SITES.md) and the real pages (Dec 2025): real-looking pages with the
+quirks scrapers trip over (whitespace-padded links and timestamps, EST *and* EDT, bylines
+ending in an organisation, ``&copy`` without a semicolon, ``<li>`` directly inside
+``<nav>``); the CNN front page's cards inside ``div.container_lead-plus-headlines--lite``,
+some of them undated story paths (``/travel/…-intl``, a feature ending ``-spc``) and
+interactive pages (a tracker, maps); NPR story ids with an edition suffix (``-e1``).
 All article text is invented.
 
 Usage::
@@ -114,13 +118,16 @@ class CnnStory:
     canonical: bool = False
     editor_note: str | None = None
     source_line: bool = False
+    dated: bool = True  # False: an undated path, /<section>/<slug> (features, some intl stories)
 
     @property
     def old_style(self) -> bool:
-        return self.day < "2025"
+        return self.dated and self.day < "2025"
 
     @property
     def path(self) -> str:
+        if not self.dated:
+            return f"/{self.section}/{self.slug}"
         path = f"/{self.day.replace('-', '/')}/{self.section}/{self.slug}"
         return path + "/index.html" if self.old_style else path
 
@@ -311,13 +318,13 @@ CNN_INDEX_CSS = """
       .layout-homepage__lite section {
         padding: 24px 0 32px;
       }
-      .container--lite .title {
+      .container_lead-plus-headlines--lite .title {
         margin: 0 0 16px;
         font-size: var(--theme-title-font-size);
         font-weight: 700;
         line-height: 1.25;
       }
-      .container--lite ul {
+      .container_lead-plus-headlines--lite ul {
         margin: 0;
         padding: 0;
         list-style: none;
@@ -546,7 +553,7 @@ def cnn_index(links: list[tuple[str, str]]) -> str:
     </header>
     <div class="layout-homepage__lite">
       <section class="layout-homepage__section--lite" data-tabcontent="Content">
-        <div class="container--lite">
+        <div class="container_lead-plus-headlines--lite">
           <p class="title">Latest Stories</p>
           <ul>
 {cards}          </ul>
@@ -793,6 +800,13 @@ def url_to_file(path: str) -> str:
     return rel if rel.endswith(".html") else (rel + "/index.html" if rel else "index.html")
 
 
+# Cards of the real front page that are not stories: script-built interactives.
+CNN_INTERACTIVES = (
+    (5, "/interactive/2026/05/us/hurricane-season-tracker/", "Track this year’s hurricane season"),
+    (9, "/weather/maps", "Maps: where the storms are now"),
+)
+
+
 def build_cnn(root: Path, stories: list[CnnStory], missing: tuple[str, str] | None) -> Site:
     stories = sorted(stories, key=lambda s: (s.day, s.stamp_at), reverse=True)
     links = [(s.path, s.headline) for s in stories]
@@ -800,6 +814,9 @@ def build_cnn(root: Path, stories: list[CnnStory], missing: tuple[str, str] | No
     if missing:
         links.insert(2, missing)
         not_articles.append({"path": missing[0], "why": "404"})
+    for position, href, text in CNN_INTERACTIVES:
+        links.insert(min(position, len(links)), (href, text))
+        not_articles.append({"path": href, "why": "skip-pattern"})
     files = {"index.html": cnn_index(links)}
     for story in stories:
         files[url_to_file(story.path)] = cnn_article(story)
@@ -1073,9 +1090,9 @@ def check_site(site: Site) -> list[int]:
         assert re.search(r"\b\d{1,2}/\d{1,2}/\d{4}\b", header.text_content())
         sel = (
             'body.cnn div.layout-homepage__lite section[data-tabcontent="Content"]'
-            " div.container--lite ul > li.card--lite > a[href]"
+            " div.container_lead-plus-headlines--lite ul > li.card--lite > a[href]"
         )
-        (title,) = index.cssselect("div.container--lite > p.title")
+        (title,) = index.cssselect("div.container_lead-plus-headlines--lite > p.title")
         assert collapse(title.text_content()) == "Latest Stories"
         footer = collapse(index.cssselect("footer")[0].text_content())
         for words in ("Go to the full CNN experience", "©", "Terms of Use", "Cookie Settings"):
@@ -1104,7 +1121,7 @@ def check_site(site: Site) -> list[int]:
         file = root / url_to_file(href)
         if href in missing:
             why = next(n["why"] for n in site.not_articles if n["path"] == href)
-            if why == "404":
+            if why in ("404", "skip-pattern"):
                 assert not file.exists() and not (root / href.lstrip("/")).exists(), href
             else:
                 shell = lxml.html.document_fromstring(file.read_bytes())
@@ -1180,7 +1197,7 @@ def main(argv: list[str] | None = None) -> int:
 # Invented stories. People, teams and most places are fictional; agencies and real
 # geography appear only as plausible background.
 
-CNN_TEST_KEYS = ("c01", "c03", "c07", "c13", "c17", "c21")
+CNN_TEST_KEYS = ("c01", "c03", "c07", "c09", "c13", "c17")
 NPR_TEST_KEYS = ("n01", "n03", "n04", "n09", "n11")
 
 CNN_STORIES: tuple[CnnStory, ...] = (
@@ -1413,7 +1430,8 @@ Symptoms usually begin with a high fever, cough, runny nose and red, watery eyes
         key="c09",
         day="2026-02-14",
         section="entertainment",
-        slug="lighthouse-keepers-documentary-streaming",
+        slug="lighthouse-keepers-documentary-streaming-spc",
+        dated=False,
         headline="Documentary about the last lighthouse keepers heads to streaming after awards-season run",
         authors=("Jonah Whitcombe",),
         stamp="Published",
@@ -1520,7 +1538,8 @@ Results in some races may not be known on election night, officials said, becaus
         key="c13",
         day="2025-10-14",
         section="travel",
-        slug="night-trains-europe-comeback",
+        slug="night-trains-europe-comeback-intl",
+        dated=False,
         headline="Night trains are making a comeback in Europe. Here’s what riders should know",
         authors=("Charlotte Duval",),
         stamp="Published",
@@ -2041,7 +2060,7 @@ Schools were closed for a second day, and some businesses opened late. Snowfall 
     ),
     NprStory(
         key="n09",
-        story_id="nx-s1-5201467",
+        story_id="nx-s1-5201467-e1",
         section=1014,
         headline="States weigh new rules for ballot drop boxes ahead of the 2026 midterm elections",
         authors=("Renata Falk", "Owen Bristow"),

@@ -172,6 +172,18 @@ def test_max_articles_is_a_budget_shared_by_the_workers(cluster):
     frontier = cluster["frontier"]
     [budget] = list(frontier.client.scan_iter(f"{frontier.prefix}:budget:*"))
     assert frontier.budget_left(budget.decode()) == 0 and frontier.client.ttl(budget) > 0
+    # Every link of the four index pages is accounted for, in the catalog and the summaries.
+    catalog = Catalog(cluster["postgres"])
+    try:
+        with catalog.reading() as conn:
+            tallies = list(conn.execute(select(t.captures.c.links).where(t.captures.c.kind == "index")).scalars())
+    finally:
+        catalog.close()
+    assert len(tallies) == 4 and sum(x["followed"] for x in tallies) == 7
+    for tally in tallies:
+        assert tally["matched"] == tally["followed"] + sum(tally["dropped"].values())
+        assert set(tally["dropped"]) <= {"frontier"}
+    assert sum(s["worker"]["discovery"]["followed"] for s in summaries) == 7
 
 
 def test_article_budget_and_pending_rechecks_in_redis(redis_url):

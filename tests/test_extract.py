@@ -20,6 +20,8 @@ from pipelines.extract import (
     parse_page_timestamp,
     split_byline,
 )
+from pipelines.extract.html_tree import parse_html
+from pipelines.extract.reconcile import is_text_only
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 EXPECTED_FILES = sorted(PAGES.glob("*.expected.json"))
@@ -70,6 +72,10 @@ def test_fixture_page(expected_path: Path) -> None:
                 assert fragment not in text
         elif key == "paragraphs":
             assert len(text.split("\n\n")) == want, text
+        elif key == "text_paragraphs":
+            got = text.split("\n\n")
+            assert [p for p in want if p not in got] == [], "paragraphs lost"
+            assert got == want
         else:
             assert actual[key] == want, f"{key}: {actual[key]!r} != {want!r}"
     if result.problem is None:
@@ -154,7 +160,8 @@ def test_parse_page_timestamp_rejects(line: str) -> None:
         ("Thursday, April 8, 2021 \u2022 1:04 PM EDT", "2021-04-08T17:04:00Z"),
         ("Tuesday, January 14, 2025 \u2022 5:00 AM EST", "2025-01-14T10:00:00Z"),
         ("Sunday, November 2, 2025 \u2022 1:30 AM EST", "2025-11-02T06:30:00Z"),
-        ("Thursday, April 8, 2021", "2021-04-08T04:00:00Z"),  # a day alone: Eastern midnight
+        ("Thursday, April 8, 2021", "2021-04-08"),  # a day alone stays a day, no invented time
+        ("Thursday, April 8, 2021 \u2022 9:12 PM EDT", "2021-04-09T01:12:00Z"),  # the next UTC day
         ("Sept. 3, 2024, 9:15 a.m. ET", "2024-09-03T13:15:00Z"),
         ("no date here", None),
     ],
@@ -170,7 +177,8 @@ def test_parse_eastern_datetime(text: str, expected: str | None) -> None:
         ("2024-02-02T15:12:00-05:00", "2024-02-02T20:12:00Z"),
         ("2024-07-09T10:05:00-0400", "2024-07-09T14:05:00Z"),
         ("2024-02-02T20:12:00", "2024-02-02T20:12:00Z"),  # no offset: taken as UTC
-        ("2024-02-02", "2024-02-02T00:00:00Z"),
+        ("2024-02-02", "2024-02-02"),  # a day: no midnight invented
+        ("2024-02-02T00:00:00Z", "2024-02-02T00:00:00Z"),  # a real midnight stays one
         ("Fri, 02 Feb 2024 20:12:00 GMT", "2024-02-02T20:12:00Z"),
         ("yesterday", None),
         ("", None),
@@ -412,3 +420,52 @@ def test_npr_page_without_story_but_with_text_falls_back_to_trafilatura() -> Non
     assert result.problem is None
     assert result.method == "trafilatura"
     assert "Paragraph 0 of a story" in result.text
+
+
+TEXT_ONLY = sorted(PAGES.glob("generic-text-only-*.expected.json"))
+
+
+@pytest.mark.parametrize("expected_path", TEXT_ONLY, ids=lambda path: path.name[:-14])
+def test_text_only_pages_keep_every_paragraph_that_precision_mode_drops(expected_path: Path) -> None:
+    """The fixtures hold what trafilatura's precision mode leaves out of a text-only page
+    (a list's lead-in or a one-line paragraph after an empty ``<p></p>``, sub-headings,
+    digest items); the generic parser keeps all of it."""
+    import trafilatura
+
+    expected, result = _extract_fixture(expected_path)
+    want = expected["text_paragraphs"]
+    assert is_text_only(parse_html(_body_path(expected_path).read_text(encoding="utf-8")))
+    precise = trafilatura.extract(_body_path(expected_path).read_text(encoding="utf-8"), favor_precision=True,
+                                  include_comments=False, include_tables=True) or ""  # fmt: skip
+    precise_lines = {" ".join(line.split()) for line in precise.splitlines()}
+    dropped = [p for p in want if p not in precise_lines]
+    assert len(dropped) >= 2, "the fixture no longer shows what precision mode drops"
+    assert [p for p in want if p not in result.text.split("\n\n")] == []
+
+
+def test_digest_keeps_its_twelve_items() -> None:
+    _, result = _extract_fixture(PAGES / "generic-text-only-digest.expected.json")
+    items = [p for p in result.text.split("\n\n") if p.endswith(("(AP)", "(Reuters)", "(BBC)"))]
+    assert len(items) == 12
+    assert [p for p in result.text.split("\n\n") if p in ("World", "Business", "Science", "Sports")] == [
+        "World", "Business", "Science", "Sports"]
+
+
+def test_full_page_keeps_precision_outside_the_story() -> None:
+    """A full page (not text-only): teaser links between paragraphs and the related list
+    after the story stay out; a plain lead-in paragraph dropped by precision mode comes back."""
+    page = PAGES / "generic-riverside-overnight-buses.html"
+    html = page.read_text(encoding="utf-8").replace(
+        "<p>Rider advocates welcomed",
+        '<p><strong><a href="/news/2024/06/01/fares/">FARE CHANGES START MONDAY ACROSS THE NETWORK</a></strong></p>'
+        "<p></p>\nThe board heard from three groups of riders:\n"
+        "<ul><li>Night-shift workers at the hospital.</li><li>Airport staff.</li></ul><p>Rider advocates welcomed",
+    )
+    html = html.replace("</main>", '<img src="/images/route-map.png" alt="Route map"></main>')  # a full page
+    assert not is_text_only(parse_html(html))
+    result = extract_article(html.encode(), url="https://www.riversideledger.example/news/x/",
+                             content_type="text/html; charset=utf-8", parser="generic")  # fmt: skip
+    paragraphs = result.text.split("\n\n")
+    assert "The board heard from three groups of riders:" in paragraphs
+    assert "FARE CHANGES START MONDAY ACROSS THE NETWORK" not in result.text
+    assert "Harbor Street bridge" not in result.text and "Get the Morning Ledger" not in result.text

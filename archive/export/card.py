@@ -72,7 +72,10 @@ def render_card(info: CardInfo) -> str:
         f"- articles: {s.articles}",
         f"- sites: {len(s.per_site)}",
         f"- captured: {_date(s.first_captured)} to {_date(s.last_captured)}",
-        f"- published (as the pages declare): {_date(s.first_published)} to {_date(s.last_published)}",
+        f"- published (as the pages declare): {s.first_published or '—'} to {s.last_published or '—'}",
+        "- dates keep the precision the pages give them: a time of day in `published_at` / "
+        "`modified_at` (UTC), a day without a time in `published_date` / `modified_date` "
+        "(never an invented midnight; `dates_precision` says which)",
     ]  # fmt: skip
     for name, value in (info.extra_counts or {}).items():
         lines.append(f"- {name}: {value}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ def csv_value(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ from archive.export.schema import Column
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 

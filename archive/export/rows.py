@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from archive import catalog_schema as t
 from archive.catalog import Catalog, utc
+from archive.dates import as_day, as_instant, record_precision
 from archive.export.schema import view_columns
 
 DEFAULT_BATCH_SIZE = 1000
@@ -54,19 +55,6 @@ def iso_utc(moment: datetime) -> str:
     moment = moment.astimezone(timezone.utc)
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
     return moment.strftime(fmt)
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """A record's ISO 8601 date as an aware UTC datetime; None when absent or unreadable."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return utc(value)
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _window(query: Select[Any], flt: ExportFilter) -> Select[Any]:
@@ -184,10 +172,22 @@ def _warc_pointer(raw: dict[str, Any]) -> dict[str, Any] | None:
 _DIFF_KEYS = ("from_version", "chars_added", "chars_removed", "paragraphs_added", "paragraphs_removed", "unified")
 
 
+def _dates(rec: dict[str, Any]) -> dict[str, Any]:
+    """A record's dates as the export's columns: instants and days apart (archive/dates.py)."""
+    sources = rec.get("dates_source") or {}
+    values = {}
+    for name, day in (("published_at", "published_date"), ("modified_at", "modified_date")):
+        values[name] = as_instant(rec.get(name), sources.get(name))
+        values[day] = as_day(rec.get(name), sources.get(name))
+    return values
+
+
 def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
-    """A version as a row with the columns of a JSON record (dates as datetimes)."""
+    """A version as a row with the columns of a JSON record (dates as datetimes and dates)."""
     rec = raw["record"] or {}
     dates_source = rec.get("dates_source") or {}
+    precision = record_precision(rec)  # records before `dates_precision` included
+    dates = _dates(rec)
     diff = rec.get("diff")
     return {
         "article_id": raw["article_id"],
@@ -204,12 +204,13 @@ def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
         "text": rec.get("text"),
         "language": rec.get("language"),
         "section": rec.get("section"),
-        "published_at": parse_timestamp(rec.get("published_at")),
-        "modified_at": parse_timestamp(rec.get("modified_at")),
+        **dates,
         "dates_source": {
             "published_at": dates_source.get("published_at"),
             "modified_at": dates_source.get("modified_at"),
         },
+        "dates_precision": {"published_at": precision.get("published_at"),
+                            "modified_at": precision.get("modified_at")},
         "captured_at": utc(raw["captured_at"]),
         "content_sha256": rec.get("content_sha256"),
         "warc": _warc_pointer(raw),
@@ -240,8 +241,7 @@ def versions_row(raw: dict[str, Any]) -> dict[str, Any]:
         "title": rec.get("title"),
         "authors": list(rec.get("authors") or []),
         "text": rec.get("text"),
-        "published_at": parse_timestamp(rec.get("published_at")),
-        "modified_at": parse_timestamp(rec.get("modified_at")),
+        **_dates(rec),
         "language": rec.get("language"),
         "section": rec.get("section"),
         "canonical_url": rec.get("canonical_url"),
@@ -262,8 +262,9 @@ class ExportStats:
     per_site: dict[str, dict[str, int]] = field(default_factory=dict)
     first_captured: datetime | None = None
     last_captured: datetime | None = None
-    first_published: datetime | None = None
-    last_published: datetime | None = None
+    # ISO 8601, at the precision the pages give (a day sorts before that day's times)
+    first_published: str | None = None
+    last_published: str | None = None
     _last_article: str | None = None
 
     def add(self, row: dict[str, Any]) -> None:
@@ -274,7 +275,9 @@ class ExportStats:
             self._last_article = row["article_id"]
             self.articles += 1
             site["articles"] += 1
-        captured, published = row.get("captured_at"), row.get("published_at")
+        captured = row.get("captured_at")
+        moment, day = row.get("published_at"), row.get("published_date")
+        published = iso_utc(moment) if moment is not None else day.isoformat() if day is not None else None
         if captured is not None:
             self.first_captured = min(self.first_captured or captured, captured)
             self.last_captured = max(self.last_captured or captured, captured)

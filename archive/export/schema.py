@@ -7,7 +7,11 @@ Two views of the archive:
   pointer as plain columns, no unified diff.
 
 Timestamps are `timestamp[us, tz=UTC]` in Parquet, ISO 8601 strings ending in `Z` in JSONL
-and CSV; lists are `list<string>`. The README's "Export" section renders this module.
+and CSV; days (`published_date`, `modified_date`) are `date32` in Parquet, `YYYY-MM-DD` in
+JSONL and CSV; lists are `list<string>`. A page's dates keep the precision it gives them
+(archive/dates.py): a time of day goes into `published_at` / `modified_at`, a day without
+one into `published_date` / `modified_date`, never as an invented midnight. The README's
+"Export" section renders this module.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ VIEWS = ("latest", "versions")
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 STRINGS = pa.list_(pa.string())
+DAY = pa.date32()
 DATES_SOURCE = pa.struct([("published_at", pa.string()), ("modified_at", pa.string())])
+DATES_PRECISION = DATES_SOURCE
 WARC_POINTER = pa.struct(
     [("filename", pa.string()), ("offset", pa.int64()), ("length", pa.int64()), ("record_id", pa.string())]
 )
@@ -65,15 +71,23 @@ _AUTHORS = _c("authors", STRINGS, "list<string>", "bylines, one name per item")
 _TEXT = _c("text", pa.string(), "string", "article text; paragraphs separated by a blank line")
 _LANGUAGE = _c("language", pa.string(), "string", "language code, or null")
 _SECTION = _c("section", pa.string(), "string", "site section, or null")
-_PUBLISHED = _c("published_at", TIMESTAMP, "timestamp[us, UTC]", "publication time the page declares, or null")
-_MODIFIED = _c("modified_at", TIMESTAMP, "timestamp[us, UTC]", "last-modified time the page declares, or null")
+_PUBLISHED = _c("published_at", TIMESTAMP, "timestamp[us, UTC]",
+                "publication time the page declares, to the second; null when it gives only a day (published_date) or none")
+_PUBLISHED_DAY = _c("published_date", DAY, "date32",
+                    "publication day, when the page gives a date without a time of day (as printed, no time zone); else null")
+_MODIFIED = _c("modified_at", TIMESTAMP, "timestamp[us, UTC]",
+               "last-modified time the page declares, to the second; null when it gives only a day (modified_date) or none")
+_MODIFIED_DAY = _c("modified_date", DAY, "date32",
+                   "last-modified day, when the page gives a date without a time of day; else null")
 _SHA = _c("content_sha256", pa.string(), "string", "SHA-256 of the normalised title, authors and text")
 
 LATEST_COLUMNS: tuple[Column, ...] = (
     _ARTICLE_ID, _SITE, _URL, _CANONICAL, _VERSION, _CHANGE, _REVERTED, _CHANGED, _CHANGED_DATES,
-    _TITLE, _AUTHORS, _TEXT, _LANGUAGE, _SECTION, _PUBLISHED, _MODIFIED,
+    _TITLE, _AUTHORS, _TEXT, _LANGUAGE, _SECTION, _PUBLISHED, _PUBLISHED_DAY, _MODIFIED, _MODIFIED_DAY,
     _c("dates_source", DATES_SOURCE, "struct<published_at: string, modified_at: string>",
        "where each date came from (page:timestamp, page:dateline, json-ld, meta, htmldate)"),
+    _c("dates_precision", DATES_PRECISION, "struct<published_at: string, modified_at: string>",
+       "how precise each date is: second (a time of day) or day (a date alone)"),
     _CAPTURED, _SHA,
     _c("warc", WARC_POINTER, "struct<filename: string, offset: int64, length: int64, record_id: string>",
        "the WARC response record holding this version"),
@@ -90,7 +104,8 @@ VERSIONS_COLUMNS: tuple[Column, ...] = (
     _c("chars_removed", pa.int64(), "int64", "characters removed since the previous version (null for version 1)"),
     _c("paragraphs_added", pa.int32(), "int32", "paragraphs added (null for version 1)"),
     _c("paragraphs_removed", pa.int32(), "int32", "paragraphs removed (null for version 1)"),
-    _TITLE, _AUTHORS, _TEXT, _PUBLISHED, _MODIFIED, _LANGUAGE, _SECTION, _CANONICAL, _SHA,
+    _TITLE, _AUTHORS, _TEXT, _PUBLISHED, _PUBLISHED_DAY, _MODIFIED, _MODIFIED_DAY, _LANGUAGE, _SECTION,
+    _CANONICAL, _SHA,
     _c("warc_filename", pa.string(), "string", "WARC file holding the response record"),
     _c("warc_offset", pa.int64(), "int64", "offset of the record's gzip member in that file"),
     _c("warc_length", pa.int64(), "int64", "length of that gzip member"),

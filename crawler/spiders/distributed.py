@@ -24,7 +24,8 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Response
 from twisted.internet import task
 
-from archive.urls import article_id_for
+from archive.urls import article_id_for, normalize_url
+from crawler.discovery import DUPLICATE, FRONTIER, KNOWN, LinkTally
 from crawler.frontier import Frontier
 from crawler.profiles import GENERIC, SiteProfile
 from crawler.spiders.site import SiteSpider
@@ -53,6 +54,17 @@ class _Recent(dict):  # type: ignore[type-arg]
             del self[next(iter(self))]
 
 
+class _RecentList(list):  # type: ignore[type-arg]
+    """The discovery tallies of a long-running worker: only the latest ones are kept."""
+
+    limit = 1000
+
+    def append(self, value: Any) -> None:
+        super().append(value)
+        if len(self) > self.limit:
+            del self[: len(self) - self.limit]
+
+
 class DistributedSpider(SiteSpider):
     name = "distributed"
 
@@ -74,7 +86,8 @@ class DistributedSpider(SiteSpider):
         self.stopping = False
         self._refetch_now = False  # the listing being parsed: its refetch flag and article budget
         self._budget_now: str | None = None
-        self.report.update(site="distributed", claimed=0, acked=0, discovered=0, results=_Recent())
+        self.report.update(site="distributed", claimed=0, acked=0, discovered=0, results=_Recent(),
+                           discovery=_RecentList())  # fmt: skip
         self._heartbeat: task.LoopingCall | None = None
 
     @classmethod
@@ -226,17 +239,30 @@ class DistributedSpider(SiteSpider):
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         return self._listing(super().parse_sitemap, response)
 
-    def _queue_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
-        fresh = list(dict.fromkeys(urls))
+    def _follow(self, urls: list[str], tally: LinkTally) -> list[scrapy.Request]:
+        """Push the listing's new article links to the frontier; what its dupefilter or the
+        run's budget refuses is counted as `frontier`."""
+        fresh, seen = [], set()
+        for url in urls:  # one listing's own duplicates
+            key = normalize_url(url)
+            if key in seen:
+                tally.drop(DUPLICATE)
+            else:
+                seen.add(key)
+                fresh.append(url)
         if not self._refetch_now:
             ext = getattr(self.crawler, "newsarchive", None)
             known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
-            self.report["known_skipped"] += sum(1 for u in fresh if article_id_for(u) in known)
+            n_known = sum(1 for u in fresh if article_id_for(u) in known)
+            self.report["known_skipped"] += n_known
+            tally.drop(KNOWN, n_known)
             fresh = [u for u in fresh if article_id_for(u) not in known]
         pushed = self.frontier.push_new_articles(self.profile.name, fresh, budget=self._budget_now)
+        tally.followed += len(pushed)
+        tally.drop(FRONTIER, len(fresh) - len(pushed))
         self.report["discovered"] += len(pushed)
         self.crawler.stats.inc_value("newsarchive/articles_queued", len(pushed))
-        return iter(())
+        return []
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         from crawler.extensions.warc_capture import META_SITE

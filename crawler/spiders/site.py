@@ -6,7 +6,7 @@ import gzip
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -14,6 +14,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archive.urls import article_id_for, normalize_url, strip_fragment
+from crawler.discovery import DUPLICATE, INVALID_URL, KNOWN, MAX_ARTICLES, OFF_HOST, LinkTally, resolve_link
 from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE
 from crawler.items import ArticlePage
 from crawler.profiles import GENERIC, SiteProfile
@@ -62,7 +63,7 @@ class SiteSpider(scrapy.Spider):
         self.report: dict[str, Any] = {
             "site": self.profile.name, "index_ok": 0, "index_failed": [],
             "articles_queued": 0, "known_skipped": 0, "urls": len(self.article_urls),
-            "article_failures": 0, "results": {},
+            "article_failures": 0, "results": {}, "discovery": [],
         }  # fmt: skip
         self._queued: set[str] = set()
 
@@ -104,56 +105,98 @@ class SiteSpider(scrapy.Spider):
         )  # fmt: skip
 
     # -- discovery -----------------------------------------------------------------------
-    def _index_failed(self, response: Response, outcome: str, message: str) -> None:
+    # Every link a listing offers is accounted for (crawler/discovery.py): followed, or
+    # dropped by a named rule. The tally goes into the listing's capture and the report.
+    def _record_tally(self, tally: LinkTally) -> dict[str, Any]:
+        page = tally.to_dict()
+        self.report["discovery"].append(page)
+        return page
+
+    def _index_failed(self, response: Response, outcome: str, message: str,
+                      tally: LinkTally | None = None) -> None:  # fmt: skip
         self.report["index_failed"].append(f"{response.url}: {message}")
         logger.error("%s: %s: %s", self.profile.name, response.url, message)
+        page = self._record_tally(tally) if tally is not None else None
         ext = getattr(self.crawler, "newsarchive", None)
         capture = response.meta.get(META_CAPTURE)
         if ext is not None and capture is not None:
-            ext.session.set_outcome(capture.capture_id, outcome, message)
+            ext.session.set_outcome(capture.capture_id, outcome, message, links=page)
 
-    def _listing_ok(self, response: Response, outcome: str, found: int) -> None:
+    def _listing_ok(self, response: Response, outcome: str, tally: LinkTally) -> None:
+        page = self._record_tally(tally)
         ext = getattr(self.crawler, "newsarchive", None)
         capture = response.meta.get(META_CAPTURE)
         if ext is not None and capture is not None:
-            ext.session.set_outcome(capture.capture_id, outcome, f"{found} article links")
+            dropped = sum(tally.dropped.values())
+            note = f"{tally.matched} links matched, {tally.followed} followed, {dropped} dropped"
+            ext.session.set_outcome(capture.capture_id, outcome, note, links=page)
 
-    def article_links(self, response: TextResponse) -> list[str]:
-        """Article URLs on an index page, in page order, by the profile's selector and pattern."""
+    def _check(self, tally: LinkTally, base: str, href: str, host: str | None = None) -> str | None:
+        """The link as a URL to consider, or None (counted under the rule that dropped it)."""
+        url, rule = resolve_link(base, href)
+        if url is not None and host is not None and urlsplit(url).netloc != host:
+            rule = OFF_HOST
+        if url is not None and rule is None:
+            rule = self.profile.link_rule(url)
+        if rule is not None:
+            tally.drop(rule)
+            return None
+        return url
+
+    def article_links(self, response: TextResponse, tally: LinkTally | None = None) -> list[str]:
+        """Article URLs on an index page, in page order: the profile's selector matches
+        (every `<a href>` without one), on the page's host, past the profile's patterns."""
         profile = self.profile
+        tally = tally if tally is not None else LinkTally(response.url, "index")
         if profile.article_links:
             hrefs = response.css(profile.article_links).xpath("./@href | .//a/@href").getall()
         else:
             hrefs = response.xpath("//a/@href").getall()
-        base_host = urlsplit(response.url).netloc
-        links = []
-        for href in hrefs:
-            url = strip_fragment(urljoin(response.url, href.strip()))
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or parts.netloc != base_host:
-                continue
-            if profile.path_is_article(url):
-                links.append(url)
-        return links
+        tally.matched += len(hrefs)
+        host = urlsplit(response.url).netloc
+        return [u for u in (self._check(tally, response.url, h, host) for h in hrefs) if u is not None]
 
-    def _queue_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
+    def _choose(self, urls: list[str], tally: LinkTally) -> list[str]:
+        """The links to follow: new in this run, not known (unless refetching), within budget."""
         fresh = []
         for url in urls:
             key = normalize_url(url)
-            if key not in self._queued:
+            if key in self._queued:
+                tally.drop(DUPLICATE)
+            else:
                 self._queued.add(key)
                 fresh.append(url)
         if not self.refetch:
             ext = getattr(self.crawler, "newsarchive", None)
             known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
-            self.report["known_skipped"] += sum(1 for u in fresh if article_id_for(u) in known)
+            n_known = sum(1 for u in fresh if article_id_for(u) in known)
+            self.report["known_skipped"] += n_known
+            tally.drop(KNOWN, n_known)
             fresh = [u for u in fresh if article_id_for(u) not in known]
-        for url in fresh:
-            if self.max_articles is not None and self.report["articles_queued"] >= self.max_articles:
-                return
-            self.report["articles_queued"] += 1
-            self.crawler.stats.inc_value("newsarchive/articles_queued")
-            yield self._article_request(url)
+        if self.max_articles is not None:
+            room = max(0, self.max_articles - self.report["articles_queued"])
+            tally.drop(MAX_ARTICLES, max(0, len(fresh) - room))
+            fresh = fresh[:room]
+        return fresh
+
+    def _follow(self, urls: list[str], tally: LinkTally) -> list[scrapy.Request]:
+        """Requests for the chosen article links; sets `tally.followed`."""
+        requests = []
+        for url in self._choose(urls, tally):
+            try:
+                requests.append(self._article_request(url))
+            except ValueError:  # Scrapy refuses a URL the checks let through
+                tally.drop(INVALID_URL)
+        tally.followed += len(requests)
+        self.report["articles_queued"] += len(requests)
+        self.crawler.stats.inc_value("newsarchive/articles_queued", len(requests))
+        return requests
+
+    def _no_links(self, tally: LinkTally, what: str) -> str:
+        if not tally.matched:
+            return f"0 article links {what}"
+        rules = ", ".join(f"{rule} {n}" for rule, n in tally.to_dict()["dropped"].items())
+        return f"0 article links {what}: all {tally.matched} matched links were dropped ({rules})"
 
     def parse_index(self, response: Response) -> Iterator[Any]:
         if response.status != 200:
@@ -162,17 +205,18 @@ class SiteSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._index_failed(response, "not-html", "index page is not HTML")
             return
-        links = self.article_links(response)
+        tally = LinkTally(response.url, "index")
+        links = self.article_links(response, tally)
         if not links:
             rule = self.profile.article_links or self.profile.article_pattern
-            self._index_failed(
-                response, "index-no-links",
-                f"0 article links matched {rule!r} on a 200 page: the site's markup may have changed",
-            )  # fmt: skip
+            message = (f"0 article links matched {rule!r} on a 200 page: the site's markup may have changed"
+                       if not tally.matched else self._no_links(tally, "on a 200 page"))  # fmt: skip
+            self._index_failed(response, "index-no-links", message, tally)
             return
         self.report["index_ok"] += 1
-        self._listing_ok(response, "index", len(links))
-        yield from self._queue_articles(links)
+        requests = self._follow(links, tally)
+        self._listing_ok(response, "index", tally)
+        yield from requests
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if response.status != 200 or not isinstance(response, TextResponse):
@@ -181,14 +225,16 @@ class SiteSpider(scrapy.Spider):
             return
         response.selector.remove_namespaces()
         urls = response.xpath("//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href").getall()
-        links = [strip_fragment(urljoin(response.url, u.strip())) for u in urls if u.strip()]
-        links = [u for u in links if self.profile.path_is_article(u)]
+        urls = [u for u in urls if u.strip()]
+        tally = LinkTally(response.url, "feed", matched=len(urls))
+        links = [u for u in (self._check(tally, response.url, x) for x in urls) if u is not None]
         if not links:
-            self._index_failed(response, "index-no-links", "0 article links in the feed")
+            self._index_failed(response, "index-no-links", self._no_links(tally, "in the feed"), tally)
             return
         self.report["index_ok"] += 1
-        self._listing_ok(response, "feed", len(links))
-        yield from self._queue_articles(links)
+        requests = self._follow(links, tally)
+        self._listing_ok(response, "feed", tally)
+        yield from requests
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         body = response.body
@@ -208,17 +254,30 @@ class SiteSpider(scrapy.Spider):
             return
         locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
         if sitemap.type == "sitemapindex":
-            self._listing_ok(response, "sitemap", 0)
+            tally = LinkTally(response.url, "sitemap", follows="sitemaps", matched=len(locs))
+            children = []
             for loc in locs:
-                yield self._listing_request(urljoin(response.url, loc), "sitemap", self.parse_sitemap)
+                url, rule = resolve_link(response.url, loc)
+                if url is None:
+                    tally.drop(rule or INVALID_URL)
+                    continue
+                try:
+                    children.append(self._listing_request(url, "sitemap", self.parse_sitemap))
+                except ValueError:
+                    tally.drop(INVALID_URL)
+            tally.followed = len(children)
+            self._listing_ok(response, "sitemap", tally)
+            yield from children
             return
-        links = [u for u in (urljoin(response.url, x) for x in locs) if self.profile.path_is_article(u)]
+        tally = LinkTally(response.url, "sitemap", matched=len(locs))
+        links = [u for u in (self._check(tally, response.url, x) for x in locs) if u is not None]
         if not links:
-            self._index_failed(response, "index-no-links", "0 article links in the sitemap")
+            self._index_failed(response, "index-no-links", self._no_links(tally, "in the sitemap"), tally)
             return
         self.report["index_ok"] += 1
-        self._listing_ok(response, "sitemap", len(links))
-        yield from self._queue_articles(links)
+        requests = self._follow(links, tally)
+        self._listing_ok(response, "sitemap", tally)
+        yield from requests
 
     # -- articles ------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:

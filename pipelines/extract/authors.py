@@ -32,7 +32,10 @@ _SEPARATORS = re.compile(r"\s*(?:;|,|\band\b|&|\|)\s*", re.IGNORECASE)
 _FOR_PREFIX = re.compile(r"^(?:for|from)\s+", re.IGNORECASE)
 # Byline neighbours that extractors glue on ("By A | Posted March 12"): never a person.
 _NOT_A_NAME = re.compile(
-    r"\d|^(?:posted|updated|published|last updated|photos?|video|illustrations?)\b",
+    r"\d|^(?:posted|updated|published|last updated|photos?|video|illustrations?)\b"
+    # what is left of a date once an extractor took its digits: "Tomas Lindqvist; November"
+    r"|^(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$",
     re.IGNORECASE,
 )
 # Generational suffixes split off by the comma in "Martin Luther King, Jr.".

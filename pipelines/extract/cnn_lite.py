@@ -41,7 +41,8 @@ class CnnLiteSelectors:
 SELECTORS = CnnLiteSelectors()
 
 _TITLE_SUFFIX = re.compile(r"\s*\|\s*CNN\b.*$")
-_SECTION_IN_PATH = re.compile(r"^/\d{4}/\d{2}/\d{2}/([^/]+)/")
+# `/2024/02/02/politics/slug`, or an undated story `/travel/slug`.
+_SECTION_IN_PATH = re.compile(r"^/(?:\d{4}/\d{2}/\d{2}/)?([A-Za-z][^/]*)/[^/]+")
 # The boilerplate link that closes every lite article.
 _FULL_ARTICLE_LINK = re.compile(r"^see (?:the )?full (?:web )?article\W*$", re.IGNORECASE)
 _EDITORS_NOTE = re.compile(r"^editor[’']?s[’']? note\b", re.IGNORECASE)
@@ -92,7 +93,8 @@ def extract_cnn_lite(tree: HtmlElement, *, url: str) -> ExtractionResult:
 
 
 def section_from_url(url: str) -> str | None:
-    """Return the section of a CNN article URL (``/2024/02/02/politics/…`` → "politics")."""
+    """Return the section of a CNN article URL (``/2024/02/02/politics/…`` → "politics";
+    an undated ``/travel/…`` → "travel")."""
     match = _SECTION_IN_PATH.match(urlsplit(url).path)
     return match.group(1).lower() if match else None
 

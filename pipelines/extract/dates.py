@@ -1,4 +1,8 @@
-"""Date parsing for article pages; every date leaves here as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC).
+"""Date parsing for article pages; every date leaves here at the precision the page gives it.
+
+A date with a time of day leaves as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC); a date without one as
+``YYYY-MM-DD``, the calendar day as printed, never with an invented midnight (midnight UTC
+is the wrong day for every US story posted after 7 or 8 PM Eastern).
 
 US sites print wall-clock time in US Eastern with an "EST"/"EDT" label. We convert with the
 ``America/New_York`` zone, never a fixed offset: a hard-coded -05:00 is wrong for the
@@ -8,7 +12,7 @@ half of the year that is EDT.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -59,6 +63,11 @@ def format_utc(moment: datetime) -> str:
     )
 
 
+def format_day(day: date) -> str:
+    """Format a calendar day as ``YYYY-MM-DD`` (a date without a time of day)."""
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+
+
 def eastern_to_utc(local: datetime, zone_label: str | None = None) -> str:
     """Convert a naive US Eastern wall-clock time to a UTC string.
 
@@ -81,33 +90,26 @@ def eastern_to_utc(local: datetime, zone_label: str | None = None) -> str:
 def parse_eastern_datetime(text: str) -> str | None:
     """Parse "8:12 PM EST, Fri February 2, 2024"-like text (any order) to a UTC string.
 
-    A date without a time of day reads as midnight US Eastern. Returns None when no
-    valid date is found.
+    A date without a time of day is returned as that day, ``YYYY-MM-DD``. Returns None
+    when no valid date is found.
     """
     collapsed = " ".join(text.split())
     date_match = _DATE.search(collapsed)
     if date_match is None:
         return None
-    hour = minute = 0
-    zone_label = None
-    time_match = _TIME.search(collapsed)
-    if time_match is not None:
-        hour12, minute = int(time_match["hour"]), int(time_match["minute"])
-        if not 1 <= hour12 <= 12:
-            return None
-        hour = hour12 % 12 + (12 if time_match["ampm"].lower() == "p" else 0)
-        zone_label = time_match["zone"]
     try:
-        local = datetime(
-            int(date_match["year"]),
-            _MONTHS[date_match["month"].lower()],
-            int(date_match["day"]),
-            hour,
-            minute,
-        )
+        day = date(int(date_match["year"]), _MONTHS[date_match["month"].lower()], int(date_match["day"]))
     except ValueError:
         return None
-    return eastern_to_utc(local, zone_label)
+    time_match = _TIME.search(collapsed)
+    if time_match is None:
+        return format_day(day)
+    hour12, minute = int(time_match["hour"]), int(time_match["minute"])
+    if not 1 <= hour12 <= 12 or minute > 59:
+        return None
+    hour = hour12 % 12 + (12 if time_match["ampm"].lower() == "p" else 0)
+    local = datetime(day.year, day.month, day.day, hour, minute)
+    return eastern_to_utc(local, time_match["zone"])
 
 
 def parse_page_timestamp(text: str) -> tuple[str, str] | None:
@@ -130,12 +132,18 @@ def parse_page_timestamp(text: str) -> tuple[str, str] | None:
 def parse_machine_datetime(value: str) -> str | None:
     """Parse an ISO 8601 (JSON-LD, ``<meta>``, ``<time datetime>``) or RFC 2822 date.
 
-    A value without an offset is taken as UTC: it is what such values mean far more often
-    than local time, and we cannot know the local zone. Returns None when unparseable.
+    A date without a time (``2021-04-08``) stays a day, ``YYYY-MM-DD``. A time without an
+    offset is taken as UTC: it is what such values mean far more often than local time, and
+    we cannot know the local zone. Returns None when unparseable.
     """
     value = value.strip()
     if not value:
         return None
+    if len(value) <= 10:
+        try:
+            return format_day(date.fromisoformat(value))
+        except ValueError:
+            pass
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-
 from dataclasses import dataclass, field
+from typing import Any
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -13,6 +13,7 @@ from .authors import split_byline
 from .dates import parse_machine_datetime
 from .html_tree import collapse_whitespace
 from .page_metadata import json_ld_article, json_ld_dates, meta_dates, meta_values
+from .reconcile import is_text_only, reconcile
 from .result import (
     METHOD_TRAFILATURA,
     NO_CONTENT,
@@ -30,7 +31,7 @@ class TrafilaturaArticle:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     text: str = ""
-    date: str | None = None  # UTC string; htmldate gives a day, so the time is 00:00:00
+    date: str | None = None  # htmldate gives a day: ``YYYY-MM-DD``
 
 
 class NeedsTrafilatura(Exception):
@@ -44,31 +45,56 @@ FAST_ONLY: ContextVar[bool] = ContextVar("newsarchive_extract_fast_only", defaul
 def run_trafilatura(tree: HtmlElement, *, url: str) -> TrafilaturaArticle | None:
     """Extract the main text and metadata of ``tree`` with trafilatura; None if it finds none.
 
-    trafilatura works on a copy: the caller's tree is left as it was.
+    trafilatura reads the page twice, with ``favor_precision`` and without (with
+    ``favor_recall`` on a text-only page); ``reconcile`` keeps the precise reading and takes
+    back what it dropped inside the story (all of it on a text-only page). Metadata come
+    from the precise reading. trafilatura works on copies: the caller's tree is left as it was.
     """
     if FAST_ONLY.get():
         raise NeedsTrafilatura(url)
+    text_only = is_text_only(tree)
+    precise = _bare_extraction(tree, url=url, focus="precision")
+    # A text-only page has no boilerplate to fear: its complete reading is the recall one,
+    # which also keeps sub-headings.
+    full = _bare_extraction(tree, url=url, focus="recall" if text_only else "balanced", metadata=False)
+    if precise is None and full is None:
+        return None
+    document = precise if precise is not None else _bare_extraction(tree, url=url, focus="balanced")
+    title = collapse_whitespace(document.title) if document is not None and document.title else None
+    lines = reconcile(_body_lines(precise, title), _body_lines(full, title), tree, text_only=text_only)
+    author = document.author if document is not None else None
+    date = document.date if document is not None else None
+    return TrafilaturaArticle(
+        title=title or None,
+        authors=split_byline(author) if author else [],
+        text="\n\n".join(lines),
+        date=parse_machine_datetime(date) if date else None,
+    )
+
+
+def _bare_extraction(tree: HtmlElement, *, url: str, focus: str, metadata: bool = True) -> Any:
     document = trafilatura.bare_extraction(
         tree,
         url=url,
-        with_metadata=True,
+        with_metadata=metadata,
         include_comments=False,
         include_tables=True,
-        favor_precision=True,
+        favor_precision=focus == "precision",
+        favor_recall=focus == "recall",
     )
-    if document is None or isinstance(document, dict):
-        return None
-    title = collapse_whitespace(document.title) if document.title else None
-    lines = (document.text or "").split("\n")
-    # trafilatura keeps the page's <h1> as the first line; the headline is not body text.
-    if title and lines and collapse_whitespace(lines[0]) == title:
-        lines = lines[1:]
-    return TrafilaturaArticle(
-        title=title or None,
-        authors=split_byline(document.author) if document.author else [],
-        text=lines_to_paragraphs(lines),
-        date=parse_machine_datetime(document.date) if document.date else None,
-    )
+    return None if document is None or isinstance(document, dict) else document
+
+
+def _body_lines(document: Any, title: str | None) -> list[str]:
+    """The text's non-empty lines, whitespace collapsed, without the headline."""
+    if document is None:
+        return []
+    lines = [collapse_whitespace(line) for line in (document.text or "").split("\n")]
+    lines = [line for line in lines if line]
+    # trafilatura keeps the page's <h1> near the top; the headline is not body text.
+    if title and title in lines[:3]:
+        lines.remove(title)
+    return lines
 
 
 def lines_to_paragraphs(lines: list[str]) -> str:

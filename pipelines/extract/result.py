@@ -30,8 +30,8 @@ class ExtractionResult:
     """What one page yielded: an article (``problem is None``) or the reason there is none.
 
     ``text`` holds the article body only, paragraphs separated by a blank line; dates are
-    ISO 8601 UTC strings ``YYYY-MM-DDTHH:MM:SSZ``; ``dates_source`` names where each date
-    field came from.
+    ISO 8601 UTC strings ``YYYY-MM-DDTHH:MM:SSZ``, or ``YYYY-MM-DD`` when the page gives a
+    day without a time; ``dates_source`` names where each date field came from.
     """
 
     problem: str | None = None
