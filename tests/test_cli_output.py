@@ -14,7 +14,7 @@ from tests.conftest import MIRROR_CONFIG, run_cli
 
 pytestmark = pytest.mark.timeout(300)
 
-NPR_RULE = r"^/(?:[a-z]+-s1-\d+|\d+)$"
+NPR_RULE = r"^/(?:[a-z]+-s1-\d+(?:-e\d+)?|\d+)$"
 BRACKETED_TITLE = "House [passes] stopgap [bold]spending[/bold] bill [red]now[/]"
 STORY = "/nx-s1-5391204"
 
