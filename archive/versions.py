@@ -62,6 +62,9 @@ class Observation:
     response: RecordLocation | None = None
     run_id: str | None = None
     retried: bool = False  # this is the confirming second fetch of a suspect page
+    # The address policy this page was fetched under (AddressPolicy.spec); a new article
+    # keeps it for good: its rechecks never fetch under a wider one.
+    address_policy: str | None = None
 
 
 @dataclass
@@ -298,6 +301,7 @@ class VersionTracker:
                 "first_seen_at": now, "last_changed_at": now, "latest_version": 0,
                 "title": f.get("title"), "tracking": True,
                 "published_at": f.get("published_at"), "modified_at": f.get("modified_at"),
+                "address_policy": obs.address_policy,
                 **values,
             })  # fmt: skip
         if decision.makes_version:

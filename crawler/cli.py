@@ -148,14 +148,21 @@ def archive(
     from crawler.runner import CrawlTarget, run_crawl
     from crawler.summary import print_archive_results
 
+    from crawler.url_form import InvalidUrl, fetch_url, url_key
+
     state = _state(ctx)
     config = state.config()
     profiles = load_profiles(config)
+    # Each URL as the crawler will fetch it (crawler/url_form.py): checked once, up front,
+    # and matched with what was fetched through the same key, however Scrapy re-encoded it.
+    fetched: dict[str, str] = {}
     for u in url:
-        if not u.startswith(("http://", "https://")):
-            raise UserError(f"not an http(s) URL: {u!r}")
+        try:
+            fetched.setdefault(url_key(u), fetch_url(u))
+        except InvalidUrl as exc:
+            raise UserError(str(exc)) from None
     groups: dict[str, list[str]] = {}
-    for u in url:
+    for u in fetched.values():
         profile = get_profile(site, profiles) if site else profile_for_url(u, profiles)
         groups.setdefault(profile.name, []).append(u)
     targets = [CrawlTarget(get_profile(name, profiles), urls=urls) for name, urls in groups.items()]
@@ -163,8 +170,8 @@ def archive(
                        verbose=state.verbose)  # fmt: skip
     results: dict[str, Any] = {}
     for report in result.reports:
-        results.update(report.get("results", {}))
-    rows = [{"requested_url": u, **results.get(u, {"outcome": "not-fetched", "error": "no response recorded"})}
+        results.update({url_key(k): v for k, v in report.get("results", {}).items()})
+    rows = [{"requested_url": u, **results.get(url_key(u), {"outcome": "not-fetched", "error": "no response recorded"})}
             for u in url]  # fmt: skip
     if json_out:
         out.print_json(json.dumps({"run_id": result.summary["run_id"], "results": rows}, default=str))
@@ -226,8 +233,8 @@ def recheck(
         return
     targets = recheck_targets(groups)
     if distributed:
-        return _push_distributed(config, lambda: {t.profile.name: _worker().push_urls(config, t.profile.name, t.urls)
-                                                  for t in targets}, json_out)  # fmt: skip
+        return _push_distributed(config, lambda: {t.profile.name: _worker().push_urls(
+            config, t.profile.name, t.urls, t.address_policies) for t in targets}, json_out)  # fmt: skip
     if not targets:
         if json_out:
             out.print_json(json.dumps({"due": 0}))

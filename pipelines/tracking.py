@@ -70,7 +70,7 @@ class TrackingPipeline:
             article_id=article_id, site=item.site, url=item.url, normalized_url=normalize_url(item.url),
             captured_at=_capture_time(capture), fields=fields, capture_id=capture_id,
             response=capture.records.response if capture is not None else None,
-            retried=item.retried,
+            retried=item.retried, address_policy=item.address_policy,
         )  # fmt: skip
         decision = self.session.track(obs, capture.records if capture is not None else None)
         item.outcome = decision.outcome
@@ -78,7 +78,7 @@ class TrackingPipeline:
         if decision.outcome == "suspect-retry":
             spider: Any = self.crawler.spider
             assert self.crawler.engine is not None
-            self.crawler.engine.crawl(spider.refetch_request(item.url))
+            self.crawler.engine.crawl(spider.refetch_request(item.url, item.address_policy))
         else:
             self._report(item, article_id, decision.version or decision.previous_version)
         item.body = b""

@@ -18,13 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from archive.catalog import Catalog
 from archive.config import Config
 from archive.history import ArticleNotFound, article_history, diff_between
-from crawler.address_policy import AddressRefused, check_url
+from archive.urls import normalize_url
+from crawler.address_policy import AddressPolicy, AddressRefused
 from crawler.serve import pages, queries
 from crawler.serve.jobs import JobStore, JobWorker, job_view
 from crawler.serve.security import ApiError, RateLimiter, TokenAuth
 from crawler.serve.settings import ServeSettings
+from crawler.url_form import InvalidUrl, fetch_url
 
-MAX_URL_LENGTH = 2048
 HTML_HEADERS = {
     # Archived text is escaped, and this forbids scripts and outside loads besides.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'",
@@ -87,7 +88,7 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     worker = JobWorker(store, config, settings)
     auth = TokenAuth(token)
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    networks = settings.networks
+    policy = AddressPolicy.from_config(config)  # the one of every command: [crawl]
     known_sites: set[str] | None = None
 
     @asynccontextmanager
@@ -153,18 +154,26 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         except ValidationError as exc:
             parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()]
             raise ApiError(400, "invalid request: " + "; ".join(parts)) from None
-        urls = list(dict.fromkeys(u.strip() for u in body.urls))
-        if len(urls) > settings.max_urls_per_request:
-            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(urls)}")
-        for url in urls:
-            if len(url) > MAX_URL_LENGTH:
-                raise ApiError(400, f"URL longer than {MAX_URL_LENGTH} characters: {url[:80]}…")
+        # Each URL is parsed once, by the parser the crawler fetches with (crawler/url_form.py):
+        # what is checked is what will be fetched. Several spellings of one URL are one URL.
+        if len(body.urls) > 4 * settings.max_urls_per_request:
+            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(body.urls)}")
+        by_key: dict[str, tuple[str, str]] = {}
+        for given in body.urls:
+            try:
+                fetched = fetch_url(given)
+            except InvalidUrl as exc:
+                raise ApiError(400, str(exc)) from None
+            by_key.setdefault(normalize_url(fetched), (given.strip(), fetched))
+        if len(by_key) > settings.max_urls_per_request:
+            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(by_key)}")
+        urls = [given for given, _ in by_key.values()]
         if body.site is not None and body.site not in await run_in_threadpool(_sites):
             raise ApiError(400, f"unknown site {body.site!r} (known: {', '.join(sorted(_sites()))})")
 
         def check_all() -> None:
-            for url in urls:
-                check_url(url, allow_private=settings.allow_private_addresses, allowed=networks)
+            for _, fetched in by_key.values():
+                policy.check_url(fetched)
 
         try:
             await run_in_threadpool(check_all)

@@ -27,7 +27,6 @@ from archive import catalog_schema as t
 from archive.catalog import utc
 from archive.config import Config
 from archive.urls import normalize_url
-from crawler.middlewares.address_guard import ENV_ALLOWED, ENV_BLOCK
 from crawler.serve.settings import TOKEN_ENV, ServeSettings
 
 logger = logging.getLogger(__name__)
@@ -153,9 +152,9 @@ def _result_row(url: str, row: dict[str, Any] | None, error: str | None) -> dict
 class JobWorker:
     """Runs queued jobs, `settings.workers` at a time, each in a child process.
 
-    The child gets `NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES=1` (unless `[serve]
-    allow_private_addresses`), so redirect hops are checked at fetch time too, and never
-    the API token.
+    The child reads the same config, so it fetches under the same address policy as every
+    other command (`[crawl]`, checked at every hop and connection); it never gets the API
+    token.
     """
 
     def __init__(self, store: JobStore, config: Config, settings: ServeSettings) -> None:
@@ -214,11 +213,6 @@ class JobWorker:
         env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
         env.update({"NO_COLOR": "1", "COLUMNS": "500", "PYTHONUNBUFFERED": "1"})
         env.pop("NEWSARCHIVE_CONFIG", None)  # the command line names the config explicitly
-        if self.settings.allow_private_addresses:
-            env.pop(ENV_BLOCK, None)
-        else:
-            env[ENV_BLOCK] = "1"
-            env[ENV_ALLOWED] = ",".join(self.settings.allowed_networks)
         return env
 
     def run(self, job: dict[str, Any]) -> None:

@@ -31,9 +31,12 @@ def run_server(config: Config, *, host: str, port: int, console: Console) -> Non
         raise ServeRefused(f"{TOKEN_ENV} is too short to guess-proof: use at least 16 characters")
     if token is None:
         console.print(f"[yellow]warning:[/] {TOKEN_ENV} is not set: read-only (archive requests are refused)")
-    if settings.allow_private_addresses:
-        console.print("[yellow]warning:[/] \\[serve] allow_private_addresses = true: requests may make this "
-                      "machine fetch loopback and private addresses")  # fmt: skip
+    from crawler.address_policy import AddressPolicy
+
+    policy = AddressPolicy.from_config(config)
+    if policy.allow_private or policy.networks:
+        console.print(f"[yellow]warning:[/] archive requests may make this machine fetch {policy.describe()} "
+                      "(\\[crawl] allow_private_addresses / allowed_networks)", highlight=False)  # fmt: skip
     app = create_app(config, settings, token)
     console.print(f"serving {config.data_dir} on http://{host}:{port}/ (API docs at /docs)", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from archive.urls import article_id_for, normalize_url, strip_fragment
 from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE
 from crawler.items import ArticlePage
+from crawler.middlewares.address_guard import META_POLICY, crawl_policy, request_policy
 from crawler.profiles import GENERIC, SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,11 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, *args: Any, start_url: Any = None, max_articles: Any = None,
                  refetch: Any = False, urls: Any = None, profile: SiteProfile | None = None,
-                 **kwargs: Any) -> None:  # fmt: skip
+                 address_policies: dict[str, str] | None = None, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
+        # On-demand URLs → the address policy each must be fetched under, when narrower than
+        # the crawl's (rechecks: the policy the article was first archived under).
+        self.address_policies = dict(address_policies or {})
         if profile is not None:
             self.profile = profile
         self.start_urls_override = _as_list(start_url)
@@ -79,7 +83,11 @@ class SiteSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.article_urls:
             for url in self.article_urls:
-                yield self._article_request(url, force=True)
+                request = self._article_request(url, force=True)
+                policy = self.address_policies.get(url)
+                if policy:
+                    request.meta[META_POLICY] = policy
+                yield request
             return
         for url in self.index_urls:
             yield self._listing_request(url, "index", self.parse_index)
@@ -234,11 +242,21 @@ class SiteSpider(scrapy.Spider):
             flags=list(response.flags),
             capture=response.meta.get(META_CAPTURE),
             retried=bool(response.meta.get("newsarchive_retried")),
+            address_policy=self._policy_of(response),
         )
 
-    def refetch_request(self, url: str) -> scrapy.Request:
+    def _policy_of(self, response: Response) -> str | None:
+        """The address policy the page was fetched under (kept by a new article)."""
+        if response.request is None:
+            return None
+        return request_policy(crawl_policy(self.crawler.settings), response.request).spec
+
+    def refetch_request(self, url: str, policy: str | None = None) -> scrapy.Request:
         """The confirming second fetch of a page whose extraction collapsed."""
-        return self._article_request(url, retried=True)
+        request = self._article_request(url, retried=True)
+        if policy:
+            request.meta[META_POLICY] = policy
+        return request
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
