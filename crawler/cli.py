@@ -539,6 +539,8 @@ def export(
     since: Annotated[str | None, typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Versions captured on or before this ISO date/time (UTC).")] = None,
     fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated columns to keep, in order.")] = None,
+    csv_raw: Annotated[bool, typer.Option("--csv-raw", help="CSV: write text cells as they are; by default a cell "
+                       "starting with = + - @ (a spreadsheet formula) gets a ' in front.")] = False,  # fmt: skip
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Dataset export: JSONL / Parquet / CSV (latest or versions view) or a WACZ package."""
@@ -570,7 +572,7 @@ def export(
     request = ExportRequest(
         format=format_, out=out_path.expanduser().absolute(), view=view, filter=flt, fields=field_list,
         site_terms={name: p.terms_url for name, p in profiles.items()},
-        command=shlex.join(["newsarchive", *sys.argv[1:]]),
+        command=shlex.join(["newsarchive", *sys.argv[1:]]), csv_raw=csv_raw,
     )  # fmt: skip
     catalog = _open_catalog(config)
     from archive.warc_reader import read_record_bytes
