@@ -19,6 +19,7 @@ def build_settings(config: Config) -> dict[str, Any]:
         "SPIDER_MODULES": [],
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "ROBOTSTXT_PARSER": "crawler.robots.BoundedRobotParser",  # 500 KiB, 1,000 rules at most
         "DOWNLOAD_DELAY": crawl.download_delay,
         "DOWNLOAD_DELAY_JITTER": 0.5 if crawl.download_delay > 0 else 0.0,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
@@ -73,13 +74,24 @@ _UNUSED_COMPONENTS = {
 }
 
 
+# Scrapy components replaced at the same priority by ones that report a refused response
+# with its outcome (crawler/middlewares/responses.py).
+_REPLACED_COMPONENTS = {
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware":
+        "crawler.middlewares.responses.BoundedHttpCompressionMiddleware",
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware":
+        "crawler.middlewares.responses.CheckedRedirectMiddleware",
+}  # fmt: skip
+
+
 def _without_unused_components() -> dict[str, Any]:
     from scrapy.settings import default_settings
 
     return {
-        name: {k: v for k, v in getattr(default_settings, name).items() if k not in unused}
+        name: {_REPLACED_COMPONENTS.get(k, k): v for k, v in getattr(default_settings, name).items()
+               if k not in unused}
         for name, unused in _UNUSED_COMPONENTS.items()
-    }
+    }  # fmt: skip
 
 
 def _address_guard(config: Config) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -28,6 +28,39 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return [str(v) for v in value]
+
+
+class BodyTooLarge(ValueError):
+    pass
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes:
+    """Decompress gzip `data` (several members too) a piece at a time, never holding more
+    than `limit` bytes of output: BodyTooLarge past it (a 256 KB .xml.gz can hold
+    gigabytes). A cut-short stream gives what came before the cut."""
+    out = bytearray()
+    pending = data
+    while pending:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while pending:
+            try:
+                chunk = inflater.decompress(pending, 64 * 1024)
+            except zlib.error:
+                if out:
+                    return bytes(out)
+                raise
+            out += chunk
+            if len(out) > limit:
+                raise BodyTooLarge(f"larger than {limit} bytes once decompressed (max_page_bytes); "
+                                   "not read further")  # fmt: skip
+            pending = inflater.unconsumed_tail
+            if inflater.eof or not chunk and not pending:
+                break
+        if not inflater.eof:
+            break  # cut short
+        rest = inflater.unused_data
+        pending = rest if rest[:2] == b"\x1f\x8b" else b""
+    return bytes(out)
 
 
 def _original_url(response: Response) -> str:
@@ -200,10 +233,14 @@ class SiteSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         body = response.body
-        if body[:2] == b"\x1f\x8b":
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz file (not Content-Encoding: that is undone already)
+            limit = self.crawler.settings.getint("NEWSARCHIVE_MAX_PAGE_BYTES", 5_000_000)
             try:
-                body = gzip.decompress(body)
-            except OSError:
+                body = gunzip_bounded(body, limit)
+            except BodyTooLarge as exc:
+                self._index_failed(response, "too-large", f"sitemap: {exc}")
+                return
+            except (OSError, EOFError, zlib.error):
                 body = b""
         if response.status != 200 or not body:
             self._index_failed(response, f"http-{response.status}" if response.status != 200 else "not-html",
