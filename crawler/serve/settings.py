@@ -24,6 +24,12 @@ class ServeSettings:
     - `job_timeout_seconds`: a job's process is killed after this long (the job fails).
     - `max_body_bytes`, `max_urls_per_request`: limits on one POST /api/archive.
     - `rate_limit_per_minute`: archive requests per token per minute (a burst of that many).
+    - `max_queued_urls`: URLs waiting or being archived, all jobs together; past it a POST
+      gets 503 with Retry-After.
+    - `failed_logins_per_minute`: wrong or missing tokens per client address per minute;
+      past it every write from that address gets 429 until the bucket refills.
+    - `search_rate_limit_per_minute`: `GET /api/articles?q=…` (a scan of every version's
+      text) per client address per minute.
     - `page_size`: default and maximum page of GET /api/articles is page_size and 4×.
     """
 
@@ -32,6 +38,9 @@ class ServeSettings:
     max_body_bytes: int = 64 * 1024
     max_urls_per_request: int = 50
     rate_limit_per_minute: int = 30
+    max_queued_urls: int = 10_000
+    failed_logins_per_minute: int = 10
+    search_rate_limit_per_minute: int = 30
     page_size: int = 50
 
     @classmethod
@@ -57,7 +66,8 @@ class ServeSettings:
                 value = type(default)(value)
             values[key] = value
         settings = cls(**values)
-        for key in ("max_body_bytes", "max_urls_per_request", "rate_limit_per_minute", "page_size"):
+        for key in ("max_body_bytes", "max_urls_per_request", "rate_limit_per_minute", "page_size", "max_queued_urls",
+                    "failed_logins_per_minute", "search_rate_limit_per_minute"):  # fmt: skip
             if getattr(settings, key) < 1:
                 raise ConfigError(f"{where} [serve].{key}: must be at least 1")
         return settings
