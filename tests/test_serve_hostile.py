@@ -30,7 +30,7 @@ WORDS = 16_000  # the page that cost 65–77 s of CPU per GET before diffs were 
 
 
 class InProcessServer:
-    def __init__(self, data_dir: Path, config: Path, serve: str = "") -> None:
+    def __init__(self, data_dir: Path, config: Path, *, run_worker: bool = False) -> None:
         import uvicorn
 
         from archive.config import load_config
@@ -39,7 +39,7 @@ class InProcessServer:
 
         cfg = load_config(config, data_dir)
         settings = ServeSettings.from_config(dict(cfg.serve))
-        self.app = create_app(cfg, settings, TOKEN, run_worker=False)
+        self.app = create_app(cfg, settings, TOKEN, run_worker=run_worker)
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False,
@@ -77,10 +77,10 @@ class InProcessServer:
 def serve(tmp_path):
     started: list[InProcessServer] = []
 
-    def start(data_dir: Path, serve_settings: str = "") -> InProcessServer:
+    def start(data_dir: Path, serve_settings: str = "", *, run_worker: bool = False) -> InProcessServer:
         config = tmp_path / f"serve-{len(started)}.toml"
         config.write_text(MIRROR_CONFIG + "\n[serve]\n" + serve_settings)
-        server = InProcessServer(data_dir, config)
+        server = InProcessServer(data_dir, config, run_worker=run_worker)
         started.append(server)
         return server
 
@@ -247,3 +247,24 @@ def test_a_deeply_nested_cursor_is_a_bad_cursor_not_a_crash():
     for raw in (b"[" * 100_000 + b"]" * 100_000, b'["9999-12-31T23:59:59+00:00", "x", 1]', b'[1e999, "x"]'):
         with pytest.raises(BadCursor):
             decode_cursor(base64.urlsafe_b64encode(raw).decode())
+
+
+def test_a_job_reports_urls_scrapy_re_encodes_as_archived(tmp_path, serve):
+    """Non-ASCII, a space, a backslash: the job matches each URL as sent with what was fetched."""
+    with RawServer() as site:
+        site.routes["/2024/01/01/caf%C3%A9%20story"] = article("Café story", " ".join(["Word"] * 60))
+        site.routes["/2024/01/01/back/slash"] = article("Backslash story", " ".join(["Other"] * 60))
+        server = serve(tmp_path / "data", "workers = 1\n", run_worker=True)
+        sent = [f"{site.url}/2024/01/01/café story", f"{site.url}/2024/01/01/back\\slash"]
+        status, _, job = server.call("POST", "/api/archive", {"urls": sent})
+        assert status == 202 and job["urls"] == sent
+        deadline = time.monotonic() + 120
+        while True:
+            done = server.call("GET", f"/api/jobs/{job['id']}", token=None)[2]
+            if done["status"] in ("done", "failed"):
+                break
+            assert time.monotonic() < deadline, done
+            time.sleep(0.25)
+    assert done["status"] == "done", done
+    assert [(r["requested_url"], r["version"], r["outcome"]) for r in done["results"]] == [
+        (sent[0], 1, "new"), (sent[1], 1, "new")]
