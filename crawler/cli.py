@@ -110,6 +110,12 @@ def crawl(
     chosen = [get_profile(name, profiles) for name in site]
     if start_url and len(chosen) > 1:
         raise UserError("--start-url applies to one site at a time: name a single site with it")
+    from crawler.url_form import InvalidUrl, fetch_url
+
+    try:
+        start_url = [fetch_url(u) for u in start_url or []]
+    except InvalidUrl as exc:
+        raise UserError(f"--start-url: {exc}") from None
     targets = [CrawlTarget(p, start_urls=list(start_url or []), max_articles=max_articles, refetch=refetch)
                for p in chosen]  # fmt: skip
     if distributed:

@@ -194,3 +194,17 @@ def test_sniffing_is_browser_like():
     utf16 = page.decode().encode("utf-16-le")  # NUL every other byte, no BOM: the charset says so
     assert not_html_reason(utf16, "text/html; charset=UTF-16LE") is None
     assert not_html_reason(utf16, "text/html") is not None
+
+
+def test_a_bad_start_url_is_refused_up_front(data_dir):
+    result = run_cli("crawl", "cnn-lite", "--start-url", "http://127.0.0.1:99999/", data_dir=data_dir)
+    assert result.returncode == 2 and result.stderr.startswith("error: --start-url: not a valid URL")
+
+
+def test_every_outcome_is_documented():
+    from archive.outcomes import ERROR_OUTCOMES, NEUTRAL_OUTCOMES, UNCHANGED_OUTCOMES, VERSION_OUTCOMES
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "outcomes.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z0-9<>-]+)` \|", doc, re.MULTILINE))
+    every = VERSION_OUTCOMES | UNCHANGED_OUTCOMES | NEUTRAL_OUTCOMES | ERROR_OUTCOMES | {"http-<status>", "not-fetched"}
+    assert every == documented, (every - documented, documented - every)
