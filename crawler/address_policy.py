@@ -52,6 +52,10 @@ class AddressRefused(ValueError):
     """The URL may not be fetched; the message says why in words a user can act on."""
 
 
+class CannotResolve(AddressRefused):
+    """The host name does not resolve (a DNS failure, not an address the policy refuses)."""
+
+
 def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
     """CIDR strings (`10.1.2.0/24`, `127.0.0.2`) as networks; ValueError names a bad one."""
     networks = []
@@ -99,7 +103,7 @@ def resolve_host(host: str) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise AddressRefused(f"refused: cannot resolve {host!r} ({exc})") from None
+        raise CannotResolve(f"refused: cannot resolve {host!r} ({exc})") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

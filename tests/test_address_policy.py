@@ -22,6 +22,7 @@ from zope.interface import implementer
 
 from crawler.address_policy import (
     AddressRefused,
+    CannotResolve,
     check_host,
     check_url,
     is_public_address,
@@ -58,7 +59,7 @@ def test_global_addresses_are_public(address):
 def fake_resolver(table):
     def resolve(host):
         if host not in table:
-            raise AddressRefused(f"refused: cannot resolve {host!r}")
+            raise CannotResolve(f"refused: cannot resolve {host!r}")
         return table[host]
 
     return resolve
@@ -474,3 +475,24 @@ def test_rebinding_to_an_allowed_network_is_archived(serve_site, data_dir):
     assert result["version"] == 1 and result["outcome"] == "new", result
     assert {"url": url, "status": 200, "outcome": "new"} in _captures(data_dir)
     assert article["title"] in _warc_text(data_dir)
+
+
+def test_the_middleware_refuses_by_address_and_leaves_dns_failures_to_the_connection():
+    """A name that does not resolve is a DNS failure (`dns-error` at connect time), not a
+    refusal; the verdicts come from the request's policy (narrowed by its meta)."""
+    from scrapy import Request
+
+    from crawler.address_policy import AddressPolicy
+    from crawler.middlewares.address_guard import META_POLICY, AddressGuardMiddleware, request_policy
+
+    resolve = fake_resolver({"news.example": ["93.184.215.14"], "mirror.example": ["127.0.0.1"]})
+    guard = AddressGuardMiddleware(AddressPolicy.of(False, ["127.0.0.0/8"]), resolve)
+    assert guard.refusal(guard.policy, "news.example") is None
+    assert guard.refusal(guard.policy, "mirror.example") is None
+    assert guard.refusal(guard.policy, "nowhere.example") is None  # cannot resolve: not a refusal
+    strict = request_policy(guard.policy, Request("http://mirror.example/", meta={META_POLICY: "public"}))
+    assert strict == AddressPolicy()
+    assert "private address (127.0.0.1)" in guard.refusal(strict, "mirror.example")
+    assert "private address" in guard.refusal(strict, "127.0.0.2")
+    # An unreadable stored policy is the strictest, never the widest.
+    assert request_policy(guard.policy, Request("http://x/", meta={META_POLICY: "nonsense"})) == AddressPolicy()

@@ -103,7 +103,7 @@ def render_card(info: CardInfo) -> str:
         f"- published (as the pages declare): {_date(s.first_published)} to {_date(s.last_published)}",
     ]  # fmt: skip
     for name, value in (info.extra_counts or {}).items():
-        lines.append(f"- {md_text(name)}: {value}")
+        lines.append(f"- {name}: {value}")
     lines += ["", "| site | rows | articles |", "|---|---:|---:|"]
     for site, counts in sorted(s.per_site.items()):
         lines.append(f"| {md_text(site)} | {counts['rows']} | {counts['articles']} |")

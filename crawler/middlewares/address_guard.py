@@ -17,16 +17,18 @@ archived with. Redirects copy a request's meta, so its hops are held to the same
 from __future__ import annotations
 
 import ipaddress
+import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.datatypes import LocalCache
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.address_policy import AddressPolicy, AddressRefused
+from crawler.address_policy import AddressPolicy, AddressRefused, CannotResolve, Resolver, resolve_host
 
 POLICY_SETTING = "NEWSARCHIVE_ADDRESS_POLICY"  # AddressPolicy.spec of the crawl
 META_POLICY = "newsarchive_address_policy"  # AddressPolicy.spec of one request (and its hops)
@@ -62,15 +64,32 @@ class AddressGuardMiddleware:
 
     A redirect is a new request that passes through the downloader middlewares again, so
     each hop is checked, robots.txt requests too. Name resolution runs in a thread, off
-    the reactor. Setting: `NEWSARCHIVE_ADDRESS_POLICY` (the crawl's `AddressPolicy.spec`).
+    the reactor, and its verdict is remembered for a minute per host and policy (this early
+    check is not what stops DNS rebinding: the connect-time resolver check is). A name that
+    does not resolve is let through: the connection then fails as a DNS error (`dns-error`).
+    Setting: `NEWSARCHIVE_ADDRESS_POLICY` (the crawl's `AddressPolicy.spec`).
     """
 
-    def __init__(self, policy: AddressPolicy) -> None:
+    REMEMBER_SECONDS = 60.0
+
+    def __init__(self, policy: AddressPolicy, resolve: Resolver = resolve_host) -> None:
         self.policy = policy
+        self.resolve = resolve
+        self._verdicts: LocalCache[tuple[str, str], tuple[float, str | None]] = LocalCache(10_000)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
         return cls(crawl_policy(crawler.settings))
+
+    def refusal(self, policy: AddressPolicy, host: str) -> str | None:
+        """Why `host` may not be fetched under `policy`, or None (allowed, or no address)."""
+        try:
+            policy.check_host(host, resolve=self.resolve)
+        except CannotResolve:
+            return None
+        except AddressRefused as exc:
+            return str(exc)
+        return None
 
     async def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
@@ -80,13 +99,18 @@ class AddressGuardMiddleware:
         if policy.allow_private:
             return
         host = parts.hostname or ""
-        try:
-            if _is_ip_literal(host):  # nothing to resolve: checked here, without a thread
-                policy.check_host(host)
+        if _is_ip_literal(host):  # nothing to resolve: checked here, without a thread
+            message = self.refusal(policy, host)
+        else:
+            key, now = (policy.spec, host), time.monotonic()
+            remembered = self._verdicts.get(key)
+            if remembered is not None and remembered[0] > now:
+                message = remembered[1]
             else:
-                await maybe_deferred_to_future(deferToThread(policy.check_host, host))
-        except AddressRefused as exc:
-            raise IgnoreRequest(str(exc)) from None
+                message = await maybe_deferred_to_future(deferToThread(self.refusal, policy, host))
+                self._verdicts[key] = (now + self.REMEMBER_SECONDS, message)
+        if message:
+            raise IgnoreRequest(message)
 
 
 def _is_ip_literal(host: str) -> bool:
