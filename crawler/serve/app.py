@@ -138,6 +138,7 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(store.pending_urls)  # the queue's index, built before the first POST
         if run_worker:
             worker.start()
         try:
