@@ -339,6 +339,14 @@ class Catalog:
         with self.reading() as own:
             return self.fast.fetch_all(own, _VERSIONS, {"article_id": article_id})
 
+    def latest_version_row(self, article_id: str) -> dict[str, Any] | None:
+        """The article's newest version (number, content hash, record), or None."""
+        query = (select(t.versions.c.version, t.versions.c.content_sha256, t.versions.c.record)
+                 .where(t.versions.c.article_id == article_id).order_by(t.versions.c.version.desc()).limit(1))  # fmt: skip
+        with self.reading() as conn:
+            row = conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
     def count(self, table: str) -> int:
         with self.reading() as conn:
             return int(conn.execute(select(func.count()).select_from(t.metadata.tables[table])).scalar_one())

@@ -55,6 +55,10 @@ articles = Table(
     Column("modified_at", String(32)),
     Column("next_check_at", DateTime(timezone=True)),
     Column("tracking", Boolean, nullable=False, default=True),
+    # The address policy the article was first archived under (crawler/address_policy.py
+    # AddressPolicy.spec: "public", "public+127.0.0.1/32", "any"); rechecks never widen it.
+    # NULL: archived before 0003 (the current policy applies).
+    Column("address_policy", Text),
     Index("ix_articles_due", "tracking", "next_check_at"),
     Index("ix_articles_site_due", "site", "tracking", "next_check_at"),
     Index("ix_articles_url", "url"),

@@ -5,6 +5,7 @@ The names here are part of the public interface (DESIGN.md, README "Configuratio
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -32,6 +33,11 @@ class CrawlConfig:
     download_timeout: float = 30.0
     retry_times: int = 2
     max_redirects: int = 10
+    # The address policy of every fetch of every command (docs/security.md): public
+    # addresses only, unless `allow_private_addresses`; `allowed_networks` (CIDRs) are
+    # the private networks a local mirror or intranet site may be fetched from.
+    allow_private_addresses: bool = False
+    allowed_networks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -99,8 +105,18 @@ def _section(cls: type, raw: Any, where: str) -> Any:
             value = type(default)(value)
         elif isinstance(default, str) and not isinstance(value, str):
             raise ConfigError(f"{where}.{key}: expected a string, got {value!r}")
+        elif isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}.{key}: expected a list of strings, got {value!r}")
+            value = list(value)
         values[key] = value
-    return cls(**values)
+    section = cls(**values)
+    for network in getattr(section, "allowed_networks", []):
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(f"{where}.allowed_networks: not an IP address or network (CIDR): {network!r}") from None
+    return section
 
 
 def parse_config(raw: dict[str, Any], *, data_dir: Path, source: Path | None = None) -> Config:

@@ -14,8 +14,8 @@ ERROR_OUTCOMES = frozenset(
     {
         "not-html", "too-large", "truncated", "soft-404", "no-content", "parse-error",
         "extract-timeout", "extract-error", "timeout", "dns-error", "connection-error",
-        "redirect-loop", "robots-disallowed", "index-no-links", "fetch-error", "suspect",
-        "address-refused",
+        "redirect-loop", "redirect-invalid", "robots-disallowed", "index-no-links", "fetch-error",
+        "suspect", "address-refused",
     }
 )  # fmt: skip
 

@@ -63,6 +63,13 @@ class Observation:
     response: RecordLocation | None = None
     run_id: str | None = None
     retried: bool = False  # this is the confirming second fetch of a suspect page
+    # The address policy this page was fetched under (AddressPolicy.spec); a new article
+    # keeps it for good: its rechecks never fetch under a wider one.
+    address_policy: str | None = None
+    # The diff from the latest version, computed beforehand off the crawl's reactor thread
+    # (pipelines/tracking.py): (that version's number, its text_diff). Used when the latest
+    # version is still that one when the decision is made; computed here otherwise.
+    diff_hint: tuple[int, dict[str, Any]] | None = None
 
 
 @dataclass
@@ -81,6 +88,12 @@ class Decision:
     @property
     def makes_version(self) -> bool:
         return self.outcome in VERSIONED_OUTCOMES
+
+
+def diff_from(version: int, old_text: str | None, new_text: str | None) -> dict[str, Any]:
+    """The `diff` of the version after `version` (bounded work: archive/diffs.py)."""
+    return text_diff(old_text, new_text, from_version=version,
+                     from_label=f"version {version}", to_label=f"version {version + 1}")  # fmt: skip
 
 
 def _iso(moment: datetime) -> str:
@@ -194,11 +207,11 @@ class VersionTracker:
         if reverted_to is not None:
             record["reverted_to"] = reverted_to
         if previous is not None:
-            record["diff"] = text_diff(
-                previous["record"].get("text"), f.get("text"),
-                from_version=previous["version"],
-                from_label=f"version {previous['version']}", to_label=f"version {version}",
-            )  # fmt: skip
+            hint = obs.diff_hint
+            if hint is not None and hint[0] == previous["version"]:
+                record["diff"] = hint[1]
+            else:
+                record["diff"] = diff_from(previous["version"], previous["record"].get("text"), f.get("text"))
         return Decision(change, obs.article_id, version=version, change=change,
                         changed_fields=record["changed_fields"], reverted_to=reverted_to,
                         content_sha256=digest, record=JsonRecord(record),
@@ -302,6 +315,7 @@ class VersionTracker:
                 "first_seen_at": now, "last_changed_at": now, "latest_version": 0,
                 "title": f.get("title"), "tracking": True,
                 "published_at": f.get("published_at"), "modified_at": f.get("modified_at"),
+                "address_policy": obs.address_policy,
                 **values,
             })  # fmt: skip
         if decision.makes_version:

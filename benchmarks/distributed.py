@@ -58,6 +58,7 @@ def main() -> None:
             config = tmp / f"w{n}.toml"
             config.write_text(f"""catalog_url = "{url}"
 [crawl]
+allowed_networks = ["127.0.0.0/8"]
 download_delay = 0
 autothrottle = false
 obey_robots = false

@@ -1,12 +1,18 @@
-"""Which URLs the HTTP service may fetch: http(s) only, and only public addresses.
+"""Which addresses the archive may fetch: one policy for every fetch of every command.
 
-A request from the network must not make the archive fetch the machine it runs on or its
+Neither a request from the network (the HTTP service), nor a site (a redirect, a feed item,
+a sitemap entry, a link), may make the archive fetch the machine it runs on or its
 neighbours (SSRF): the cloud metadata service at 169.254.169.254, an admin page on
-127.0.0.1, a router on 192.168.x. Every URL, and every redirect hop
-(crawler/middlewares/address_guard.py), is resolved and refused unless every address it
-resolves to is public; the addresses the crawler then connects to are checked again by the
-same rules at resolution time (crawler/dns_guard.py), which is what stops DNS rebinding.
-Pure functions: resolving a name never opens a connection.
+127.0.0.1, a router on 192.168.x. `AddressPolicy` says which addresses may be fetched:
+public ones, plus the private networks the config names (`[crawl] allowed_networks`: a
+local mirror), or everything (`[crawl] allow_private_addresses = true`). It is built from
+the config once (`AddressPolicy.from_config`) and applied to every request and redirect
+hop (crawler/middlewares/address_guard.py) and again to the addresses the crawler connects
+to, at resolution time (crawler/dns_guard.py), which is what stops DNS rebinding.
+
+An article keeps the policy under which it was first archived (`articles.address_policy`,
+as `AddressPolicy.spec`): rechecks fetch it under that policy narrowed by the current one
+(`narrowed`), never a wider one. Pure functions: resolving a name never opens a connection.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -42,6 +50,10 @@ _EXTRA_BLOCKED = tuple(
 
 class AddressRefused(ValueError):
     """The URL may not be fetched; the message says why in words a user can act on."""
+
+
+class CannotResolve(AddressRefused):
+    """The host name does not resolve (a DNS failure, not an address the policy refuses)."""
 
 
 def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
@@ -91,7 +103,7 @@ def resolve_host(host: str) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise AddressRefused(f"refused: cannot resolve {host!r} ({exc})") from None
+        raise CannotResolve(f"refused: cannot resolve {host!r} ({exc})") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -131,17 +143,15 @@ def check_addresses(host: str, addresses: Sequence[str], *, allowed: Sequence[IP
 
 
 def check_scheme(url: str) -> str:
-    """The host of an http(s) URL; AddressRefused for any other scheme or a URL without host."""
+    """The host of an http(s) URL as the crawler will request it (crawler/url_form.py: the
+    parser Scrapy uses); AddressRefused for any other scheme or an invalid URL."""
+    from crawler.url_form import InvalidUrl, fetch_url
+
     try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as exc:
-        raise AddressRefused(f"not a valid URL: {url!r} ({exc})") from None
-    if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise AddressRefused(f"only http and https URLs can be archived, not {parts.scheme or 'a relative'!s}: {url!r}")
-    if not parts.hostname:
-        raise AddressRefused(f"the URL has no host: {url!r}")
-    return parts.hostname
+        fetched = fetch_url(url)
+    except InvalidUrl as exc:
+        raise AddressRefused(str(exc)) from None
+    return urlsplit(fetched).hostname or ""
 
 
 def check_url(url: str, *, allow_private: bool = False, allowed: Sequence[IPNetwork] = (),
@@ -151,3 +161,109 @@ def check_url(url: str, *, allow_private: bool = False, allowed: Sequence[IPNetw
     host = check_scheme(url)
     if not allow_private:
         check_host(host, allowed=allowed, resolve=resolve)
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which addresses may be fetched: public ones, the `networks` named, or (with
+    `allow_private`) every one. Frozen: safe to share between threads."""
+
+    allow_private: bool = False
+    networks: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def of(cls, allow_private: bool = False, networks: Iterable[str] = ()) -> AddressPolicy:
+        return cls(bool(allow_private), _collapse(parse_networks(networks)))
+
+    @classmethod
+    def from_config(cls, config: Any) -> AddressPolicy:
+        """The policy of `[crawl] allow_private_addresses` and `[crawl] allowed_networks`."""
+        crawl = config.crawl
+        return cls.of(crawl.allow_private_addresses, crawl.allowed_networks)
+
+    # -- as stored with an article (`articles.address_policy`) and in Scrapy's settings --------
+    @property
+    def spec(self) -> str:
+        """`any`, `public`, or `public+10.1.2.0/24,127.0.0.1/32`: parsed back by `parse`."""
+        if self.allow_private:
+            return "any"
+        if not self.networks:
+            return "public"
+        return "public+" + ",".join(str(n) for n in self.networks)
+
+    @classmethod
+    def parse(cls, spec: str | None) -> AddressPolicy | None:
+        """The policy of a `spec`; None for None or "" (an article archived before policies
+        were stored: the current policy applies). ValueError for anything else unknown."""
+        if not spec:
+            return None
+        spec = spec.strip()
+        if spec == "any":
+            return cls(True)
+        if spec == "public":
+            return cls()
+        if spec.startswith("public+"):
+            return cls.of(False, [n for n in spec[len("public+"):].split(",") if n.strip()])
+        raise ValueError(f"not an address policy: {spec!r}")
+
+    def describe(self) -> str:
+        if self.allow_private:
+            return "every address (allow_private_addresses = true)"
+        if not self.networks:
+            return "public addresses only"
+        return "public addresses and " + ", ".join(str(n) for n in self.networks)
+
+    def narrowed(self, other: AddressPolicy | None) -> AddressPolicy:
+        """What both policies allow (an article's stored policy and the current one)."""
+        if other is None or other == self:
+            return self
+        if self.allow_private:
+            return other
+        if other.allow_private:
+            return self
+        common = []
+        for a in self.networks:
+            for b in other.networks:
+                if a.version != b.version:
+                    continue
+                if a.subnet_of(b):  # type: ignore[arg-type]
+                    common.append(a)
+                elif b.subnet_of(a):  # type: ignore[arg-type]
+                    common.append(b)
+        return AddressPolicy(False, _collapse(common))
+
+    # -- checks ----------------------------------------------------------------------------------
+    def allows_address(self, address: str | IPAddress) -> bool:
+        if self.allow_private:
+            return True
+        try:
+            ip = ipaddress.ip_address(str(address).split("%", 1)[0])
+        except ValueError:
+            return False
+        return is_public_address(ip) or any(ip.version == n.version and ip in n for n in self.networks)
+
+    def check_addresses(self, host: str, addresses: Sequence[str]) -> None:
+        """AddressRefused unless every one of `addresses` (what `host` resolved to) is allowed."""
+        if self.allow_private:
+            return
+        check_addresses(host, addresses, allowed=self.networks)
+
+    def check_host(self, host: str, *, resolve: Resolver = resolve_host) -> list[str]:
+        """The host's addresses if all may be fetched (resolving a name); AddressRefused otherwise."""
+        if self.allow_private:
+            return []
+        return check_host(host, allowed=self.networks, resolve=resolve)
+
+    def check_url(self, url: str, *, resolve: Resolver = resolve_host) -> None:
+        """AddressRefused unless `url` is a valid http(s) URL whose host may be fetched."""
+        check_url(url, allow_private=self.allow_private, allowed=self.networks, resolve=resolve)
+
+
+def _collapse(networks: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
+    """Sorted, without networks inside others: one spelling of one policy."""
+    out: list[IPNetwork] = []
+    for version in (4, 6):
+        same = [n for n in networks if n.version == version]
+        if same:
+            out += list(ipaddress.collapse_addresses(same))  # type: ignore[arg-type]
+    return tuple(out)

@@ -78,10 +78,11 @@ def _check_sites(names: list[str] | None, config: Config, catalog: Any = None) -
 
 
 def _check_urls(urls: list[str], what: str = "an http(s) URL") -> None:
+    """A URL typed without a scheme gets the likely fix; everything else is checked by
+    `crawler.url_form.fetch_url` (one parser for the CLI, the API and the fetch)."""
     for u in urls:
-        if not u.startswith(("http://", "https://")):
-            hint = f" (did you mean 'http://{u}'?)" if "://" not in u else ""
-            raise UserError(f"not {what}: {u!r}{hint}")
+        if "://" not in u:
+            raise UserError(f"not {what}: {u!r} (did you mean 'http://{u}'?)")
 
 
 def _version() -> str:
@@ -162,6 +163,12 @@ def crawl(
     _check_urls(list(start_url or []))
     if start_url and len(chosen) > 1:
         raise UserError("--start-url applies to one site at a time: name a single site with it")
+    from crawler.url_form import InvalidUrl, fetch_url
+
+    try:
+        start_url = [fetch_url(u) for u in start_url or []]
+    except InvalidUrl as exc:
+        raise UserError(f"--start-url: {exc}") from None
     targets = [CrawlTarget(p, start_urls=list(start_url or []), max_articles=max_articles, refetch=refetch)
                for p in chosen]  # fmt: skip
     if distributed:
@@ -208,13 +215,23 @@ def archive(
     from crawler.runner import CrawlTarget, run_crawl
     from crawler.history_view import print_archive_results
 
+    from crawler.url_form import InvalidUrl, fetch_url, url_key
+
     state = _state(ctx)
     config = state.config()
     profiles = load_profiles(config)
     _check_sites([site] if site else None, config)
     _check_urls(url)
-    groups: dict[str, list[str]] = {}
+    # Each URL as the crawler will fetch it (crawler/url_form.py): checked once, up front,
+    # and matched with what was fetched through the same key, however Scrapy re-encoded it.
+    fetched: dict[str, str] = {}
     for u in url:
+        try:
+            fetched.setdefault(url_key(u), fetch_url(u))
+        except InvalidUrl as exc:
+            raise UserError(str(exc)) from None
+    groups: dict[str, list[str]] = {}
+    for u in fetched.values():
         profile = get_profile(site, profiles) if site else profile_for_url(u, profiles)
         groups.setdefault(profile.name, []).append(u)
     targets = [CrawlTarget(get_profile(name, profiles), urls=urls) for name, urls in groups.items()]
@@ -223,12 +240,9 @@ def archive(
                        verbose=state.verbose)  # fmt: skip
     results: dict[str, Any] = {}
     for report in result.reports:
-        results.update(report.get("results", {}))
-    from w3lib.url import safe_url_string
-
-    # Results are keyed by the URL as requested, which Scrapy percent-encodes (`[` → `%5B`).
-    missing = {"outcome": "not-fetched", "error": "no response recorded"}
-    rows = [{"requested_url": u, **(results.get(u) or results.get(safe_url_string(u)) or missing)} for u in url]
+        results.update({url_key(k): v for k, v in report.get("results", {}).items()})
+    rows = [{"requested_url": u, **results.get(url_key(u), {"outcome": "not-fetched", "error": "no response recorded"})}
+            for u in url]  # fmt: skip
     if json_out:
         out.print_json(json.dumps({"run_id": result.summary["run_id"], "results": rows}, default=str))
     else:
@@ -287,8 +301,8 @@ def recheck(
         return
     targets = recheck_targets(groups)
     if distributed:
-        return _push_distributed(config, lambda: {t.profile.name: _worker().push_urls(config, t.profile.name, t.urls)
-                                                  for t in targets}, json_out)  # fmt: skip
+        return _push_distributed(config, lambda: {t.profile.name: _worker().push_urls(
+            config, t.profile.name, t.urls, t.address_policies) for t in targets}, json_out)  # fmt: skip
     if not targets:
         if json_out:
             out.print_json(json.dumps({"due": 0}))
@@ -645,6 +659,8 @@ def export(
     since: Annotated[str | None, typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Versions captured on or before this ISO date/time (UTC).")] = None,
     fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated columns to keep, in order.")] = None,
+    csv_raw: Annotated[bool, typer.Option("--csv-raw", help="CSV: write text cells as they are; by default a cell "
+                       "starting with = + - @ (a spreadsheet formula) gets a ' in front.")] = False,  # fmt: skip
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Dataset export: JSONL / Parquet / CSV (latest or versions view) or a WACZ package."""
@@ -676,7 +692,7 @@ def export(
     request = ExportRequest(
         format=format_, out=out_path.expanduser().absolute(), view=view, filter=flt, fields=field_list,
         site_terms={name: p.terms_url for name, p in profiles.items()},
-        command=shlex.join(["newsarchive", *sys.argv[1:]]),
+        command=shlex.join(["newsarchive", *sys.argv[1:]]), csv_raw=csv_raw,
     )  # fmt: skip
     catalog = _open_catalog(config)
     try:

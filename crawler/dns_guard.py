@@ -7,11 +7,11 @@ DNS-rebinding name can answer a public address to the first lookup and 127.0.0.1
 169.254.169.254 to the second. The middleware alone cannot stop that; this module does.
 
 `GuardedResolver` is installed as the reactor's name resolver (Scrapy's
-`TWISTED_DNS_RESOLVER`, set by `crawler.scrapy_settings._address_guard` when the guard is on).
+`TWISTED_DNS_RESOLVER`, set by `crawler.scrapy_settings._address_guard` for every crawl).
 It wraps Scrapy's own resolver (`NEWSARCHIVE_DNS_UPSTREAM`, default
 `scrapy.resolver.CachingThreadedResolver`, so `DNS_TIMEOUT` and `DNSCACHE_*` keep working)
-and checks every answer with the rules of `crawler.address_policy.check_addresses` before
-handing it on. The check sits *after* Scrapy's DNS cache: an answer served from the cache
+and checks every answer against the crawl's address policy (`NEWSARCHIVE_ADDRESS_POLICY`,
+`crawler.address_policy.AddressPolicy`) before handing it on. The check sits *after* Scrapy's DNS cache: an answer served from the cache
 is checked on every use, exactly like a fresh one. A name with any disallowed address yields
 no address at all, so the connection is never attempted; IP-literal hosts go through the
 same check (the middleware also refuses them before any request).
@@ -51,7 +51,7 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-from crawler.address_policy import AddressRefused, IPNetwork, check_addresses, parse_networks
+from crawler.address_policy import AddressPolicy, AddressRefused, IPNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +131,13 @@ class _CheckingReceiver:
 class GuardedResolver:
     """A name resolver that only ever hands out addresses the address policy allows.
 
-    Settings: `NEWSARCHIVE_ALLOWED_NETWORKS` (CIDRs exempted), `NEWSARCHIVE_DNS_UPSTREAM`
+    Settings: `NEWSARCHIVE_ADDRESS_POLICY` (what may be connected to), `NEWSARCHIVE_DNS_UPSTREAM`
     (the resolver whose answers are checked: an `IResolverSimple` such as Scrapy's default
     `CachingThreadedResolver`, or an `IHostnameResolver` such as `CachingHostnameResolver`).
     """
 
-    def __init__(self, reactor: Any, upstream: Any, allowed: Sequence[IPNetwork] = ()) -> None:
+    def __init__(self, reactor: Any, upstream: Any, allowed: Sequence[IPNetwork] = (),
+                 policy: AddressPolicy | None = None) -> None:  # fmt: skip
         self.reactor = reactor
         if IHostnameResolver.providedBy(upstream):
             self.upstream: IHostnameResolver = upstream
@@ -144,7 +145,7 @@ class GuardedResolver:
             self.upstream = SimpleResolverComplexifier(upstream)
         else:
             raise TypeError(f"not a name resolver: {upstream!r}")
-        self.allowed = tuple(allowed)
+        self.policy = policy or AddressPolicy(False, tuple(allowed))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: Any) -> GuardedResolver:
@@ -153,8 +154,9 @@ class GuardedResolver:
         if isinstance(upstream_cls, type) and issubclass(upstream_cls, GuardedResolver):
             raise ValueError(f"{UPSTREAM_SETTING} must be the resolver to guard, not the guard itself")
         upstream = build_from_crawler(upstream_cls, crawler, reactor=reactor)
-        allowed = parse_networks(crawler.settings.getlist("NEWSARCHIVE_ALLOWED_NETWORKS"))
-        return cls(reactor, upstream, allowed)
+        from crawler.middlewares.address_guard import crawl_policy
+
+        return cls(reactor, upstream, policy=crawl_policy(crawler.settings))
 
     def install_on_reactor(self) -> None:
         # Also makes reactor.resolver (used by connectTCP with a host name) go through us.
@@ -180,7 +182,7 @@ class GuardedResolver:
             return []
         try:
             ips = [str(address.host) for address in addresses]  # type: ignore[attr-defined]
-            check_addresses(host, ips, allowed=self.allowed)
+            self.policy.check_addresses(host, ips)
         except (AddressRefused, AttributeError) as exc:
             message = str(exc) if isinstance(exc, AddressRefused) else f"refused: {host} resolves to a non-IP address"
             message += " when connecting"
@@ -207,8 +209,8 @@ class ResolverRefusalMiddleware:
     """Downloader middleware: reports a name GuardedResolver refused as AddressRefusedError
     ("refused: <host> resolves to a private address (…) when connecting"), not as a DNS
     failure to retry; and refuses every request when GuardedResolver is not the reactor's
-    resolver (the connect-time check would be missing). On with
-    `NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES`, like AddressGuardMiddleware.
+    resolver (the connect-time check would be missing). On in every crawl, like
+    AddressGuardMiddleware.
     """
 
     def __init__(self) -> None:
@@ -216,8 +218,10 @@ class ResolverRefusalMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ResolverRefusalMiddleware:
-        if not crawler.settings.getbool("NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES"):
-            raise NotConfigured
+        from crawler.middlewares.address_guard import crawl_policy
+
+        if crawl_policy(crawler.settings).allow_private:
+            raise NotConfigured  # every address may be connected to: nothing to enforce
         _check_download_handlers(crawler)
         return cls()
 

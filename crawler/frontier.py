@@ -125,13 +125,15 @@ class Frontier:
 
     @staticmethod
     def item(url: str, site: str, kind: str, *, refetch: bool = False, budget: str | None = None,
-             recheck: bool = False) -> str:  # fmt: skip
+             recheck: bool = False, policy: str | None = None) -> str:  # fmt: skip
         value: dict[str, Any] = {"id": secrets.token_hex(8), "url": url, "site": site, "kind": kind,
                                  "refetch": refetch}  # fmt: skip
         if budget:
             value["budget"] = budget
         if recheck:
             value["recheck"] = True
+        if policy:  # the address policy the article was first archived under (a recheck)
+            value["policy"] = policy
         return json.dumps(value, separators=(",", ":"))
 
     # -- article budgets (`crawl --distributed --max-articles N`) ----------------------------
@@ -163,15 +165,17 @@ class Frontier:
         keys = [self.queue_key, self.seen_key] + ([budget] if budget else [])
         return self._push_articles(keys, self.seen_ttl, site, urls, refetch=refetch)
 
-    def push_rechecks(self, site: str, urls: Iterable[str]) -> list[str]:
+    def push_rechecks(self, site: str, urls: Iterable[str], policies: dict[str, str] | None = None) -> list[str]:
         """Queue due articles for a recheck, except those already queued or leased for one
         (a recheck every few minutes must not pile up copies behind a slow queue); the mark
-        goes when a worker acknowledges the recheck, or after `recheck_ttl` in any case."""
+        goes when a worker acknowledges the recheck, or after `recheck_ttl` in any case.
+        `policies`: the address policy each URL's article was first archived under."""
         keys = [self.queue_key, self.rechecks_key]
-        return self._push_articles(keys, self.recheck_ttl, site, urls, refetch=True, recheck=True)
+        return self._push_articles(keys, self.recheck_ttl, site, urls, refetch=True, recheck=True,
+                                   policies=policies)  # fmt: skip
 
     def _push_articles(self, keys: list[str], ttl: Any, site: str, urls: Iterable[str],
-                       **flags: bool) -> list[str]:  # fmt: skip
+                       policies: dict[str, str] | None = None, **flags: bool) -> list[str]:  # fmt: skip
         """Push each normalised URL once through the `_push_new` script (its set at keys[1]
         decides which are new); returns the URLs queued, in order."""
         args: list[Any] = [ttl]
@@ -181,7 +185,7 @@ class Frontier:
             if key in by_key:
                 continue
             by_key[key] = url
-            args += [key, self.item(url, site, "article", **flags)]
+            args += [key, self.item(url, site, "article", policy=(policies or {}).get(url), **flags)]
         if not by_key:
             return []
         pushed = self._push_new(keys=keys, args=args)

@@ -20,6 +20,7 @@ class ArticlePage:
     flags: list[str] = field(default_factory=list)
     capture: Any = None  # archive.session.CaptureResult of the final response
     retried: bool = False
+    address_policy: str | None = None  # AddressPolicy.spec the page was fetched under
     # Filled by the pipelines:
     outcome: str | None = None
     error: str | None = None

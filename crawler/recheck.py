@@ -36,8 +36,16 @@ def due_by_site(catalog: Catalog, profiles: dict[str, SiteProfile], *, at: datet
     return result
 
 
+def recheck_url(article: dict[str, Any]) -> str:
+    return str(article["fetch_url"] or article["url"])
+
+
 def recheck_targets(groups: list[DueArticles]) -> list[CrawlTarget]:
-    return [CrawlTarget(g.profile, urls=[a["fetch_url"] or a["url"] for a in g.articles])
+    """One target per site; each URL fetched under the address policy its article was first
+    archived under (narrowed by the crawl's own, never wider: crawler/address_policy.py)."""
+    return [CrawlTarget(g.profile, urls=[recheck_url(a) for a in g.articles],
+                        address_policies={recheck_url(a): a["address_policy"] for a in g.articles
+                                          if a.get("address_policy")})
             for g in groups if g.articles]  # fmt: skip
 
 

@@ -28,6 +28,9 @@ class CrawlTarget:
     urls: list[str] = field(default_factory=list)
     max_articles: int | None = None
     refetch: bool = False
+    # On-demand URL → the address policy it must be fetched under when narrower than the
+    # config's (a recheck: the policy its article was first archived under).
+    address_policies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,7 +103,7 @@ def run_crawl(
         crawler = process.create_crawler(spider_class_for(target.profile))
         process.crawl(
             crawler, start_url=target.start_urls or None, max_articles=target.max_articles,
-            refetch=target.refetch, urls=target.urls or None,
+            refetch=target.refetch, urls=target.urls or None, address_policies=target.address_policies or None,
         )  # fmt: skip
         crawlers.append(crawler)
 

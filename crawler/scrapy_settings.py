@@ -19,6 +19,7 @@ def build_settings(config: Config) -> dict[str, Any]:
         "SPIDER_MODULES": [],
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "ROBOTSTXT_PARSER": "crawler.robots.BoundedRobotParser",  # 500 KiB, 1,000 rules at most
         "DOWNLOAD_DELAY": crawl.download_delay,
         "DOWNLOAD_DELAY_JITTER": 0.5 if crawl.download_delay > 0 else 0.0,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
@@ -63,7 +64,7 @@ def build_settings(config: Config) -> dict[str, Any]:
         "NEWSARCHIVE_EXTRACT_TIMEOUT": config.extract.timeout_seconds,
         "NEWSARCHIVE_EXTRACT_MAX_PAGES_PER_WORKER": config.extract.max_pages_per_worker,
         "NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES": config.extract.in_process_max_bytes,
-        **_address_guard(),
+        **_address_guard(config),
     }
 
 
@@ -91,36 +92,49 @@ _UNUSED_COMPONENTS = {
 }
 
 
+# Scrapy components replaced at the same priority by ones that report a refused response
+# with its outcome (crawler/middlewares/responses.py).
+_REPLACED_COMPONENTS = {
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware":
+        "crawler.middlewares.responses.BoundedHttpCompressionMiddleware",
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware":
+        "crawler.middlewares.responses.CheckedRedirectMiddleware",
+}  # fmt: skip
+
+
 def _without_unused_components() -> dict[str, Any]:
     from scrapy.settings import default_settings
 
     return {
-        name: {k: v for k, v in getattr(default_settings, name).items() if k not in unused}
+        name: {_REPLACED_COMPONENTS.get(k, k): v for k, v in getattr(default_settings, name).items()
+               if k not in unused}
         for name, unused in _UNUSED_COMPONENTS.items()
-    }
+    }  # fmt: skip
 
 
-def _address_guard() -> dict[str, Any]:
-    """The serve worker's `archive` children refuse private addresses at every hop (env).
+def _address_guard(config: Config) -> dict[str, Any]:
+    """Every fetch of every command under the config's address policy (docs/security.md).
 
-    Two layers: the middleware refuses early and clearly (its own lookup), and the resolver
-    checks the addresses the connection really uses, which is what stops DNS rebinding
-    (crawler/dns_guard.py)."""
-    from crawler.middlewares.address_guard import settings_from_env
+    Two layers: the middleware refuses early and clearly (its own lookup; also a request's
+    narrower policy, see crawler/middlewares/address_guard.py), and the resolver checks the
+    addresses the connection really uses, which is what stops DNS rebinding
+    (crawler/dns_guard.py). With `allow_private_addresses = true` there is nothing for the
+    resolver to refuse: only the middleware runs (schemes, rechecks' narrower policies)."""
+    from crawler import dns_guard
+    from crawler.address_policy import AddressPolicy
+    from crawler.middlewares.address_guard import POLICY_SETTING
 
-    settings = settings_from_env()
-    if settings:
-        from crawler import dns_guard
-
-        settings["DOWNLOADER_MIDDLEWARES"] = {
-            # Before robots.txt (100): a refused host must not even be asked for robots.txt.
-            "crawler.middlewares.address_guard.AddressGuardMiddleware": 50,
-            # Nearer the downloader than retry (550): a name the resolver refused is
-            # reported as refused, not retried as a DNS failure.
-            dns_guard.MIDDLEWARE: dns_guard.MIDDLEWARE_PRIORITY,
-        }
+    policy = AddressPolicy.from_config(config)
+    # Before robots.txt (100): a refused host must not even be asked for robots.txt.
+    middlewares = {"crawler.middlewares.address_guard.AddressGuardMiddleware": 50}
+    settings: dict[str, Any] = {POLICY_SETTING: policy.spec}
+    if not policy.allow_private:
+        # Nearer the downloader than retry (550): a name the resolver refused is reported
+        # as refused, not retried as a DNS failure.
+        middlewares[dns_guard.MIDDLEWARE] = dns_guard.MIDDLEWARE_PRIORITY
         settings["TWISTED_DNS_RESOLVER"] = dns_guard.RESOLVER
         settings[dns_guard.UPSTREAM_SETTING] = dns_guard.DEFAULT_UPSTREAM
+    settings["DOWNLOADER_MIDDLEWARES"] = middlewares
     return settings
 
 

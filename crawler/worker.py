@@ -43,12 +43,13 @@ def push_discovery(config: Config, profiles: list[SiteProfile], *, start_urls: l
     return pushed
 
 
-def push_urls(config: Config, site: str, urls: list[str]) -> int:
+def push_urls(config: Config, site: str, urls: list[str], policies: dict[str, str] | None = None) -> int:
     """Queue due articles (rechecks): fetched whatever the dupefilter says, but not queued
-    again while an earlier recheck of them waits in the queue (`Frontier.push_rechecks`)."""
+    again while an earlier recheck of them waits in the queue (`Frontier.push_rechecks`);
+    each under the address policy its article was first archived under (`policies`)."""
     frontier = Frontier.from_config(config)
     try:
-        return len(frontier.push_rechecks(site, urls))
+        return len(frontier.push_rechecks(site, urls, policies))
     finally:
         frontier.close()
 

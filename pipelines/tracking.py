@@ -8,9 +8,12 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
+from archive.content import content_hash
 from archive.urls import article_id_for, normalize_url
-from archive.versions import Observation
+from archive.versions import Observation, diff_from
 from crawler.items import ArticlePage
 
 logger = logging.getLogger(__name__)
@@ -36,7 +39,7 @@ class TrackingPipeline:
             raise NotConfigured("TrackingPipeline needs crawler.extensions.warc_capture.WarcCaptureExtension")
         return ext.session
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):
             return item
         capture = item.capture
@@ -70,19 +73,34 @@ class TrackingPipeline:
             article_id=article_id, site=item.site, url=item.url, normalized_url=normalize_url(item.url),
             captured_at=_capture_time(capture), fields=fields, capture_id=capture_id,
             response=capture.records.response if capture is not None else None,
-            retried=item.retried,
+            retried=item.retried, address_policy=item.address_policy,
         )  # fmt: skip
+        await self._diff_off_the_reactor(obs)
         decision = self.session.track(obs, capture.records if capture is not None else None)
         item.outcome = decision.outcome
         stats.inc_value(f"newsarchive/outcome/{decision.outcome}")
         if decision.outcome == "suspect-retry":
             spider: Any = self.crawler.spider
             assert self.crawler.engine is not None
-            self.crawler.engine.crawl(spider.refetch_request(item.url))
+            self.crawler.engine.crawl(spider.refetch_request(item.url, item.address_policy))
         else:
             self._report(item, article_id, decision.version or decision.previous_version)
         item.body = b""
         return item
+
+    async def _diff_off_the_reactor(self, obs: Observation) -> None:
+        """A changed article's diff from its latest version, computed in a thread: bounded
+        work (archive/diffs.py), but up to a few hundred milliseconds on hostile text, which
+        the reactor thread (every download) must not wait for."""
+        latest = self.session.catalog.latest_version_row(obs.article_id)
+        if latest is None:
+            return
+        f = obs.fields
+        if content_hash(f.get("title"), f.get("authors"), f.get("text")) == latest["content_sha256"]:
+            return  # unchanged: no diff
+        version, old_text = int(latest["version"]), (latest["record"] or {}).get("text")
+        diff = await maybe_deferred_to_future(deferToThread(diff_from, version, old_text, f.get("text")))
+        obs.diff_hint = (version, diff)
 
     def _report(self, item: ArticlePage, article_id: str, version: int | None) -> None:
         """The per-URL result that `newsarchive archive` prints."""

@@ -18,10 +18,25 @@ FIXTURES = REPO / "tests" / "fixtures"
 SITES = FIXTURES / "sites"
 BIN = Path(sys.executable).parent
 
+# The one place tests opt in to fetching loopback: every fixture server listens on
+# 127.0.0.x, which the default address policy refuses (docs/security.md). A test of the
+# policy itself builds its config with `mirror_config_text(allowed_networks=...)`.
+LOOPBACK = ("127.0.0.0/8",)
+
+
+def mirror_config_text(*, allowed_networks: tuple[str, ...] | list[str] = LOOPBACK, allow_private: bool = False) -> str:
+    """MIRROR_CONFIG with another address policy (e.g. `allowed_networks=()`: public only)."""
+    policy = f"allowed_networks = {list(allowed_networks)!r}".replace("'", '"')
+    if allow_private:
+        policy += "\nallow_private_addresses = true"
+    return _MIRROR_CONFIG.replace("{policy}", policy)
+
+
 # Politeness off: these are our own sites on loopback. Timeouts short so that the slow
 # and hanging pages of the bad-input site cost seconds, not minutes.
-MIRROR_CONFIG = """
+_MIRROR_CONFIG = """
 [crawl]
+{policy}
 download_delay = 0
 autothrottle = false
 concurrent_requests_per_domain = 8
@@ -33,6 +48,7 @@ max_page_bytes = 100_000
 [extract]
 workers = 2
 """
+MIRROR_CONFIG = mirror_config_text()
 
 
 @dataclass

@@ -22,12 +22,13 @@ from zope.interface import implementer
 
 from crawler.address_policy import (
     AddressRefused,
+    CannotResolve,
     check_host,
     check_url,
     is_public_address,
     parse_networks,
 )
-from tests.conftest import BIN, REPO, SITES
+from tests.conftest import BIN, REPO, SITES, mirror_config_text
 
 PRIVATE = [
     "10.0.0.1", "10.255.255.254", "172.16.0.1", "172.31.255.1", "192.168.1.1",
@@ -58,7 +59,7 @@ def test_global_addresses_are_public(address):
 def fake_resolver(table):
     def resolve(host):
         if host not in table:
-            raise AddressRefused(f"refused: cannot resolve {host!r}")
+            raise CannotResolve(f"refused: cannot resolve {host!r}")
         return table[host]
 
     return resolve
@@ -116,22 +117,59 @@ def test_public_ip_literal_passes_without_a_connection():
     check_url("https://[2606:4700:4700::1111]/", resolve=no_resolver)
 
 
-def test_the_archive_child_enables_the_guard_only_when_asked(monkeypatch):
-    from archive.config import Config
+def test_every_crawl_runs_under_the_configs_address_policy():
+    """No environment switch: build_settings (every command's crawl) always installs the
+    guard, with the policy of `[crawl]`."""
+    from archive.config import parse_config
     from crawler.scrapy_settings import build_settings
 
-    monkeypatch.delenv("NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES", raising=False)
     guard = "crawler.middlewares.address_guard.AddressGuardMiddleware"
-    settings = build_settings(Config())
-    assert "DOWNLOADER_MIDDLEWARES" not in settings and "TWISTED_DNS_RESOLVER" not in settings
-    monkeypatch.setenv("NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES", "1")
-    monkeypatch.setenv("NEWSARCHIVE_ALLOWED_NETWORKS", "127.0.0.2/32")
-    settings = build_settings(Config())
-    assert settings["DOWNLOADER_MIDDLEWARES"] == {guard: 50, "crawler.dns_guard.ResolverRefusalMiddleware": 555}
+    strict = build_settings(parse_config({}, data_dir=Path("d")))
+    assert strict["DOWNLOADER_MIDDLEWARES"] == {guard: 50, "crawler.dns_guard.ResolverRefusalMiddleware": 555}
+    assert strict["NEWSARCHIVE_ADDRESS_POLICY"] == "public"
     # The connect-time check: the reactor's resolver wraps Scrapy's default one.
-    assert settings["TWISTED_DNS_RESOLVER"] == "crawler.dns_guard.GuardedResolver"
-    assert settings["NEWSARCHIVE_DNS_UPSTREAM"] == "scrapy.resolver.CachingThreadedResolver"
-    assert settings["NEWSARCHIVE_ALLOWED_NETWORKS"] == ["127.0.0.2/32"]
+    assert strict["TWISTED_DNS_RESOLVER"] == "crawler.dns_guard.GuardedResolver"
+    assert strict["NEWSARCHIVE_DNS_UPSTREAM"] == "scrapy.resolver.CachingThreadedResolver"
+    mirror = build_settings(parse_config({"crawl": {"allowed_networks": ["127.0.0.2", "10.0.0.0/8"]}},
+                                         data_dir=Path("d")))  # fmt: skip
+    assert mirror["NEWSARCHIVE_ADDRESS_POLICY"] == "public+10.0.0.0/8,127.0.0.2/32"
+    assert mirror["TWISTED_DNS_RESOLVER"] == "crawler.dns_guard.GuardedResolver"
+    anything = build_settings(parse_config({"crawl": {"allow_private_addresses": True}}, data_dir=Path("d")))
+    assert anything["NEWSARCHIVE_ADDRESS_POLICY"] == "any"
+    # Nothing for the resolver to refuse; the middleware still checks schemes and the
+    # narrower policy a recheck's request carries.
+    assert anything["DOWNLOADER_MIDDLEWARES"] == {guard: 50} and "TWISTED_DNS_RESOLVER" not in anything
+
+
+def test_policies_narrow_and_round_trip():
+    from crawler.address_policy import AddressPolicy
+
+    strict, mirror, wide, anything = (AddressPolicy(), AddressPolicy.of(False, ["127.0.0.1"]),
+                                      AddressPolicy.of(False, ["127.0.0.0/8", "10.1.0.0/16"]), AddressPolicy(True))  # fmt: skip
+    for policy in (strict, mirror, wide, anything):
+        assert AddressPolicy.parse(policy.spec) == policy
+    assert AddressPolicy.parse(None) is None and AddressPolicy.parse("") is None
+    with pytest.raises(ValueError, match="not an address policy"):
+        AddressPolicy.parse("everything")
+    assert wide.spec == "public+10.1.0.0/16,127.0.0.0/8"
+    # What both allow: never wider than either.
+    assert wide.narrowed(mirror) == mirror.narrowed(wide) == mirror
+    assert wide.narrowed(strict) == strict and anything.narrowed(strict) == strict
+    assert anything.narrowed(mirror) == mirror and mirror.narrowed(anything) == mirror
+    assert wide.narrowed(AddressPolicy.of(False, ["10.0.0.0/8"])).spec == "public+10.1.0.0/16"
+    assert wide.narrowed(None) == wide
+    assert mirror.allows_address("127.0.0.1") and not mirror.allows_address("127.0.0.2")
+    assert strict.allows_address("93.184.215.14") and not strict.allows_address("::1")
+    with pytest.raises(AddressRefused, match=r"127\.0\.0\.2"):
+        mirror.check_url("http://127.0.0.2:8080/")
+
+
+@pytest.mark.parametrize("setting", [["not-a-network"], "127.0.0.1", [1]])
+def test_bad_allowed_networks_are_config_errors(setting):
+    from archive.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=r"allowed_networks"):
+        parse_config({"crawl": {"allowed_networks": setting}}, data_dir=Path("d"))
 
 
 def test_a_refused_fetch_is_recorded_as_address_refused():
@@ -303,14 +341,14 @@ def test_the_resolver_is_built_from_settings_and_installed_on_the_reactor(fresh_
             self.nameResolver = resolver
 
     class Process:  # what Scrapy's _setup_reactor passes: the CrawlerProcess, for its settings
-        settings = Settings({"NEWSARCHIVE_ALLOWED_NETWORKS": ["127.0.0.2/32"], "DNSCACHE_ENABLED": True})
+        settings = Settings({"NEWSARCHIVE_ADDRESS_POLICY": "public+127.0.0.2/32", "DNSCACHE_ENABLED": True})
 
     reactor = Reactor()
     guard = build_from_crawler(dns_guard.GuardedResolver, Process(), reactor=reactor)
     guard.install_on_reactor()
     assert reactor.nameResolver is guard
     assert isinstance(guard.upstream, SimpleResolverComplexifier)  # around CachingThreadedResolver
-    assert [str(n) for n in guard.allowed] == ["127.0.0.2/32"]
+    assert [str(n) for n in guard.policy.networks] == ["127.0.0.2/32"]
     Process.settings.set(dns_guard.UPSTREAM_SETTING, "scrapy.resolver.CachingHostnameResolver")
     guard6 = build_from_crawler(dns_guard.GuardedResolver, Process(), reactor=reactor)
     assert type(guard6.upstream).__name__ == "CachingHostnameResolver"
@@ -360,13 +398,13 @@ def test_the_guard_refuses_to_run_with_a_handler_that_bypasses_the_resolver():
         def __init__(self, values):
             self.settings = Settings(values)
 
-    with pytest.raises(NotConfigured):
-        ResolverRefusalMiddleware.from_crawler(Crawler({}))
-    assert ResolverRefusalMiddleware.from_crawler(Crawler({"NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES": True}))
+    with pytest.raises(NotConfigured):  # every address allowed: nothing to refuse
+        ResolverRefusalMiddleware.from_crawler(Crawler({"NEWSARCHIVE_ADDRESS_POLICY": "any"}))
+    assert ResolverRefusalMiddleware.from_crawler(Crawler({}))  # unset: the strict policy
+    assert ResolverRefusalMiddleware.from_crawler(Crawler({"NEWSARCHIVE_ADDRESS_POLICY": "public+127.0.0.0/8"}))
     other = {"https": "scrapy.core.downloader.handlers.datauri.DataURIDownloadHandler"}  # any non-HTTP/1.1
     with pytest.raises(ValueError, match="HTTP/1.1 download handler for https"):
-        ResolverRefusalMiddleware.from_crawler(
-            Crawler({"NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES": True, "DOWNLOAD_HANDLERS": other}))
+        ResolverRefusalMiddleware.from_crawler(Crawler({"DOWNLOAD_HANDLERS": other}))
 
 
 # --- End to end: a rebinding name in the real `archive` child, no /etc/hosts, no network ----
@@ -375,15 +413,15 @@ REBIND_HOOK = Path(__file__).resolve().parent / "dns_rebinding"  # a sitecustomi
 REBIND_HOST = "rebind.test"  # RFC 6761: never a real name; answered by the hook only
 
 
-def _archive_with_rebinding_dns(url: str, *, data_dir: Path, config: Path, allowed: str) -> dict:
+def _archive_with_rebinding_dns(url: str, *, data_dir: Path, allowed: tuple[str, ...]) -> dict:
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")}
     env.update({
         "NO_COLOR": "1", "COLUMNS": "200",
         "PYTHONPATH": os.pathsep.join(p for p in (str(REBIND_HOOK), env.get("PYTHONPATH", "")) if p),
         "NEWSARCHIVE_TEST_REBIND_HOST": REBIND_HOST, "NEWSARCHIVE_TEST_REBIND_TO": "127.0.0.1",
-        # What the serve worker gives its `archive` children (crawler/serve/jobs.py).
-        "NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES": "1", "NEWSARCHIVE_ALLOWED_NETWORKS": allowed,
     })  # fmt: skip
+    config = data_dir.parent / "rebinding.toml"
+    config.write_text(mirror_config_text(allowed_networks=allowed))  # no loopback opt-in unless `allowed`
     cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config),
            "archive", url, "--site", "cnn-lite", "--no-progress", "--json"]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
@@ -413,14 +451,14 @@ def _article():
     return expected["articles"][0]
 
 
-def test_rebinding_to_loopback_is_refused_at_connect_time(serve_site, data_dir, mirror_config):
+def test_rebinding_to_loopback_is_refused_at_connect_time(serve_site, data_dir):
     site = serve_site("cnn-lite")  # on 127.0.0.1
     port = site.url.rsplit(":", 1)[1].strip("/")
     article = _article()
     url = f"http://{REBIND_HOST}:{port}{article['path']}"
     # The middleware's lookup (and the serve API's) sees 93.184.215.14 and lets the URL
     # through; the lookup the connection uses answers 127.0.0.1 and is refused there.
-    result = _archive_with_rebinding_dns(url, data_dir=data_dir, config=mirror_config, allowed="")
+    result = _archive_with_rebinding_dns(url, data_dir=data_dir, allowed=())
     assert result["outcome"] == "address-refused" and result["version"] is None, result
     assert f"refused: {REBIND_HOST} resolves to a private address (127.0.0.1) when connecting" in result["error"]
     assert _captures(data_dir) == [{"url": url, "status": None, "outcome": "address-refused"}]
@@ -428,12 +466,33 @@ def test_rebinding_to_loopback_is_refused_at_connect_time(serve_site, data_dir, 
     assert "WARC-Type: response" not in warcs and article["title"] not in warcs  # nothing from the server
 
 
-def test_rebinding_to_an_allowed_network_is_archived(serve_site, data_dir, mirror_config):
+def test_rebinding_to_an_allowed_network_is_archived(serve_site, data_dir):
     site = serve_site("cnn-lite")
     port = site.url.rsplit(":", 1)[1].strip("/")
     article = _article()
     url = f"http://{REBIND_HOST}:{port}{article['path']}"
-    result = _archive_with_rebinding_dns(url, data_dir=data_dir, config=mirror_config, allowed="127.0.0.0/8")
+    result = _archive_with_rebinding_dns(url, data_dir=data_dir, allowed=("127.0.0.0/8",))
     assert result["version"] == 1 and result["outcome"] == "new", result
     assert {"url": url, "status": 200, "outcome": "new"} in _captures(data_dir)
     assert article["title"] in _warc_text(data_dir)
+
+
+def test_the_middleware_refuses_by_address_and_leaves_dns_failures_to_the_connection():
+    """A name that does not resolve is a DNS failure (`dns-error` at connect time), not a
+    refusal; the verdicts come from the request's policy (narrowed by its meta)."""
+    from scrapy import Request
+
+    from crawler.address_policy import AddressPolicy
+    from crawler.middlewares.address_guard import META_POLICY, AddressGuardMiddleware, request_policy
+
+    resolve = fake_resolver({"news.example": ["93.184.215.14"], "mirror.example": ["127.0.0.1"]})
+    guard = AddressGuardMiddleware(AddressPolicy.of(False, ["127.0.0.0/8"]), resolve)
+    assert guard.refusal(guard.policy, "news.example") is None
+    assert guard.refusal(guard.policy, "mirror.example") is None
+    assert guard.refusal(guard.policy, "nowhere.example") is None  # cannot resolve: not a refusal
+    strict = request_policy(guard.policy, Request("http://mirror.example/", meta={META_POLICY: "public"}))
+    assert strict == AddressPolicy()
+    assert "private address (127.0.0.1)" in guard.refusal(strict, "mirror.example")
+    assert "private address" in guard.refusal(strict, "127.0.0.2")
+    # An unreadable stored policy is the strictest, never the widest.
+    assert request_policy(guard.policy, Request("http://x/", meta={META_POLICY: "nonsense"})) == AddressPolicy()

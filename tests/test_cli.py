@@ -101,7 +101,7 @@ def test_archive_unknown_host_uses_generic_profile(serve_site, data_dir, mirror_
 
 def test_archive_rejects_non_http_urls(data_dir):
     result = run_cli("archive", "file:///etc/passwd", data_dir=data_dir)
-    assert result.returncode == 2 and "not an http(s) URL" in result.stderr
+    assert result.returncode == 2 and "only http and https URLs can be archived" in result.stderr
 
 
 def test_configured_site_with_sitemap_and_feed(serve_site, tmp_path, data_dir):

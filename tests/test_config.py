@@ -29,6 +29,8 @@ download_delay = 1.0
 autothrottle = true
 concurrent_requests_per_domain = 2
 max_page_bytes = 5_000_000
+allow_private_addresses = false
+allowed_networks = ["10.1.2.0/24"]
 
 [warc]
 prefix = "newsarchive"
@@ -54,7 +56,7 @@ cron = "5 * * * *"
 ladder = [["3h", "15m"], ["1d", "1h"]]
 
 [serve]
-allow_private_addresses = false
+workers = 2
 
 [distributed]
 redis_url = "redis://127.0.0.1:6379/0"
@@ -88,6 +90,8 @@ def test_defaults_without_a_file(monkeypatch, tmp_path):
     assert config.crawl.concurrent_requests_per_domain == 2
     assert config.crawl.max_page_bytes == 5_000_000
     assert config.crawl.user_agent == DEFAULT_USER_AGENT and "+" in DEFAULT_USER_AGENT
+    # Public addresses only, for every command (docs/security.md).
+    assert config.crawl.allow_private_addresses is False and config.crawl.allowed_networks == []
     assert config.warc.prefix == "newsarchive"
     assert config.warc.max_file_bytes == 1_000_000_000
     assert config.sites == {} and config.s3 == {}
@@ -139,7 +143,8 @@ def test_the_design_example_parses(tmp_path):
         {"id": "cnn-hourly", "crawl": ["cnn-lite"], "cron": "5 * * * *"}
     ]
     assert config.recheck["ladder"][0] == ["3h", "15m"]
-    assert config.serve == {"allow_private_addresses": False}
+    assert config.serve == {"workers": 2}
+    assert config.crawl.allow_private_addresses is False and config.crawl.allowed_networks == ["10.1.2.0/24"]
     assert config.distributed["redis_url"].startswith("redis://")
 
 

@@ -90,3 +90,71 @@ def test_unified_diff_labels():
 def test_diff_is_json_serialisable():
     diff = text_diff(join(P1, P2), join(P2, P3), from_version=1)
     assert json.loads(json.dumps(diff)) == diff
+
+
+# -- bounded work: hostile, repetitive texts ------------------------------------------------
+
+import difflib  # noqa: E402
+import random  # noqa: E402
+
+import pytest  # noqa: E402
+
+from archive.diffs import MAX_CELLS, Budget, bounded_opcodes, unified  # noqa: E402
+
+
+def _valid(a, b, ops):
+    """The opcodes turn a into b, cover both sequences in order, and `equal` is equal."""
+    i = j = 0
+    for tag, i1, i2, j1, j2 in ops:
+        assert (i1, j1) == (i, j) and i2 >= i1 and j2 >= j1
+        if tag == "equal":
+            assert a[i1:i2] == b[j1:j2]
+        i, j = i2, j2
+    assert (i, j) == (len(a), len(b))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_bounded_opcodes_are_always_a_valid_alignment(seed):
+    rng = random.Random(seed)
+    alphabet = list("abcdefgh")[: rng.randint(1, 8)]
+    n, m = rng.randint(0, 3000), rng.randint(0, 3000)
+    a = [rng.choice(alphabet) for _ in range(n)]
+    b = a[: rng.randint(0, n)] + [rng.choice(alphabet) for _ in range(rng.randint(0, 50))] + a[rng.randint(0, n):]
+    b = b[:m] if rng.random() < 0.3 else b
+    budget = Budget(cells=rng.choice([0, 10_000, 1_000_000]))
+    _valid(a, b, bounded_opcodes(a, b, budget))
+
+
+def test_small_inputs_get_exactly_difflibs_alignment():
+    rng = random.Random(1)
+    for _ in range(50):
+        a = [rng.choice("abcde") for _ in range(rng.randint(0, 200))]
+        b = [rng.choice("abcde") for _ in range(rng.randint(0, 200))]
+        budget = Budget()
+        assert bounded_opcodes(a, b, budget) == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        assert not budget.approximate
+
+
+def test_a_hostile_page_of_16000_repeated_words_falls_back_to_the_linear_alignment():
+    """The page that took 65–77 s: the exact alignment is never attempted (no timing here:
+    the budget decides, see benchmarks/diff_bound.py for the figures)."""
+    old = " ".join(["word"] * 16_000)
+    new = " ".join(["word"] * 8_000 + ["changed"] + ["word"] * 8_000)
+    assert 16_000 * 16_001 > MAX_CELLS
+    diff = text_diff(old, new, from_version=1)
+    assert diff["approximate"] is True
+    assert diff["chars_added"] >= len("changed") and diff["paragraphs_added"] == 1
+    many = "\n\n".join(["same paragraph"] * 16_000)
+    more = "\n\n".join(["same paragraph"] * 8_000 + ["a new one"] + ["same paragraph"] * 8_000)
+    diff = text_diff(many, more, from_version=1)
+    assert diff["approximate"] is True and diff["paragraphs_added"] == 1 and diff["paragraphs_removed"] == 0
+    assert "+a new one" in diff["unified"]
+
+
+def test_the_fallback_unified_diff_has_difflibs_format():
+    a = ["p1", "p2", "p3", "p4", "p5", "p6"]
+    b = ["p1", "p2", "x", "p4", "p5", "p6", "p7"]
+    codes = difflib.SequenceMatcher(None, a, b).get_opcodes()
+    expected = "\n".join(difflib.unified_diff(a, b, fromfile="version 1", tofile="version 2", lineterm="", n=1))
+    assert unified(a, b, codes, fromfile="version 1", tofile="version 2") == expected
+    assert unified(a, a, difflib.SequenceMatcher(None, a, a).get_opcodes(), fromfile="x", tofile="y") == ""

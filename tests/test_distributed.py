@@ -17,7 +17,7 @@ from archive import catalog_schema as t
 from archive.catalog import Catalog
 from benchmarks.site import generate
 from crawler.frontier import Frontier
-from tests.conftest import BIN, REPO, run_cli
+from tests.conftest import BIN, LOOPBACK, REPO, run_cli
 from tests.warc_assertions import check_archive
 
 pytestmark = pytest.mark.timeout(240)
@@ -35,6 +35,7 @@ def cluster(tmp_path, serve_site, postgres_url, redis_url):
 catalog_url = "{postgres_url}"
 
 [crawl]
+allowed_networks = {json.dumps(list(LOOPBACK))}
 download_delay = 0
 autothrottle = false
 obey_robots = false

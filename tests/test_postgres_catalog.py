@@ -365,6 +365,27 @@ def test_a_0001_catalog_upgrades_and_its_runs_count_as_this_hosts(empty_db):
         log.close()
 
 
+def test_a_0002_catalog_gains_the_articles_address_policy(empty_db):
+    """Articles archived before 0004 have no stored policy (NULL): the current one applies."""
+    engine = _migrated_engine(empty_db, "0002")
+    try:
+        with engine.begin() as conn:
+            assert "address_policy" not in {c["name"] for c in inspect(conn).get_columns("articles")}
+            conn.execute(text("INSERT INTO articles (id, site, url, first_seen_at, last_seen_at, last_changed_at, "
+                              "latest_version, tracking) VALUES ('old', 's', 'http://e.test/a', :at, :at, :at, 1, :t)"),
+                         {"at": datetime.now(UTC), "t": True})  # fmt: skip
+    finally:
+        engine.dispose()
+    migrations._checked.discard(str(create_engine(empty_db).url))
+    catalog = Catalog(empty_db)
+    try:
+        [article] = catalog.all_articles()
+        assert article["id"] == "old" and article["address_policy"] is None
+    finally:
+        catalog.close()
+    assert _schema_diff(empty_db) == []
+
+
 def test_a_starting_scheduler_closes_only_its_hosts_dead_job_runs(empty_db):
     log = JobRunLog(empty_db)
     try:

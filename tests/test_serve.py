@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from archive.catalog import Catalog
-from tests.conftest import MIRROR_CONFIG, REPO, SITES
+from tests.conftest import MIRROR_CONFIG, REPO, SITES, mirror_config_text
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -95,9 +95,10 @@ class Server:
                 self.proc.wait()
 
 
-def _config(tmp_path: Path, name: str, serve: str) -> Path:
+def _config(tmp_path: Path, name: str, serve: str, *, allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)) -> Path:
+    """The mirror config (loopback allowed unless `allowed_networks` says otherwise) + [serve]."""
     path = tmp_path / name
-    path.write_text(MIRROR_CONFIG + "\n[serve]\n" + serve)
+    path.write_text(mirror_config_text(allowed_networks=allowed_networks) + "\n[serve]\n" + serve)
     return path
 
 
@@ -154,7 +155,7 @@ def _dump_dom(url: str, tmp_path: Path) -> str:
 
 def test_archive_poll_read_back_diff_and_article_page(serve_site, data_dir, tmp_path, start_server):
     site = serve_site("cnn-lite")
-    server = start_server(data_dir, _config(tmp_path, "serve.toml", "allow_private_addresses = true\n"))
+    server = start_server(data_dir, _config(tmp_path, "serve.toml", ""))
     url = site.page(ARTICLE["path"])
 
     # Writes need the token.
@@ -218,10 +219,12 @@ def test_private_addresses_and_redirects_to_them_are_refused(serve_site, data_di
     other_proc = subprocess.Popen([sys.executable, "-m", "crawler.demo.server", str(other), "--host", "127.0.0.2",
                                    "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        server = start_server(data_dir, _config(tmp_path, "serve.toml", 'allowed_networks = ["127.0.0.2/32"]\n'))
+        server = start_server(data_dir, _config(tmp_path, "serve.toml", "", allowed_networks=("127.0.0.2/32",)))
         port_of_site = site.url.rsplit(":", 1)[1].strip("/")
         for url in (site.page(ARTICLE["path"]), f"http://localhost:{port_of_site}/", f"http://[::1]:{port_of_site}/",
-                    f"http://[::ffff:127.0.0.1]:{port_of_site}/", f"http://0.0.0.0:{port_of_site}/"):  # fmt: skip
+                    f"http://[::ffff:127.0.0.1]:{port_of_site}/", f"http://0.0.0.0:{port_of_site}/",
+                    # urllib reads host pub.test here; Scrapy fetches 127.0.0.1: the API checks what Scrapy fetches
+                    f"http://127.0.0.1:{port_of_site}\\@pub.test/"):  # fmt: skip
             status, _, payload = server.call("POST", "/api/archive", {"urls": [url]})
             assert status == 400 and "private address" in payload["error"], (url, payload)
         for url in ("file:///etc/passwd", f"gopher://127.0.0.1:{port_of_site}/_GET", "ftp://127.0.0.1/x"):
@@ -253,7 +256,7 @@ def test_private_addresses_and_redirects_to_them_are_refused(serve_site, data_di
 
 
 def test_limits_rate_limit_and_json_errors(data_dir, tmp_path, start_server):
-    config = _config(tmp_path, "limits.toml", "allow_private_addresses = true\nworkers = 0\n"
+    config = _config(tmp_path, "limits.toml", "workers = 0\n"
                      "max_urls_per_request = 3\nmax_body_bytes = 2000\nrate_limit_per_minute = 4\n")  # fmt: skip
     server = start_server(data_dir, config)
     status, _, payload = server.call("POST", "/api/archive", {"urls": [f"http://127.0.0.1:9/{i}" for i in range(4)]})
@@ -292,14 +295,14 @@ def test_without_a_token_only_a_read_only_loopback_server_starts(data_dir, tmp_p
 def test_a_job_queued_before_a_restart_completes_after_it(serve_site, data_dir, tmp_path, start_server):
     site = serve_site("cnn-lite")
     url = site.page(ARTICLE["path"])
-    paused = start_server(data_dir, _config(tmp_path, "paused.toml", "allow_private_addresses = true\nworkers = 0\n"))
+    paused = start_server(data_dir, _config(tmp_path, "paused.toml", "workers = 0\n"))
     status, _, payload = paused.call("POST", "/api/archive", {"urls": [url], "site": "cnn-lite"})
     assert status == 202 and payload["status"] == "queued"
     job_id = payload["id"]
     paused.proc.kill()  # no goodbye: the job lives only in the catalog
     paused.proc.wait()
 
-    server = start_server(data_dir, _config(tmp_path, "serve.toml", "allow_private_addresses = true\nworkers = 1\n"))
+    server = start_server(data_dir, _config(tmp_path, "serve.toml", "workers = 1\n"))
     job = server.wait_job(job_id)
     assert job["status"] == "done" and job["results"][0]["version"] == 1, job
     assert server.get(f"/api/articles/{job['results'][0]['article_id']}")["title"] == ARTICLE["title"]
@@ -350,11 +353,14 @@ def test_token_auth_and_serve_settings():
         TokenAuth(None).check(f"Bearer {TOKEN}")
     assert is_loopback_host("127.0.0.1") and is_loopback_host("localhost") and is_loopback_host("::1")
     assert not is_loopback_host("0.0.0.0") and not is_loopback_host("192.168.1.5")
-    assert ServeSettings.from_config({"workers": 0, "allowed_networks": ["10.0.0.0/8"]}).workers == 0
-    for bad in ({"wokers": 1}, {"workers": -1}, {"allow_private_addresses": "yes"}, {"allowed_networks": ["x"]},
-                {"max_urls_per_request": 0}):  # fmt: skip
+    assert ServeSettings.from_config({"workers": 0}).workers == 0
+    for bad in ({"wokers": 1}, {"workers": -1}, {"max_urls_per_request": 0}):
         with pytest.raises(ConfigError, match=r"\[serve\]"):
             ServeSettings.from_config(bad)
+    # The address policy is the crawl's, set once for every command.
+    for moved in ({"allow_private_addresses": True}, {"allowed_networks": ["10.0.0.0/8"]}):
+        with pytest.raises(ConfigError, match=r"\[crawl\] (allow_private_addresses|allowed_networks)"):
+            ServeSettings.from_config(moved)
 
 
 # -- the article filters on both catalog backends -------------------------------------------

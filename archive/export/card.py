@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from archive.export.markdown import md_code, md_text, md_url
 from archive.export.rows import ExportFilter, ExportStats, iso_utc
 from archive.export.schema import Column
 from archive.export.site_signals import SiteSignals
@@ -39,6 +40,7 @@ class CardInfo:
     command: str
     created_at: datetime
     extra_counts: dict[str, int] | None = None
+    csv_raw: bool = False
 
 
 def card_path(out: Path) -> Path:
@@ -51,23 +53,49 @@ def _date(moment: datetime | None) -> str:
 
 
 def _cell(text: str) -> str:
+    """A table cell of our own text (the schema)."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _selection(flt: ExportFilter) -> str:
+    """ExportFilter.describe with the site names (user input) escaped."""
+    parts = []
+    if flt.sites:
+        parts.append("sites " + ", ".join(md_text(s) for s in flt.sites))
+    if flt.since:
+        parts.append(f"captured since {iso_utc(flt.since)}")
+    if flt.until:
+        parts.append(f"captured until {iso_utc(flt.until)}")
+    return "; ".join(parts) or "everything"
+
+
+def _csv_note(info: CardInfo) -> list[str]:
+    if info.format != "csv":
+        return []
+    if info.csv_raw:
+        return ["Text cells are written as they are (`--csv-raw`): a cell starting with `=`, `+`, `-` or `@` "
+                "is a live formula in a spreadsheet. Open this file as data (pandas, csv), not in a spreadsheet.", ""]
+    return ["Spreadsheet safety: text cells that start with `=`, `+`, `-`, `@`, a tab or a carriage return "
+            "(which a spreadsheet would run as a formula) are written with a `'` in front (OWASP's advice "
+            "against CSV injection); strip that one leading `'` to get the site's text, or export with "
+            "`--csv-raw`.", ""]
 
 
 def render_card(info: CardInfo) -> str:
     s = info.stats
     lines = [
-        f"# {info.title}",
+        f"# {md_text(info.title)}",
         "",
-        f"`{info.filename}`: {FORMAT_NOTES[info.format]}",
+        f"{md_code(info.filename)}: {FORMAT_NOTES[info.format]}",
         "",
+        *_csv_note(info),
         "## Contents",
         "",
         f"- view: `{info.view}` — "
         + ("one row per article, its newest version (the columns of a JSON record)"
            if info.view == "latest" else "one row per article version (NewsEdits shape)")
         + (" (WARC captures of those rows' articles)" if info.format == "wacz" else ""),
-        f"- selection: {info.filter.describe()}",
+        f"- selection: {_selection(info.filter)}",
         f"- rows: {s.rows}",
         f"- articles: {s.articles}",
         f"- sites: {len(s.per_site)}",
@@ -81,21 +109,23 @@ def render_card(info: CardInfo) -> str:
         lines.append(f"- {name}: {value}")
     lines += ["", "| site | rows | articles |", "|---|---:|---:|"]
     for site, counts in sorted(s.per_site.items()):
-        lines.append(f"| {site} | {counts['rows']} | {counts['articles']} |")
+        lines.append(f"| {md_text(site)} | {counts['rows']} | {counts['articles']} |")
     lines += ["", "## Sources and terms", ""]
     lines.append("Each site's terms of use apply to its content; check them before redistributing "
                  "or training on this data.")  # fmt: skip
     lines.append("")
+    # Everything below comes from the sites (headers, robots.txt, pages) or the config:
+    # escaped (archive/export/markdown.py), so it reads as text and never renders as HTML or links.
     for sig in info.sites:
-        lines.append(f"### {sig.site}")
+        lines.append(f"### {md_text(sig.site)}")
         lines.append("")
-        lines.append(f"- terms of use: {sig.terms_url or 'unknown (none configured)'}")
+        lines.append(f"- terms of use: {md_url(sig.terms_url) if sig.terms_url else 'unknown (none configured)'}")
         lines.append(f"- robots.txt: {sig.robots_summary()}")
         if sig.x_robots_tag:
-            lines.append(f"- X-Robots-Tag seen: {'; '.join(sig.x_robots_tag)}")
-        lines.append(f"- noai / noimageai signals: {'; '.join(sig.noai) if sig.noai else 'none seen'}")
+            lines.append(f"- X-Robots-Tag seen: {'; '.join(md_text(t) for t in sig.x_robots_tag)}")
+        lines.append(f"- noai / noimageai signals: {'; '.join(md_text(n) for n in sig.noai) if sig.noai else 'none seen'}")
         for signal, note in sorted(sig.recorded.items()):
-            lines.append(f"- {signal}: {note}")
+            lines.append(f"- {md_text(signal)}: {md_text(note)}")
         lines.append("")
     if info.format != "wacz":
         lines += ["## Schema", "", "| column | type | description |", "|---|---|---|"]
@@ -106,7 +136,7 @@ def render_card(info: CardInfo) -> str:
         "## How it was made",
         "",
         f"- software: {info.software}",
-        f"- command: `{info.command}`",
+        f"- command: {md_code(info.command)}",
         f"- created: {iso_utc(info.created_at)}",
         "- source: WARC files captured by newsarchive (Scrapy + warcio); text and metadata "
         "extracted with trafilatura and per-site rules; a new version is recorded only when "

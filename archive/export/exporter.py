@@ -48,6 +48,8 @@ class ExportRequest:
     site_terms: Mapping[str, str | None] = field(default_factory=dict)
     command: str = "newsarchive export"
     batch_size: int = DEFAULT_BATCH_SIZE
+    # CSV: write text cells as they are, formula-like ones included (default: neutralised).
+    csv_raw: bool = False
 
 
 @dataclass
@@ -100,7 +102,7 @@ def _open_writer(fmt: str, path: Path, columns: tuple[Column, ...], request: Exp
     if fmt == "csv":
         from archive.export.csv_format import CsvWriter
 
-        return CsvWriter(path, columns)
+        return CsvWriter(path, columns, raw=request.csv_raw)
     from archive.export.parquet import ParquetWriter
 
     meta = {"newsarchive.view": request.view, "newsarchive.selection": request.filter.describe(),
@@ -126,6 +128,8 @@ def export_dataset(catalog: Catalog, data_dir: Path, request: ExportRequest,
         raise ExportError(str(exc)) from None
     if request.format == "wacz" and request.fields:
         raise ExportError("--fields does not apply to --format wacz (it packages WARC records)")
+    if request.csv_raw and request.format != "csv":
+        raise ExportError("--csv-raw applies to --format csv only")
     check_output(request.out)
     # WACZ packages the WARCs holding every selected version, whatever the view.
     view = "versions" if request.format == "wacz" else request.view
@@ -153,6 +157,7 @@ def export_dataset(catalog: Catalog, data_dir: Path, request: ExportRequest,
         filename=request.out.name, columns=columns, stats=stats, filter=request.filter,
         sites=_signals(catalog, data_dir, stats, request), software=software_version(),
         command=request.command, created_at=datetime.now(timezone.utc), extra_counts=extra or None,
+        csv_raw=request.csv_raw,
     )  # fmt: skip
     with atomic_output(card) as tmp:
         tmp.write_text(render_card(info), encoding="utf-8")

@@ -15,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import catalog_schema as t
 from archive.catalog import Catalog, utc
+from archive.export.markdown import md_text, md_url
 
 # User-agent tokens of crawlers that collect AI training data (or feed AI answers).
 AI_CRAWLERS = (
@@ -83,20 +84,22 @@ class SiteSignals:
     robots_unreadable: str | None = None
 
     def robots_summary(self) -> str:
+        """One line of Markdown; the URL escaped (archive/export/markdown.py)."""
         if self.robots_url is None:
             return "not seen"
         when = f" (fetched {self.robots_fetched_at})" if self.robots_fetched_at else ""
+        url = md_url(self.robots_url)
         if self.robots_unreadable is not None:
-            return f"{self.robots_url}{when}: unreadable: {self.robots_unreadable}"
+            return f"{url}{when}: unreadable: {md_text(self.robots_unreadable)}"
         if self.robots_status != 200:
-            return f"{self.robots_url}: HTTP {self.robots_status}, no rules{when}"
+            return f"{url}: HTTP {self.robots_status}, no rules{when}"
         parts = []
         parts.append("`*` disallows the whole site" if self.all_disallowed else "`*` not disallowed")
         if self.ai_disallowed:
             parts.append("AI crawlers disallowed: " + ", ".join(self.ai_disallowed))
         else:
             parts.append("no AI crawler disallowed by name")
-        return f"{self.robots_url}{when}: " + "; ".join(parts)
+        return f"{url}{when}: " + "; ".join(parts)
 
 
 class _Unreadable(Exception):

@@ -35,9 +35,12 @@ class DemoPortBusy(Exception):
 
 
 def demo_config(config: Config) -> Config:
-    """The user's config with politeness off: the sample sites are ours, on loopback."""
+    """The user's config with politeness off: the sample sites are ours, on loopback. The
+    demo opts in to fetching them explicitly (the address policy refuses loopback by
+    default, docs/security.md): 127.0.0.1 only, where its servers listen."""
+    allowed = list(dict.fromkeys([*config.crawl.allowed_networks, "127.0.0.1/32"]))
     crawl = dataclasses.replace(config.crawl, download_delay=0.0, autothrottle=False,
-                                concurrent_requests_per_domain=8)  # fmt: skip
+                                concurrent_requests_per_domain=8, allowed_networks=allowed)  # fmt: skip
     return dataclasses.replace(config, crawl=crawl)
 
 
@@ -132,11 +135,11 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
     url = cnn_url + DEMO_STORY
     console.print(Text(f"\nthe story at {url} changes; archiving it again …", style="bold"), highlight=False,
                   soft_wrap=True)  # fmt: skip
-    cmd = [sys.executable, "-m", "crawler.cli", "--data-dir", str(config.data_dir)]
+    # `python -m crawler.demo.run URL`: `newsarchive archive URL` under demo_config.
+    cmd = [sys.executable, "-m", "crawler.demo.run", "--data-dir", str(config.data_dir)]
     if config.source:
         cmd += ["--config", str(config.source)]
-    done = subprocess.run([*cmd, "archive", url, "--site", "cnn-lite", "--no-progress", "--json"],
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         console.print(Text.assemble(("archiving the changed story failed: ", "red"), done.stderr.strip()),
                       highlight=False)  # fmt: skip
@@ -156,3 +159,26 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
     if latest["version"] > 1:
         print_diff(console, history["versions"][-2], latest)
     return url
+
+
+def _archive_again(argv: list[str] | None = None) -> int:
+    """Archive one sample story again under the demo's config (a child of `run_demo`)."""
+    import argparse
+
+    from archive.config import load_config
+
+    parser = argparse.ArgumentParser(description=_archive_again.__doc__)
+    parser.add_argument("url")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--config")
+    args = parser.parse_args(argv)
+    config = demo_config(load_config(args.config, args.data_dir))
+    result = run_crawl(config, [CrawlTarget(BUILTIN_PROFILES["cnn-lite"], urls=[args.url])], command="archive",
+                       console=Console(stderr=True), progress=False)  # fmt: skip
+    results = [r for report in result.reports for r in report.get("results", {}).values()]
+    print(json.dumps({"results": results}, default=str))
+    return 0 if any(r.get("version") for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_archive_again())

@@ -36,6 +36,7 @@ from archive.warc_files import WarcWriteError
 from archive.urls import article_id_for
 from crawler import session_registry
 from crawler.download_handler import WireExchange, wire_of
+from crawler.middlewares.responses import ResponseRefused
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ META_KIND = "newsarchive_kind"
 META_SITE = "newsarchive_site"
 _META_STARTED_AT = "_newsarchive_started_at"
 _META_BYTES = "_newsarchive_bytes"
+_META_CAPTURED_URL = "_newsarchive_captured_url"
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
@@ -78,15 +80,18 @@ def _wire_request(exchange: HttpExchange, wire: WireExchange) -> None:
 
 
 def classify_failure(failure: Failure) -> tuple[str, bool]:
-    """(outcome, request was sent) for a request that got no response."""
+    """(outcome, request was sent) for a request that got no usable response."""
     exc = failure.value
+    if isinstance(exc, ResponseRefused):  # a response came, and is archived: its outcome
+        return exc.outcome, True
     if isinstance(exc, IgnoreRequest):
+        # Scrapy's messages, matched whole: a URL inside a message must not decide.
         message = str(exc).lower()
-        if message.startswith("refused"):  # crawler/middlewares/address_guard.py
+        if message.startswith("refused"):  # crawler/middlewares/address_guard.py, dns_guard.py
             return "address-refused", False
-        if "redirect" in message:
+        if message.startswith("max redirections reached"):
             return "redirect-loop", False
-        if "robots" in message or "forbidden by robots" in message:
+        if message.startswith("forbidden by robots.txt"):
             return "robots-disallowed", False
         return "fetch-error", False
     # Scrapy >= 2.16 wraps Twisted's errors in its own; older ones pass them through.
@@ -217,6 +222,7 @@ class WarcCaptureExtension:
             self._stop(str(exc))
             return
         request.meta[META_CAPTURE] = result
+        request.meta[_META_CAPTURED_URL] = request.url  # meta is copied to a redirect's request
         self.crawler.stats.inc_value("newsarchive/captures")
         self.crawler.stats.inc_value("newsarchive/warc_bytes", result.records.response.length
                                      if result.records.response else 0)  # fmt: skip
@@ -236,6 +242,16 @@ class WarcCaptureExtension:
             sent = wire.sent
         message = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
         if self.fatal_error:
+            return outcome
+        captured = request.meta.get(META_CAPTURE)
+        if (isinstance(failure.value, ResponseRefused) and isinstance(captured, CaptureResult)
+                and request.meta.get(_META_CAPTURED_URL) == request.url):  # fmt: skip
+            # The response is archived already: its capture gets the outcome, no second one.
+            self.session.set_outcome(captured.capture_id, outcome, message)
+            if request.meta.get(META_KIND) == "article":
+                original = (request.meta.get("redirect_urls") or [request.url])[0]
+                self.session.checked(article_id_for(original))
+            self.crawler.stats.inc_value(f"newsarchive/failures/{outcome}")
             return outcome
         try:
             capture_id = self.session.failed_fetch(

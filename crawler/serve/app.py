@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+
+import anyio
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,14 +23,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from archive.catalog import Catalog
 from archive.config import Config
 from archive.history import ArticleNotFound, article_history, diff_between
-from crawler.address_policy import AddressRefused, check_url
+from archive.urls import normalize_url
+from crawler.address_policy import AddressPolicy, AddressRefused
 from crawler.serve import pages, queries
-from crawler.serve.jobs import JobStore, JobWorker, job_view
+from crawler.serve.jobs import JobStore, JobWorker, QueueFull, job_view
 from crawler.serve.offline_docs import install_offline_docs
 from crawler.serve.security import ApiError, RateLimiter, TokenAuth
 from crawler.serve.settings import ServeSettings
+from crawler.url_form import InvalidUrl, fetch_url
 
-MAX_URL_LENGTH = 2048
+logger = logging.getLogger(__name__)
+# CPU-heavy reads (diffs) run in threads of their own, a few at a time: they can neither
+# block the event loop nor take every thread of the shared pool, so /healthz and the cheap
+# reads keep answering while they run. Searches (`q=`, a scan) get their own few too.
+DIFF_THREADS = 2
+SEARCH_THREADS = 4
+CACHED_DIFFS = 256
+
 HTML_HEADERS = {
     # Archived text is escaped, and this forbids scripts and outside loads besides.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'",
@@ -58,14 +72,40 @@ def _when(value: str | None, name: str, *, end_of_day: bool) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError(400, f"{name} takes an ISO date or date-time like 2026-05-06 or 2026-05-06T12:00Z, "
-                            f"not {value!r}") from None  # fmt: skip
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if end_of_day and "T" not in value and " " not in value.strip():
-        moment += timedelta(days=1, microseconds=-1)
-    return moment.astimezone(UTC)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if end_of_day and "T" not in value and " " not in value.strip():
+            moment += timedelta(days=1, microseconds=-1)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: the last day of year 9999, say
+        raise ApiError(400, f"{name} takes an ISO date or date-time like 2026-05-06 or 2026-05-06T12:00Z "
+                            f"(years 1–9999), not {value[:100]!r}") from None  # fmt: skip
+
+
+class _LruCache:
+    """A few computed diffs, by their versions (versions never change once written)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+def _client(request: Request) -> str:
+    """The peer's address (no proxy headers are trusted: uvicorn runs with proxy_headers off)."""
+    return request.client.host if request.client else "unknown"
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -87,15 +127,22 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     `read_only_catalog`: the catalog cannot be written (a read-only mount): opened without
     writing anything; pass no token and no worker with it."""
     catalog = Catalog(config.resolved_catalog_url, read_only=read_only_catalog)
-    store = JobStore(catalog.engine)
+    store = JobStore(catalog.engine, settings.max_queued_urls)
     worker = JobWorker(store, config, settings)
     auth = TokenAuth(token)
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    networks = settings.networks
+    failed_logins = RateLimiter(settings.failed_logins_per_minute, what="failed logins from this address")
+    searches = RateLimiter(settings.search_rate_limit_per_minute, what="searches (q=) from this address")
+    diff_threads = anyio.CapacityLimiter(DIFF_THREADS)
+    search_threads = anyio.CapacityLimiter(SEARCH_THREADS)
+    health_thread = anyio.CapacityLimiter(1)
+    diffs = _LruCache(CACHED_DIFFS)
+    policy = AddressPolicy.from_config(config)  # the one of every command: [crawl]
     known_sites: set[str] | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(store.pending_urls)  # the queue's index, built before the first POST
         if run_worker:
             worker.start()
         try:
@@ -131,6 +178,12 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         return _error(400, "invalid request: " + "; ".join(parts))
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Every error is JSON, a bug's too (logged with its traceback, never shown).
+        logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _error(500, f"internal error ({type(exc).__name__}): the server log has the details")
+
     def _sites() -> set[str]:
         nonlocal known_sites
         if known_sites is None:
@@ -141,9 +194,11 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
 
     # -- service ---------------------------------------------------------------------------------
     @app.get("/healthz", tags=["service"])
-    def healthz() -> dict[str, Any]:
-        """Liveness, and how many jobs wait and run."""
-        return {"status": "ok", "read_only": auth.read_only, "jobs": store.counts()}
+    async def healthz() -> dict[str, Any]:
+        """Liveness, and how many jobs wait and run. On the event loop, its query in a thread
+        of its own: it answers while every other thread is busy (diffs, searches)."""
+        counts = await anyio.to_thread.run_sync(store.counts, limiter=health_thread)
+        return {"status": "ok", "read_only": auth.read_only, "jobs": counts}
 
     # -- archiving -------------------------------------------------------------------------------
     @app.post("/api/archive", status_code=202, tags=["archive"], response_model=ArchiveAccepted,
@@ -152,7 +207,14 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     async def archive(request: Request) -> Any:
         """Queue URLs for archiving; poll `GET /api/jobs/{id}`. A URL already queued (or being
         archived) is not queued again: `already_queued` names the job that has it."""
-        token_key = auth.check(request.headers.get("authorization"))
+        client = _client(request)
+        failed_logins.check(client)  # an address that guessed too often waits, right or wrong
+        try:
+            token_key = auth.check(request.headers.get("authorization"))
+        except ApiError as exc:
+            if exc.status == 401:
+                failed_logins.take(client)
+            raise
         limiter.take(token_key)
         raw = await _read_body(request, settings.max_body_bytes)
         try:
@@ -160,24 +222,35 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         except ValidationError as exc:
             parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()]
             raise ApiError(400, "invalid request: " + "; ".join(parts)) from None
-        urls = list(dict.fromkeys(u.strip() for u in body.urls))
-        if len(urls) > settings.max_urls_per_request:
-            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(urls)}")
-        for url in urls:
-            if len(url) > MAX_URL_LENGTH:
-                raise ApiError(400, f"URL longer than {MAX_URL_LENGTH} characters: {url[:80]}…")
+        # Each URL is parsed once, by the parser the crawler fetches with (crawler/url_form.py):
+        # what is checked is what will be fetched. Several spellings of one URL are one URL.
+        if len(body.urls) > 4 * settings.max_urls_per_request:
+            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(body.urls)}")
+        by_key: dict[str, tuple[str, str]] = {}
+        for given in body.urls:
+            try:
+                fetched = fetch_url(given)
+            except InvalidUrl as exc:
+                raise ApiError(400, str(exc)) from None
+            by_key.setdefault(normalize_url(fetched), (given.strip(), fetched))
+        if len(by_key) > settings.max_urls_per_request:
+            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(by_key)}")
+        urls = [given for given, _ in by_key.values()]
         if body.site is not None and body.site not in await run_in_threadpool(_sites):
             raise ApiError(400, f"unknown site {body.site!r} (known: {', '.join(sorted(_sites()))})")
 
         def check_all() -> None:
-            for url in urls:
-                check_url(url, allow_private=settings.allow_private_addresses, allowed=networks)
+            for _, fetched in by_key.values():
+                policy.check_url(fetched)
 
         try:
             await run_in_threadpool(check_all)
         except AddressRefused as exc:
             raise ApiError(400, str(exc)) from None
-        job_id, already = await run_in_threadpool(store.create, urls, body.site, token_key)
+        try:
+            job_id, already = await run_in_threadpool(store.create, urls, body.site, token_key)
+        except QueueFull as exc:
+            raise ApiError(503, str(exc), {"Retry-After": "60"}) from None
         if job_id is None:
             job_id = already[urls[0]]
         else:
@@ -202,13 +275,16 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     def _history(article_id: str) -> dict[str, Any]:
         if "/" in article_id or "://" in article_id:
             raise ApiError(400, "use the article id (see GET /api/articles), not a URL")
+        if len(article_id) > 64 or not article_id.isprintable():  # PostgreSQL refuses NUL in a string
+            raise ApiError(404, f"no article {article_id[:64]!r}")
         try:
             return article_history(catalog, article_id)
         except ArticleNotFound as exc:
             raise ApiError(404, str(exc)) from None
 
     @app.get("/api/articles", tags=["read"])
-    def list_articles(
+    async def list_articles(
+        request: Request,
         site: str | None = None,
         since: Annotated[str | None, Query(description="a version captured on or after (ISO date/time, UTC)")] = None,
         until: Annotated[str | None, Query(description="a version captured on or before (ISO date/time, UTC)")] = None,
@@ -216,14 +292,20 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         limit: Annotated[int | None, Query(ge=1)] = None,
         cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
     ) -> dict[str, Any]:
-        """Articles, most recently changed first: `{"items": [...], "next": cursor or null}`."""
+        """Articles, most recently changed first: `{"items": [...], "next": cursor or null}`.
+        A search (`q`) reads the text of every version: limited per client address."""
         flt = queries.ArticleFilter(site, _when(since, "since", end_of_day=False),
                                     _when(until, "until", end_of_day=True), (q or "").strip() or None)  # fmt: skip
         size = min(limit or settings.page_size, settings.page_size * 4)
         try:
-            items, next_cursor = queries.list_articles(catalog.engine, flt, limit=size, cursor=cursor)
+            after = queries.decode_cursor(cursor) if cursor else None
         except queries.BadCursor as exc:
             raise ApiError(400, str(exc)) from None
+        if flt.q:
+            searches.take(_client(request))
+        items, next_cursor = await anyio.to_thread.run_sync(
+            lambda: queries.list_articles(catalog.engine, flt, limit=size, after=after),
+            limiter=search_threads if flt.q else None)  # fmt: skip
         return {"items": items, "next": next_cursor}
 
     @app.get("/api/articles/{article_id}", tags=["read"])
@@ -245,25 +327,42 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
                 return record  # type: ignore[no-any-return]
         raise ApiError(404, f"article {article_id} has no version {n} (it has 1..{history['latest_version']})")
 
+    def _diff(history: dict[str, Any], a: int, b: int) -> dict[str, Any]:
+        """Statistics, unified diff and side-by-side rows of two versions: bounded work
+        (archive/diffs.py), the stored diff of consecutive versions reused (computed once,
+        when the version was recorded), the result cached (versions never change)."""
+        by_number = {r["version"]: r for r in history["versions"]}
+        if a not in by_number or b not in by_number:
+            raise ApiError(404, f"article {history['article_id']} has no version {a if a not in by_number else b} "
+                                f"(it has 1..{history['latest_version']})")  # fmt: skip
+        old, new = by_number[a], by_number[b]
+
+        def make() -> dict[str, Any]:
+            stored = new.get("diff")
+            if b == a + 1 and isinstance(stored, dict) and stored.get("from_version") == a:
+                diff = dict(stored)
+            else:
+                diff = diff_between(history, a, b)
+            rows = pages.side_by_side(old.get("text"), new.get("text"))
+            return {**diff, "side_by_side": [{"kind": r.kind, "old": r.old, "new": r.new} for r in rows]}
+
+        key = ("api", history["article_id"], a, b, old.get("content_sha256"), new.get("content_sha256"))
+        return diffs.get_or_make(key, make)  # type: ignore[no-any-return]
+
     @app.get("/api/articles/{article_id}/diff", tags=["read"])
-    def get_diff(
+    async def get_diff(
         article_id: str,
         from_: Annotated[int | None, Query(alias="from", ge=1)] = None,
         to: Annotated[int | None, Query(ge=1)] = None,
     ) -> dict[str, Any]:
         """The diff between two versions (default: the last two): statistics, a unified diff,
         and both texts' paragraphs side by side."""
-        history = _history(article_id)
+        history = await run_in_threadpool(_history, article_id)
         latest = history["latest_version"]
         b = to if to is not None else latest
         a = from_ if from_ is not None else max(1, b - 1)
-        try:
-            diff = diff_between(history, a, b)
-        except ArticleNotFound as exc:
-            raise ApiError(404, str(exc)) from None
-        rows = pages.side_by_side(*(next(r.get("text") for r in history["versions"] if r["version"] == n) for n in (a, b)))
-        return {"article_id": history["article_id"], "from": a, "to": b, **diff,
-                "side_by_side": [{"kind": r.kind, "old": r.old, "new": r.new} for r in rows]}  # fmt: skip
+        diff = await anyio.to_thread.run_sync(_diff, history, a, b, limiter=diff_threads)
+        return {"article_id": history["article_id"], "from": a, "to": b, **diff}
 
     # -- pages -----------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, tags=["pages"])
@@ -272,13 +371,17 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         return HTMLResponse(pages.index_page(queries.recent_changes(catalog.engine, site=site)), headers=HTML_HEADERS)
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, tags=["pages"])
-    def article_page(
+    async def article_page(
         article_id: str,
         from_: Annotated[int | None, Query(alias="from")] = None,
         to: Annotated[int | None, Query()] = None,
     ) -> HTMLResponse:
         """An article's versions and a side-by-side diff between any two."""
-        return HTMLResponse(pages.article_page(_history(article_id), from_, to), headers=HTML_HEADERS)
+        history = await run_in_threadpool(_history, article_id)
+        key = ("page", history["article_id"], history["latest_version"], from_, to)
+        html = await anyio.to_thread.run_sync(
+            lambda: diffs.get_or_make(key, lambda: pages.article_page(history, from_, to)), limiter=diff_threads)
+        return HTMLResponse(html, headers=HTML_HEADERS)
 
     app.state.store = store
     app.state.worker = worker

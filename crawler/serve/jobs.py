@@ -26,9 +26,8 @@ from sqlalchemy import Engine, func, insert, select, update
 from archive import catalog_schema as t
 from archive.catalog import utc
 from archive.config import Config
-from archive.urls import normalize_url
-from crawler.middlewares.address_guard import ENV_ALLOWED, ENV_BLOCK
 from crawler.serve.settings import TOKEN_ENV, ServeSettings
+from crawler.url_form import url_key
 
 logger = logging.getLogger(__name__)
 
@@ -41,35 +40,76 @@ def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-class JobStore:
-    """The `api_jobs` table: create (without queueing a URL twice), claim, finish, read."""
+class QueueFull(Exception):
+    """The job queue holds its maximum of URLs; the message says how many."""
 
-    def __init__(self, engine: Engine) -> None:
+
+class JobStore:
+    """The `api_jobs` table: create (without queueing a URL twice), claim, finish, read.
+
+    The URLs waiting or being archived are indexed in memory (one key per URL, however it
+    is spelled: crawler/url_form.py `url_key`), built from the table at first use: a new
+    job's dedup costs a lookup per URL, not a read of every queued job. One server process
+    owns a catalog's queue (its lock makes dedup + insert atomic).
+    """
+
+    def __init__(self, engine: Engine, max_queued_urls: int | None = None) -> None:
         self.engine = engine
-        self._lock = threading.Lock()  # one server process: makes dedup + insert atomic
+        self.max_queued_urls = max_queued_urls
+        self._lock = threading.Lock()
+        self._pending: dict[str, str] | None = None  # url_key → id of the job that has it
+        self._keys_of: dict[str, list[str]] = {}  # job id → its url_keys in `_pending`
+
+    def _index(self) -> dict[str, str]:
+        """The pending-URL index (call with the lock held)."""
+        if self._pending is None:
+            pending: dict[str, str] = {}
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(t.api_jobs.c.id, t.api_jobs.c.urls)
+                                    .where(t.api_jobs.c.status.in_(("queued", "running")))
+                                    .order_by(t.api_jobs.c.created_at))  # fmt: skip
+                for job_id, job_urls in rows:
+                    for u in job_urls:
+                        key = url_key(u)
+                        if key not in pending:
+                            pending[key] = job_id
+                            self._keys_of.setdefault(job_id, []).append(key)
+            self._pending = pending
+        return self._pending
+
+    def pending_urls(self) -> int:
+        with self._lock:
+            return len(self._index())
 
     def create(self, urls: list[str], site: str | None, token_hash: str | None) -> tuple[str | None, dict[str, str]]:
         """Queue the URLs not already waiting or being archived.
 
         Returns (new job id or None when every URL was already queued, {url: job id that
-        already has it}).
+        already has it}). QueueFull when the new URLs would take the queue past
+        `max_queued_urls`.
         """
-        with self._lock, self.engine.begin() as conn:
-            pending: dict[str, str] = {}
-            rows = conn.execute(select(t.api_jobs.c.id, t.api_jobs.c.urls)
-                                .where(t.api_jobs.c.status.in_(("queued", "running"))))  # fmt: skip
-            for job_id, job_urls in rows:
-                for u in job_urls:
-                    pending.setdefault(normalize_url(u), job_id)
-            already = {u: pending[normalize_url(u)] for u in urls if normalize_url(u) in pending}
-            fresh = [u for u in urls if u not in already]
+        with self._lock:
+            pending = self._index()
+            already = {u: pending[url_key(u)] for u in urls if url_key(u) in pending}
+            fresh_by_key: dict[str, str] = {}
+            for u in urls:  # one URL spelled several ways in one request: queued once
+                if u not in already:
+                    fresh_by_key.setdefault(url_key(u), u)
+            fresh = list(fresh_by_key.values())
             if not fresh:
                 return None, already
+            if self.max_queued_urls is not None and len(pending) + len(fresh) > self.max_queued_urls:
+                raise QueueFull(f"the archive queue is full ({len(pending)} URLs waiting or being archived, "
+                                f"at most {self.max_queued_urls}): try again later")  # fmt: skip
             job_id = uuid.uuid4().hex
-            conn.execute(insert(t.api_jobs).values(
-                id=job_id, status="queued", urls=fresh, site=site, token_hash=token_hash,
-                created_at=datetime.now(UTC), attempts=0,
-            ))  # fmt: skip
+            with self.engine.begin() as conn:
+                conn.execute(insert(t.api_jobs).values(
+                    id=job_id, status="queued", urls=fresh, site=site, token_hash=token_hash,
+                    created_at=datetime.now(UTC), attempts=0,
+                ))  # fmt: skip
+            for key in fresh_by_key:
+                pending[key] = job_id
+            self._keys_of[job_id] = list(fresh_by_key)
             return job_id, already
 
     def get(self, job_id: str) -> dict[str, Any] | None:
@@ -96,9 +136,14 @@ class JobStore:
             return job
 
     def finish(self, job_id: str, status: str, results: list[dict[str, Any]], error: str | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(t.api_jobs).where(t.api_jobs.c.id == job_id).values(
-                status=status, results=results, error=error, finished_at=datetime.now(UTC)))  # fmt: skip
+        with self._lock:
+            with self.engine.begin() as conn:
+                conn.execute(update(t.api_jobs).where(t.api_jobs.c.id == job_id).values(
+                    status=status, results=results, error=error, finished_at=datetime.now(UTC)))  # fmt: skip
+            if self._pending is not None:
+                for key in self._keys_of.pop(job_id, []):
+                    if self._pending.get(key) == job_id:
+                        del self._pending[key]
 
     def requeue_interrupted(self) -> int:
         """Jobs a stopped server left `running` go back to the queue (run again from the start)."""
@@ -153,9 +198,9 @@ def _result_row(url: str, row: dict[str, Any] | None, error: str | None) -> dict
 class JobWorker:
     """Runs queued jobs, `settings.workers` at a time, each in a child process.
 
-    The child gets `NEWSARCHIVE_BLOCK_PRIVATE_ADDRESSES=1` (unless `[serve]
-    allow_private_addresses`), so redirect hops are checked at fetch time too, and never
-    the API token.
+    The child reads the same config, so it fetches under the same address policy as every
+    other command (`[crawl]`, checked at every hop and connection); it never gets the API
+    token.
     """
 
     def __init__(self, store: JobStore, config: Config, settings: ServeSettings) -> None:
@@ -214,11 +259,6 @@ class JobWorker:
         env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
         env.update({"NO_COLOR": "1", "COLUMNS": "500", "PYTHONUNBUFFERED": "1"})
         env.pop("NEWSARCHIVE_CONFIG", None)  # the command line names the config explicitly
-        if self.settings.allow_private_addresses:
-            env.pop(ENV_BLOCK, None)
-        else:
-            env[ENV_BLOCK] = "1"
-            env[ENV_ALLOWED] = ",".join(self.settings.allowed_networks)
         return env
 
     def run(self, job: dict[str, Any]) -> None:

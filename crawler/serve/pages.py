@@ -4,14 +4,13 @@ from the archive is escaped."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from html import escape
 from itertools import zip_longest
 from typing import Any
 from urllib.parse import quote
 
-from archive.diffs import paragraphs
+from archive.diffs import Budget, bounded_opcodes, paragraphs
 
 STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:80rem;padding:1rem 2rem;color:#222}
@@ -62,11 +61,11 @@ class DiffRow:
     new: str  # HTML (escaped, with <ins>)
 
 
-def _words(old: str, new: str) -> tuple[str, str]:
+def _words(old: str, new: str, budget: Budget) -> tuple[str, str]:
     a, b = old.split(" "), new.split(" ")
     left: list[str] = []
     right: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in bounded_opcodes(a, b, budget):
         old_part, new_part = escape(" ".join(a[i1:i2])), escape(" ".join(b[j1:j2]))
         if op == "equal":
             left.append(old_part)
@@ -79,12 +78,13 @@ def _words(old: str, new: str) -> tuple[str, str]:
     return " ".join(left), " ".join(right)
 
 
-def side_by_side(old_text: str | None, new_text: str | None) -> list[DiffRow]:
-    """Paragraph-aligned rows; a changed paragraph shows its removed and added words."""
+def side_by_side(old_text: str | None, new_text: str | None, budget: Budget | None = None) -> list[DiffRow]:
+    """Paragraph-aligned rows; a changed paragraph shows its removed and added words. The
+    alignment work is bounded (archive/diffs.py): past `budget`, it is approximate."""
+    budget = budget if budget is not None else Budget()
     old_paras, new_paras = paragraphs(old_text), paragraphs(new_text)
     rows: list[DiffRow] = []
-    matcher = difflib.SequenceMatcher(None, old_paras, new_paras, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in bounded_opcodes(old_paras, new_paras, budget):
         if op == "equal":
             rows += [DiffRow("equal", escape(p), escape(p)) for p in old_paras[i1:i2]]
         elif op == "delete":
@@ -98,18 +98,19 @@ def side_by_side(old_text: str | None, new_text: str | None) -> list[DiffRow]:
                 elif new is None:
                     rows.append(DiffRow("removed", f"<del>{escape(old)}</del>", ""))
                 else:
-                    rows.append(DiffRow("changed", *_words(old, new)))
+                    rows.append(DiffRow("changed", *_words(old, new, budget)))
     return rows
 
 
 def _diff_table(old: dict[str, Any], new: dict[str, Any]) -> str:
     rows = []
+    budget = Budget()
     if (old.get("title") or "") != (new.get("title") or ""):
-        rows.append(DiffRow("changed", *_words(old.get("title") or "", new.get("title") or "")))
+        rows.append(DiffRow("changed", *_words(old.get("title") or "", new.get("title") or "", budget)))
     old_by, new_by = ", ".join(old.get("authors") or []), ", ".join(new.get("authors") or [])
     if old_by != new_by:
-        rows.append(DiffRow("changed", *_words("By " + old_by, "By " + new_by)))
-    rows += side_by_side(old.get("text"), new.get("text"))
+        rows.append(DiffRow("changed", *_words("By " + old_by, "By " + new_by, budget)))
+    rows += side_by_side(old.get("text"), new.get("text"), budget)
     body = "".join(f'<tr class="{r.kind}"><td class="old">{r.old}</td><td class="new">{r.new}</td></tr>'
                    for r in rows)  # fmt: skip
     return (f'<table class="diff" id="diff"><tr><th>version {old["version"]} · {escape(old.get("captured_at") or "")}'

@@ -38,12 +38,24 @@ def encode_cursor(changed_at: Any, article_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_CURSOR_LENGTH = 512
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """What `encode_cursor` made, or BadCursor for anything else (however deep, long or odd:
+    a hand-made cursor must be a 400, never a 500)."""
     try:
-        changed, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(changed), str(article_id)
-    except (ValueError, TypeError, AttributeError):
-        raise BadCursor(f"not a cursor from this API: {cursor!r}") from None
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) for x in value)):
+            raise ValueError("not two strings")
+        changed = datetime.fromisoformat(value[0])
+        if changed.tzinfo is None:
+            raise ValueError("no time zone")
+        return changed, value[1]
+    except (ValueError, TypeError, AttributeError, RecursionError, OverflowError, UnicodeError):
+        raise BadCursor(f"not a cursor from this API: {cursor[:80]!r}") from None
 
 
 def _like(term: str) -> str:
@@ -84,9 +96,12 @@ def article_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int,
-                  cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
-    """Articles that have versions, most recently changed first; (items, next cursor)."""
+def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int, cursor: str | None = None,
+                  after: tuple[datetime, str] | None = None) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+    """Articles that have versions, most recently changed first; (items, next cursor).
+    `after`: a decoded `cursor` (BadCursor for a bad one)."""
+    if cursor and after is None:
+        after = decode_cursor(cursor)
     query = select(a).where(a.c.latest_version > 0)
     if flt.site:
         query = query.where(a.c.site == flt.site)
@@ -105,8 +120,8 @@ def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int,
             lower(a.c.title).like(pattern, escape="\\"),
             exists().where(and_(v.c.article_id == a.c.id, text.like(pattern, escape="\\"))),
         ))  # fmt: skip
-    if cursor:
-        changed, article_id = decode_cursor(cursor)
+    if after is not None:
+        changed, article_id = after
         query = query.where(or_(a.c.last_changed_at < changed,
                                 and_(a.c.last_changed_at == changed, a.c.id < article_id)))  # fmt: skip
     query = query.order_by(a.c.last_changed_at.desc(), a.c.id.desc()).limit(limit + 1)

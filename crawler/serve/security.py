@@ -59,23 +59,50 @@ class TokenAuth:
 
 
 class RateLimiter:
-    """A token bucket per key: `per_minute` requests in a burst, refilled evenly."""
+    """A token bucket per key: `per_minute` requests in a burst, refilled evenly. Keys whose
+    bucket is full again are forgotten once more than `max_keys` are held (client addresses
+    must not grow it without bound)."""
 
-    def __init__(self, per_minute: int, clock: object = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: object = time.monotonic, *, what: str = "archive requests",
+                 max_keys: int = 10_000) -> None:  # fmt: skip
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self.clock = clock
+        self.what = what
+        self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+
+    def _level(self, key: str, now: float) -> float:
+        level, last = self._buckets.get(key, (self.capacity, now))
+        return min(self.capacity, level + (now - last) * self.rate)
+
+    def _refused(self, level: float) -> ApiError:
+        wait = max(1, int((1.0 - level) / self.rate + 0.999))
+        return ApiError(429, f"too many {self.what}: try again in {wait} s", {"Retry-After": str(wait)})
+
+    def check(self, key: str) -> None:
+        """ApiError 429 if `key` has nothing left, without spending anything."""
+        now = self.clock()  # type: ignore[operator]
+        with self._lock:
+            level = self._level(key, now)
+            if level < 1.0:
+                raise self._refused(level)
 
     def take(self, key: str) -> None:
         """Spend one request of `key`; ApiError 429 with Retry-After when none is left."""
         now = self.clock()  # type: ignore[operator]
         with self._lock:
-            level, last = self._buckets.get(key, (self.capacity, now))
-            level = min(self.capacity, level + (now - last) * self.rate)
+            level = self._level(key, now)
             if level < 1.0:
-                wait = max(1, int((1.0 - level) / self.rate + 0.999))
                 self._buckets[key] = (level, now)
-                raise ApiError(429, f"too many archive requests: try again in {wait} s", {"Retry-After": str(wait)})
+                raise self._refused(level)
             self._buckets[key] = (level - 1.0, now)
+            if len(self._buckets) > self.max_keys:
+                self._forget_full(now)
+
+    def _forget_full(self, now: float) -> None:
+        for key in [k for k in self._buckets if self._level(k, now) >= self.capacity]:
+            del self._buckets[key]
+        while len(self._buckets) > self.max_keys:  # all busy: drop the oldest (most refilled)
+            del self._buckets[next(iter(self._buckets))]

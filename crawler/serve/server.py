@@ -71,9 +71,12 @@ def run_server(config: Config, *, host: str, port: int, console: Console) -> Non
             token = None
         elif token is None:
             warning_line(f"{TOKEN_ENV} is not set: read-only (archive requests are refused)", console)
-        if settings.allow_private_addresses:
-            warning_line("[serve] allow_private_addresses = true: requests may make this machine fetch loopback "
-                         "and private addresses", console)  # fmt: skip
+        from crawler.address_policy import AddressPolicy
+
+        policy = AddressPolicy.from_config(config)
+        if policy.allow_private or policy.networks:
+            warning_line(f"archive requests may make this machine fetch {policy.describe()} "
+                         "([crawl] allow_private_addresses / allowed_networks)", console)  # fmt: skip
         try:
             app = create_app(config, settings, token, run_worker=not read_only, read_only_catalog=read_only)
         except CatalogNotWritable as exc:

@@ -27,6 +27,7 @@ from twisted.internet import task
 from archive.urls import article_id_for, normalize_url
 from crawler.discovery import DUPLICATE, FRONTIER, KNOWN, LinkTally
 from crawler.frontier import Frontier
+from crawler.middlewares.address_guard import META_POLICY
 from crawler.profiles import GENERIC, SiteProfile
 from crawler.spiders.site import SiteSpider
 
@@ -206,7 +207,10 @@ class DistributedSpider(SiteSpider):
         if not url:
             return None
         if kind == "article":
-            return self._article_request(url, force=True)
+            request = self._article_request(url, force=True)
+            if item.get("policy"):  # a recheck: the policy the article was first archived under
+                request.meta[META_POLICY] = str(item["policy"])
+            return request
         callbacks = {"index": self.parse_index, "feed": self.parse_feed, "sitemap": self.parse_sitemap}
         if kind not in callbacks:
             logger.warning("unknown item kind %r for %s: dropped", kind, url)
@@ -270,8 +274,8 @@ class DistributedSpider(SiteSpider):
         self._use(response.meta.get(META_SITE))
         return iter(list(super().parse_article(response)))
 
-    def refetch_request(self, url: str) -> scrapy.Request:
-        request = super().refetch_request(url)
+    def refetch_request(self, url: str, policy: str | None = None) -> scrapy.Request:
+        request = super().refetch_request(url, policy)
         return request
 
     def on_error(self, failure: Any) -> None:

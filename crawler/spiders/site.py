@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from archive.urls import article_id_for, normalize_url, strip_fragment
 from crawler.discovery import DUPLICATE, INVALID_URL, KNOWN, MAX_ARTICLES, OFF_HOST, LinkTally, resolve_link
 from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE
 from crawler.items import ArticlePage
+from crawler.middlewares.address_guard import META_POLICY, crawl_policy, request_policy
 from crawler.profiles import GENERIC, SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,39 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return [str(v) for v in value]
+
+
+class BodyTooLarge(ValueError):
+    pass
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes:
+    """Decompress gzip `data` (several members too) a piece at a time, never holding more
+    than `limit` bytes of output: BodyTooLarge past it (a 256 KB .xml.gz can hold
+    gigabytes). A cut-short stream gives what came before the cut."""
+    out = bytearray()
+    pending = data
+    while pending:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while pending:
+            try:
+                chunk = inflater.decompress(pending, 64 * 1024)
+            except zlib.error:
+                if out:
+                    return bytes(out)
+                raise
+            out += chunk
+            if len(out) > limit:
+                raise BodyTooLarge(f"larger than {limit} bytes once decompressed (max_page_bytes); "
+                                   "not read further")  # fmt: skip
+            pending = inflater.unconsumed_tail
+            if inflater.eof or not chunk and not pending:
+                break
+        if not inflater.eof:
+            break  # cut short
+        rest = inflater.unused_data
+        pending = rest if rest[:2] == b"\x1f\x8b" else b""
+    return bytes(out)
 
 
 def _original_url(response: Response) -> str:
@@ -52,8 +86,11 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, *args: Any, start_url: Any = None, max_articles: Any = None,
                  refetch: Any = False, urls: Any = None, profile: SiteProfile | None = None,
-                 **kwargs: Any) -> None:  # fmt: skip
+                 address_policies: dict[str, str] | None = None, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
+        # On-demand URLs → the address policy each must be fetched under, when narrower than
+        # the crawl's (rechecks: the policy the article was first archived under).
+        self.address_policies = dict(address_policies or {})
         if profile is not None:
             self.profile = profile
         self.start_urls_override = _as_list(start_url)
@@ -80,7 +117,11 @@ class SiteSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.article_urls:
             for url in self.article_urls:
-                yield self._article_request(url, force=True)
+                request = self._article_request(url, force=True)
+                policy = self.address_policies.get(url)
+                if policy:
+                    request.meta[META_POLICY] = policy
+                yield request
             return
         for url in self.index_urls:
             yield self._listing_request(url, "index", self.parse_index)
@@ -238,10 +279,14 @@ class SiteSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         body = response.body
-        if body[:2] == b"\x1f\x8b":
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz file (not Content-Encoding: that is undone already)
+            limit = self.crawler.settings.getint("NEWSARCHIVE_MAX_PAGE_BYTES", 5_000_000)
             try:
-                body = gzip.decompress(body)
-            except OSError:
+                body = gunzip_bounded(body, limit)
+            except BodyTooLarge as exc:
+                self._index_failed(response, "too-large", f"sitemap: {exc}")
+                return
+            except (OSError, EOFError, zlib.error):
                 body = b""
         if response.status != 200 or not body:
             self._index_failed(response, f"http-{response.status}" if response.status != 200 else "not-html",
@@ -293,11 +338,21 @@ class SiteSpider(scrapy.Spider):
             flags=list(response.flags),
             capture=response.meta.get(META_CAPTURE),
             retried=bool(response.meta.get("newsarchive_retried")),
+            address_policy=self._policy_of(response),
         )
 
-    def refetch_request(self, url: str) -> scrapy.Request:
+    def _policy_of(self, response: Response) -> str | None:
+        """The address policy the page was fetched under (kept by a new article)."""
+        if response.request is None:
+            return None
+        return request_policy(crawl_policy(self.crawler.settings), response.request).spec
+
+    def refetch_request(self, url: str, policy: str | None = None) -> scrapy.Request:
         """The confirming second fetch of a page whose extraction collapsed."""
-        return self._article_request(url, retried=True)
+        request = self._article_request(url, retried=True)
+        if policy:
+            request.meta[META_POLICY] = policy
+        return request
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)

@@ -21,6 +21,10 @@ _PARSER = lxml.html.HTMLParser(
     huge_tree=True,
 )
 
+# Control characters no text uses (NUL, \x01 …; not tab, LF, FF, CR): a browser shows a page
+# with a stray one as if it were not there, but libxml2 drops the text node that holds it.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+
 # lxml refuses str input that still carries an XML encoding declaration.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 
@@ -53,7 +57,7 @@ def parse_html(text: str) -> HtmlElement:
                 f"a tag at character {long_tag.start()} has {count} attributes "
                 f"(limit {MAX_ATTRIBUTES_PER_TAG})"
             )
-    text = _XML_DECLARATION.sub("", text, count=1).replace("\x00", "")
+    text = _XML_DECLARATION.sub("", text, count=1).translate(_CONTROLS)
     return lxml.html.document_fromstring(text, parser=_PARSER)
 
 

@@ -35,6 +35,15 @@ _NON_HTML_TYPES = frozenset(
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _MARKUP = re.compile(r"<\s*[a-zA-Z!/?]")
 
+# WHATWG MIME Sniffing, "binary data byte": controls no text encoding uses (not tab, LF,
+# FF, CR or ESC). Browsers render a text/html body whatever bytes it holds (a stray NUL
+# becomes U+FFFD); a body is taken for binary only when such bytes are common in its first
+# kilobytes, as in compressed or random data (about 1 byte in 10), never for a few strays.
+_BINARY_DATA_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_SNIFF_BYTES = 4096
+BINARY_SHARE = 0.05  # at least this share of the sniffed bytes: binary
+_WIDE_CHARSETS = re.compile(r"charset\s*=\s*[\"']?(utf-?16|utf-?32|ucs-?2|ucs-?4)", re.IGNORECASE)
+
 
 def not_html_reason(body: bytes, content_type: str | None) -> str | None:
     """Return why ``body`` is not an HTML page (one sentence), or None if it may be one."""
@@ -44,9 +53,14 @@ def not_html_reason(body: bytes, content_type: str | None) -> str | None:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type in _NON_HTML_TYPES or media_type.startswith(_NON_HTML_TYPE_PREFIXES):
         return f"The response is {media_type!r}, not HTML."
-    # HTML text never contains NUL; UTF-16 does, but only announces itself with a BOM.
-    if b"\x00" in body and not body.startswith(_UTF16_BOMS):
-        return "The body contains NUL bytes: it is binary data, not HTML."
+    # UTF-16/32 text is full of NULs: it announces itself with a BOM or its charset.
+    if body.startswith(_UTF16_BOMS) or _WIDE_CHARSETS.search(content_type or ""):
+        return None
+    head = body[:_SNIFF_BYTES]
+    binary = len(head) - len(head.translate(None, _BINARY_DATA_BYTES))
+    if head and binary >= max(2, BINARY_SHARE * len(head)):
+        return (f"The body is binary data, not HTML ({binary} of its first {len(head)} bytes are control "
+                "bytes no text uses).")  # fmt: skip
     return None
 
 
