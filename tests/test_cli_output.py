@@ -56,7 +56,7 @@ def test_config_error_names_the_file_and_the_site_table(tmp_path, data_dir):
 def test_error_messages_keep_brackets(data_dir):
     result = run_cli("archive", "ftp://host/[red]x[/red]", data_dir=data_dir)
     assert result.returncode == 2
-    assert result.stderr == "error: not an http(s) URL: 'ftp://host/[red]x[/red]'\n"
+    assert result.stderr == "error: only http and https URLs can be archived, not ftp: 'ftp://host/[red]x[/red]'\n"
 
 
 def _bracketed_site(serve_site):

@@ -135,14 +135,15 @@ def test_the_card_reads_robots_rules_in_every_coding(coded, tmp_path):
                        data_dir=coded["data_dir"], config=coded["config"])  # fmt: skip
     assert exported.returncode == 0, exported.stderr
     card = (tmp_path / "out.jsonl.md").read_text()
-    lines = {line.split("robots.txt: ", 1)[1].split(" ", 1)[0]: line for line in card.splitlines()
+    # The URL is a Markdown autolink (`<http://…>`), and site-controlled text is escaped.
+    lines = {line.split("robots.txt: ", 1)[1].split(" ", 1)[0].strip("<>:"): line for line in card.splitlines()
              if line.startswith("- robots.txt: ")}  # fmt: skip
     for coding in ENCODERS:
         line = lines[coded["servers"][coding].page("/robots.txt")]
         assert "AI crawlers disallowed: GPTBot" in line and "`*` not disallowed" in line, (coding, line)
     # A read failure is never "no rules": the card says it could not read it, and why.
     bad = lines[coded["servers"]["bad-br"].page("/robots.txt")]
-    assert "unreadable: the body cannot be decoded (br: " in bad, bad
+    assert "unreadable: the body cannot be decoded \\(br: " in bad, bad
     assert "no AI crawler disallowed" not in bad
 
 

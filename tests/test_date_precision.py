@@ -111,6 +111,7 @@ def test_records_catalog_and_exports_say_which_precision(tmp_path, data_dir):
         config = tmp_path / "site.toml"
         config.write_text(f"""
 [crawl]
+allowed_networks = ["127.0.0.0/8"]
 download_delay = 0
 autothrottle = false
 download_timeout = 5

@@ -151,6 +151,7 @@ def test_a_rule_that_drops_more_than_in_the_previous_run_is_a_warning(serve_site
     config = tmp_path / "sites.toml"
     config.write_text(f"""
 [crawl]
+allowed_networks = ["127.0.0.0/8"]
 download_delay = 0
 autothrottle = false
 download_timeout = 2
@@ -206,6 +207,7 @@ def test_one_malformed_link_never_empties_a_feed_or_sitemap(serve_site, tmp_path
     config = tmp_path / "feeds.toml"
     config.write_text(f"""
 [crawl]
+allowed_networks = ["127.0.0.0/8"]
 download_delay = 0
 autothrottle = false
 download_timeout = 2
