@@ -160,7 +160,7 @@ uploads = Table(
     Index("ix_uploads_state", "state", "next_attempt_at"),
 )
 
-# The HTTP service's archive jobs (crawler/serve/jobs.py): queued requests survive a restart.
+# The HTTP service's archive jobs (newsarchive/serve/jobs.py): queued requests survive a restart.
 api_jobs = Table(
     "api_jobs",
     metadata,
@@ -178,7 +178,7 @@ api_jobs = Table(
     Index("ix_api_jobs_status", "status", "created_at"),
 )
 
-# Scheduling (crawler/job_runs.py): one row per run of a scheduled job, written by `schedule`.
+# Scheduling (newsarchive/scheduling/runs.py): one row per run of a scheduled job, written by `schedule`.
 job_runs = Table(
     "job_runs",
     metadata,

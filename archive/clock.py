@@ -25,3 +25,24 @@ def now() -> datetime:
         moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return datetime.now(timezone.utc)
+
+
+def parse_when(value: str | datetime | None, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO 8601 date or date-time (or a datetime) as an aware UTC datetime; raises
+    ValueError. A bare date is the start of that day, or with `end_of_day` its last
+    microsecond, so that `since`/`until` bounds both include the day they name. A time
+    without an offset is UTC."""
+    from datetime import timedelta
+
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if end_of_day and "T" not in text.upper() and " " not in text:
+            moment += timedelta(days=1, microseconds=-1)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -41,7 +41,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="na-dist-bench-"))
     made = generate(tmp / "site", args.articles, index_size=100)
     port_file = tmp / "port"
-    server = subprocess.Popen([sys.executable, "-m", "crawler.demo.server", str(tmp / "site"), "--port-file",
+    server = subprocess.Popen([sys.executable, "-m", "newsarchive.demo.server", str(tmp / "site"), "--port-file",
                                str(port_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     while not port_file.exists():
         time.sleep(0.05)

@@ -230,7 +230,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--server", choices=("nginx", "python"), default="nginx",
-                        help="nginx when installed (default), else / or the project's crawler.demo.server")
+                        help="nginx when installed (default), else / or the project's newsarchive.demo.server")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests (and per domain)")
     parser.add_argument("--parallel", type=int, default=os.cpu_count() or 1, help="trafilatura CLI --parallel")
     parser.add_argument("--changed", type=float, default=0.10, help="fraction of articles edited for recheck 2")

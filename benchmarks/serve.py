@@ -2,7 +2,7 @@
 
 nginx (Debian's `nginx-light` or `nginx`) runs as a child process with a generated config
 (one worker, no access log, sendfile, long keep-alive) and `-g 'daemon off;'`; without it,
-`python -m crawler.demo.server` (a threaded stdlib server: slower, say so in the results).
+`python -m newsarchive.demo.server` (a threaded stdlib server: slower, say so in the results).
 
     with Server(root) as server:
         print(server.base_url, server.kind)
@@ -100,16 +100,16 @@ class Server:
             return self
         port_file = prefix / "port"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.demo.server", str(self.root), "--port", "0", "--port-file", str(port_file)],
+            [sys.executable, "-m", "newsarchive.demo.server", str(self.root), "--port", "0", "--port-file", str(port_file)],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 15
         while not (port_file.exists() and port_file.read_text().strip()):
             if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("crawler.demo.server did not start")
+                raise RuntimeError("newsarchive.demo.server did not start")
             time.sleep(0.05)
         self.port = int(port_file.read_text().strip())
-        self.kind = "crawler.demo.server" + ("" if nginx else " (nginx not installed)")
+        self.kind = "newsarchive.demo.server" + ("" if nginx else " (nginx not installed)")
         self.version = "python " + sys.version.split()[0]
         _wait_for(self.port, self.process)
         return self

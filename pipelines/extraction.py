@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawler.items import ArticlePage
+from pipelines.items import ArticlePage
 from pipelines.classify import classify_response
 from pipelines.extractor_pool import ExtractorPool
 

@@ -14,7 +14,8 @@ from twisted.internet.threads import deferToThread
 from archive.content import content_hash
 from archive.urls import article_id_for, normalize_url
 from archive.versions import Observation, diff_from
-from crawler.items import ArticlePage
+from pipelines.archive_access import SessionOwner, session_owner
+from pipelines.items import ArticlePage
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class TrackingPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._owner: SessionOwner | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TrackingPipeline:
@@ -34,10 +36,11 @@ class TrackingPipeline:
 
     @property
     def session(self) -> Any:
-        ext = getattr(self.crawler, "newsarchive", None)
-        if ext is None:
-            raise NotConfigured("TrackingPipeline needs crawler.extensions.warc_capture.WarcCaptureExtension")
-        return ext.session
+        if self._owner is None:
+            self._owner = session_owner(self.crawler)
+            if self._owner is None:
+                raise NotConfigured("TrackingPipeline needs crawler.extensions.warc_capture.WarcCaptureExtension")
+        return self._owner.session
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):

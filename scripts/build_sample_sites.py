@@ -3,9 +3,9 @@
 
 Output (committed; rerunning reproduces it byte for byte: no clock, no randomness):
 
-    crawler/demo/site/cnn-lite/        index + 24 lite.cnn.com articles (+ links to an
+    newsarchive/demo/site/cnn-lite/        index + 24 lite.cnn.com articles (+ links to an
                                        interactive tracker and a maps page)
-    crawler/demo/site/npr-text/        index + 16 text.npr.org stories + section pages
+    newsarchive/demo/site/npr-text/        index + 16 text.npr.org stories + section pages
     tests/fixtures/sites/cnn-lite/     index + 6 articles (+ a link to a missing page, a
                                        tracker and a maps page) + expected.json
     tests/fixtures/sites/npr-text/     index + 5 stories + a soft-404 shell + expected.json
@@ -44,7 +44,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_ROOT = Path("crawler/demo/site")
+DEMO_ROOT = Path("newsarchive/demo/site")
 TEST_ROOT = Path("tests/fixtures/sites")
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -941,7 +941,7 @@ def write_all() -> None:
             path = target / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(text.encode("utf-8"))
-    init = REPO / "crawler/demo/__init__.py"
+    init = REPO / "newsarchive/demo/__init__.py"
     if not init.exists():
         init.write_text('"""Bundled sample site for `newsarchive demo`."""\n', encoding="utf-8")
 

@@ -74,7 +74,7 @@ def serve_site(tmp_path: Path) -> Iterator:
             root = tmp_path / f"site-{len(started)}-{source.name}"
             shutil.copytree(source, root)
         port_file = tmp_path / f"port-{len(started)}"
-        cmd = [sys.executable, "-m", "crawler.demo.server", str(root), "--port-file", str(port_file)]
+        cmd = [sys.executable, "-m", "newsarchive.demo.server", str(root), "--port-file", str(port_file)]
         if gzip:
             cmd.append("--gzip")
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

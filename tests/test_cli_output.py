@@ -181,7 +181,7 @@ def test_terminal_diff_shows_date_changes(serve_site, data_dir, mirror_config):
 
 
 def test_runs_at_80_columns_prints_whole_ids_and_errors(data_dir):
-    from crawler.job_runs import JobRunLog
+    from newsarchive.scheduling.runs import JobRunLog
 
     log = JobRunLog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
     try:

@@ -66,7 +66,7 @@ def built(tmp_path_factory):
     root = tmp / "site"
     shutil.copytree(SITES / "cnn-lite", root)
     port_file = tmp / "port"
-    server = subprocess.Popen([sys.executable, "-m", "crawler.demo.server", str(root), "--port-file", str(port_file)],
+    server = subprocess.Popen([sys.executable, "-m", "newsarchive.demo.server", str(root), "--port-file", str(port_file)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 20

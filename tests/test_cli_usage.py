@@ -140,10 +140,10 @@ def test_urls_without_a_scheme_are_refused_up_front(tmp_path, command):
     assert not data_dir.exists()  # refused before anything was set up
 
 
-def test_the_distribution_installs_exactly_its_three_import_packages():
-    """`archive`, `crawler`, `pipelines` and nothing else (not `tests`, not `benchmarks`):
+def test_the_distribution_installs_exactly_its_four_import_packages():
+    """`newsarchive`, `archive`, `crawler`, `pipelines` and nothing else (not `tests`, not `benchmarks`):
     the names the README's installation notes promise."""
     from importlib.metadata import packages_distributions
 
     ours = sorted({name for name, dists in packages_distributions().items() if "newsarchive" in dists})
-    assert ours == ["archive", "crawler", "pipelines"]
+    assert ours == ["archive", "crawler", "newsarchive", "pipelines"]

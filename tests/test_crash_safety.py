@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from archive.catalog import Catalog
-from crawler.demo.run import SITE_ROOT
+from newsarchive.demo.run import SITE_ROOT
 from tests.conftest import BIN, MIRROR_CONFIG, REPO, run_cli
 from tests.warc_assertions import check_archive
 

@@ -91,7 +91,7 @@ def test_an_old_midnight_record_read_again_as_a_day_is_unchanged(tmp_path):
 
 
 def _serve(root: Path, port_file: Path) -> tuple[subprocess.Popen[bytes], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.demo.server", str(root), "--port-file", str(port_file)],
+    proc = subprocess.Popen([sys.executable, "-m", "newsarchive.demo.server", str(root), "--port-file", str(port_file)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 20
     while not port_file.exists():

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from archive import catalog_schema as t
 from archive.catalog import Catalog
 from benchmarks.site import generate
-from crawler.frontier import Frontier
+from newsarchive.distributed.frontier import Frontier
 from tests.conftest import BIN, LOOPBACK, REPO, run_cli
 from tests.warc_assertions import check_archive
 

@@ -44,7 +44,7 @@ ROBOTS = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: CCBot\nDisallow: /\n\nU
 
 
 def _serve(root: Path, port_file: Path) -> tuple[subprocess.Popen[bytes], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.demo.server", str(root), "--port-file", str(port_file)],
+    proc = subprocess.Popen([sys.executable, "-m", "newsarchive.demo.server", str(root), "--port-file", str(port_file)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 20
     while not port_file.exists():
@@ -450,7 +450,7 @@ def test_export_module_does_not_import_scrapy() -> None:
 
 
 def test_until_date_covers_the_whole_day() -> None:
-    from crawler.cli import _parse_when
+    from newsarchive.cli import _parse_when
 
     end = _parse_when("2026-05-06", "--until", end_of_day=True)
     assert end == datetime(2026, 5, 6, tzinfo=timezone.utc) + timedelta(days=1, microseconds=-1)

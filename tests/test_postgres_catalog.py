@@ -27,7 +27,7 @@ from archive.repair import (
     repair_leftovers,
 )
 from archive.versions import Observation, VersionTracker
-from crawler.job_runs import JobRunLog
+from newsarchive.scheduling.runs import JobRunLog
 from tests.conftest import MIRROR_CONFIG, SITES, run_cli
 from tests.warc_assertions import check_archive
 

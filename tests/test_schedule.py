@@ -1,4 +1,4 @@
-"""`newsarchive schedule` (crawler/scheduler.py and friends): the real scheduler in a child
+"""`newsarchive schedule` (newsarchive/scheduling/scheduler.py and friends): the real scheduler in a child
 process against local fixture sites; every job run recorded; one scheduler per data
 directory; the config applied at each start; SIGTERM mid-crawl leaves only closed WARCs."""
 
@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 from archive import catalog_schema as t
 from archive.catalog import Catalog
 from archive.config import ConfigError, parse_config
-from crawler.demo.run import SITE_ROOT
-from crawler.job_runs import JobRunLog
-from crawler.schedule_config import schedule_config_of
+from newsarchive.demo.run import SITE_ROOT
+from newsarchive.scheduling.runs import JobRunLog
+from newsarchive.scheduling.config import schedule_config_of
 from tests.conftest import BIN, MIRROR_CONFIG, REPO, SITES, run_cli
 from tests.s3_server import BUCKET
 from tests.test_s3_publish import aws_env, local_files, moto, upload_rows  # noqa: F401 - fixtures

@@ -216,7 +216,7 @@ def test_private_addresses_and_redirects_to_them_are_refused(serve_site, data_di
     shutil.copytree(SITES / "cnn-lite", other)
     (other / "_routes.json").write_text(json.dumps({"/moved": {"redirect": site.page(ARTICLE["path"])}}))
     port = _free_port()
-    other_proc = subprocess.Popen([sys.executable, "-m", "crawler.demo.server", str(other), "--host", "127.0.0.2",
+    other_proc = subprocess.Popen([sys.executable, "-m", "newsarchive.demo.server", str(other), "--host", "127.0.0.2",
                                    "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         server = start_server(data_dir, _config(tmp_path, "serve.toml", "", allowed_networks=("127.0.0.2/32",)))
@@ -312,7 +312,7 @@ def test_a_job_queued_before_a_restart_completes_after_it(serve_site, data_dir, 
 
 
 def test_side_by_side_aligns_paragraphs_and_escapes():
-    from crawler.serve.pages import side_by_side
+    from newsarchive.serve.pages import side_by_side
 
     rows = side_by_side("Kept.\n\nThe vote was 21-5.\n\nGone <b>.", "Kept.\n\nThe vote was 21-6.\n\nNew <script>.\n\nMore")
     assert [(r.kind, r.old, r.new) for r in rows] == [
@@ -324,7 +324,7 @@ def test_side_by_side_aligns_paragraphs_and_escapes():
 
 
 def test_rate_limiter_refills_per_token():
-    from crawler.serve.security import ApiError, RateLimiter
+    from newsarchive.serve.security import ApiError, RateLimiter
 
     now = [0.0]
     limiter = RateLimiter(2, clock=lambda: now[0])
@@ -340,8 +340,8 @@ def test_rate_limiter_refills_per_token():
 
 def test_token_auth_and_serve_settings():
     from archive.config import ConfigError
-    from crawler.serve.security import ApiError, TokenAuth, is_loopback_host
-    from crawler.serve.settings import ServeSettings
+    from newsarchive.serve.security import ApiError, TokenAuth, is_loopback_host
+    from newsarchive.serve.settings import ServeSettings
 
     auth = TokenAuth(TOKEN)
     assert len(auth.check(f"Bearer {TOKEN}")) == 64
@@ -399,7 +399,7 @@ def filter_catalog(request, tmp_path):
 def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
     from datetime import UTC, datetime
 
-    from crawler.serve.queries import ArticleFilter, list_articles
+    from newsarchive.serve.queries import ArticleFilter, list_articles
 
     def ids(**kw: object) -> list[str]:
         items, _ = list_articles(filter_catalog.engine, ArticleFilter(**kw), limit=50)  # type: ignore[arg-type]

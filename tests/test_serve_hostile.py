@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.serve.app import DIFF_THREADS
+from newsarchive.serve.app import DIFF_THREADS
 from tests.conftest import MIRROR_CONFIG, run_cli
 from tests.hostile_server import RawServer, article
 
@@ -34,8 +34,8 @@ class InProcessServer:
         import uvicorn
 
         from archive.config import load_config
-        from crawler.serve.app import create_app
-        from crawler.serve.settings import ServeSettings
+        from newsarchive.serve.app import create_app
+        from newsarchive.serve.settings import ServeSettings
 
         cfg = load_config(config, data_dir)
         settings = ServeSettings.from_config(dict(cfg.serve))
@@ -126,7 +126,7 @@ def test_healthz_answers_while_diffs_are_in_flight(hostile_article, serve, monke
     assert status == 200 and "Changes from version 1 to version 2" in page
 
     # Hold every diff computation in flight (instrumentation only: the requests are real).
-    from crawler.serve import pages
+    from newsarchive.serve import pages
 
     release, inside = threading.Event(), []
     original = pages.side_by_side
@@ -242,7 +242,7 @@ def test_every_error_is_json(hostile_article, serve):
 
 
 def test_a_deeply_nested_cursor_is_a_bad_cursor_not_a_crash():
-    from crawler.serve.queries import BadCursor, decode_cursor
+    from newsarchive.serve.queries import BadCursor, decode_cursor
 
     for raw in (b"[" * 100_000 + b"]" * 100_000, b'["9999-12-31T23:59:59+00:00", "x", 1]', b'[1e999, "x"]'):
         with pytest.raises(BadCursor):

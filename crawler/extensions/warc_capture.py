@@ -35,6 +35,7 @@ from archive.session import ArchiveSession, CaptureResult
 from archive.warc_files import WarcWriteError
 from archive.urls import article_id_for
 from crawler import session_registry
+from pipelines.archive_access import SessionOwner
 from crawler.download_handler import WireExchange, wire_of
 from crawler.middlewares.responses import ResponseRefused
 
@@ -109,7 +110,7 @@ def classify_failure(failure: Failure) -> tuple[str, bool]:
     return "fetch-error", True
 
 
-class WarcCaptureExtension:
+class WarcCaptureExtension(SessionOwner):
     """Writes every downloaded response (redirects, errors, robots.txt, retries) and its request.
 
     Settings: `NEWSARCHIVE_DATA_DIR`, `NEWSARCHIVE_CONFIG` (which archive to write),
@@ -130,7 +131,6 @@ class WarcCaptureExtension:
         site = getattr(crawler.spidercls, "name", "generic")
         session, opened = session_registry.acquire(crawler.settings, site)
         ext = cls(crawler, session, opened)
-        crawler.newsarchive = ext  # type: ignore[attr-defined]
         # Bound methods of an object the extension manager keeps: signal receivers are weak.
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.headers_received, signal=signals.headers_received)

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import scrapy
 from scrapy import signals
@@ -26,12 +26,28 @@ from twisted.internet import task
 
 from archive.urls import article_id_for, normalize_url
 from crawler.discovery import DUPLICATE, FRONTIER, KNOWN, LinkTally
-from crawler.frontier import Frontier
 from crawler.middlewares.address_guard import META_POLICY
 from crawler.profiles import GENERIC, SiteProfile
 from crawler.spiders.site import SiteSpider
 
 logger = logging.getLogger(__name__)
+
+
+class WorkQueue(Protocol):
+    """What the spider needs of the shared frontier (`newsarchive.distributed.frontier.Frontier`,
+    handed in by the worker): leases of queued items, their acknowledgement, and pushes."""
+
+    visibility_timeout: float
+
+    def claim_many(self, n: int) -> list[tuple[str, dict[str, Any]]]: ...
+    def ack_many(self, leases: Any) -> Any: ...
+    def extend(self, raws: Any) -> Any: ...
+    def release(self, raws: Any) -> Any: ...
+    def counts(self) -> Any: ...
+    def push(self, items: Any) -> Any: ...
+    def push_new_articles(self, *args: Any, **kwargs: Any) -> Any: ...
+    @staticmethod
+    def item(url: str, site: str, kind: str, **kwargs: Any) -> str: ...
 META_LEASE = "newsarchive_lease"
 META_REFETCH = "newsarchive_refetch"
 META_BUDGET = "newsarchive_budget"  # a listing's article budget key (`crawl --distributed --max-articles`)
@@ -69,7 +85,7 @@ class _RecentList(list):  # type: ignore[type-arg]
 class DistributedSpider(SiteSpider):
     name = "distributed"
 
-    def __init__(self, *args: Any, frontier: Frontier, profiles: dict[str, SiteProfile],
+    def __init__(self, *args: Any, frontier: WorkQueue, profiles: dict[str, SiteProfile],
                  max_inflight: int = 16, idle_exit: float | None = None, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         self.frontier = frontier
@@ -121,7 +137,7 @@ class DistributedSpider(SiteSpider):
             return
         self.processing.discard(lease)  # done here; acknowledged once its rows are committed
         self._to_ack.append(lease)
-        ext = getattr(self.crawler, "newsarchive", None)
+        ext = self.capture_extension()
         if ext is None:
             self._ack_now()
         elif len(self._to_ack) == 1:  # one acknowledgement round trip per catalog commit
@@ -148,7 +164,7 @@ class DistributedSpider(SiteSpider):
         self.stopping = True
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
-        ext = getattr(self.crawler, "newsarchive", None)
+        ext = self.capture_extension()
         if ext is not None:
             ext.session.flush()  # acknowledges what is committed
         self._claimed.clear()  # held: given back below
@@ -227,7 +243,7 @@ class DistributedSpider(SiteSpider):
         try:
             children = [r for r in parse(response) if isinstance(r, scrapy.Request)]
             # sitemap indexes: their child sitemaps are listings for any worker to take
-            self.frontier.push(Frontier.item(r.url, self.profile.name, r.meta.get("newsarchive_kind", "sitemap"),
+            self.frontier.push(self.frontier.item(r.url, self.profile.name, r.meta.get("newsarchive_kind", "sitemap"),
                                              refetch=self._refetch_now, budget=self._budget_now)
                                for r in children)  # fmt: skip
         finally:
@@ -255,7 +271,7 @@ class DistributedSpider(SiteSpider):
                 seen.add(key)
                 fresh.append(url)
         if not self._refetch_now:
-            ext = getattr(self.crawler, "newsarchive", None)
+            ext = self.capture_extension()
             known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
             n_known = sum(1 for u in fresh if article_id_for(u) in known)
             self.report["known_skipped"] += n_known

@@ -15,8 +15,8 @@ from twisted.python.failure import Failure
 
 from archive.urls import article_id_for, normalize_url, strip_fragment
 from crawler.discovery import DUPLICATE, INVALID_URL, KNOWN, MAX_ARTICLES, OFF_HOST, LinkTally, resolve_link
-from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE
-from crawler.items import ArticlePage
+from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE, WarcCaptureExtension
+from pipelines.items import ArticlePage
 from crawler.middlewares.address_guard import META_POLICY, crawl_policy, request_policy
 from crawler.profiles import GENERIC, SiteProfile
 
@@ -83,6 +83,13 @@ class SiteSpider(scrapy.Spider):
 
     name = "site"
     profile: SiteProfile = GENERIC
+    _capture: WarcCaptureExtension | None = None
+
+    def capture_extension(self) -> WarcCaptureExtension | None:
+        """The extension that archives this crawl's exchanges and owns its archive session."""
+        if self._capture is None:
+            self._capture = self.crawler.get_extension(WarcCaptureExtension)
+        return self._capture
 
     def __init__(self, *args: Any, start_url: Any = None, max_articles: Any = None,
                  refetch: Any = False, urls: Any = None, profile: SiteProfile | None = None,
@@ -158,14 +165,14 @@ class SiteSpider(scrapy.Spider):
         self.report["index_failed"].append(f"{response.url}: {message}")
         logger.error("%s: %s: %s", self.profile.name, response.url, message)
         page = self._record_tally(tally) if tally is not None else None
-        ext = getattr(self.crawler, "newsarchive", None)
+        ext = self.capture_extension()
         capture = response.meta.get(META_CAPTURE)
         if ext is not None and capture is not None:
             ext.session.set_outcome(capture.capture_id, outcome, message, links=page)
 
     def _listing_ok(self, response: Response, outcome: str, tally: LinkTally) -> None:
         page = self._record_tally(tally)
-        ext = getattr(self.crawler, "newsarchive", None)
+        ext = self.capture_extension()
         capture = response.meta.get(META_CAPTURE)
         if ext is not None and capture is not None:
             dropped = sum(tally.dropped.values())
@@ -208,7 +215,7 @@ class SiteSpider(scrapy.Spider):
                 self._queued.add(key)
                 fresh.append(url)
         if not self.refetch:
-            ext = getattr(self.crawler, "newsarchive", None)
+            ext = self.capture_extension()
             known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
             n_known = sum(1 for u in fresh if article_id_for(u) in known)
             self.report["known_skipped"] += n_known
@@ -356,7 +363,7 @@ class SiteSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        ext = getattr(self.crawler, "newsarchive", None)
+        ext = self.capture_extension()
         outcome = ext.record_failure(failure, request) if ext else "fetch-error"
         if request is not None and request.meta.get(META_KIND) in ("index", "feed", "sitemap"):
             self.report["index_failed"].append(f"{request.url}: {outcome}: {failure.getErrorMessage()}")

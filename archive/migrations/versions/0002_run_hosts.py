@@ -3,7 +3,7 @@
 A shared catalog (PostgreSQL, several machines) must not judge another machine's run by a
 pid of this one: crash repair only looks at runs of its own host and data directory
 (archive/repair.py; several workers of one host each have their own), and a starting
-scheduler only closes job runs it can check (crawler/job_runs.py). Rows written before
+scheduler only closes job runs it can check (newsarchive/scheduling/runs.py). Rows written before
 this revision have no host or data directory (NULL): they count as this host's and this
 directory's, as before.
 

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from archive import catalog_schema as t
 from archive.catalog import utc
 from archive.config import Config
-from crawler.serve.settings import TOKEN_ENV, ServeSettings
+from newsarchive.serve.settings import TOKEN_ENV, ServeSettings
 from crawler.url_form import url_key
 
 logger = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
 
 def archive_command(config: Config, urls: list[str], site: str | None) -> list[str]:
     """The `newsarchive archive` command line a job runs."""
-    cmd = [sys.executable, "-m", "crawler.cli", "--data-dir", str(config.data_dir.absolute())]
+    cmd = [sys.executable, "-m", "newsarchive.cli", "--data-dir", str(config.data_dir.absolute())]
     if config.source:
         cmd += ["--config", str(config.source.absolute())]
     cmd += ["archive", "--no-progress", "--json"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from archive.catalog import Catalog, utc
 from crawler.profiles import GENERIC, SiteProfile
-from crawler.runner import CrawlTarget
+from newsarchive.crawl import CrawlTarget
 
 logger = logging.getLogger(__name__)
 

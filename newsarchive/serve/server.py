@@ -9,9 +9,9 @@ from pathlib import Path
 from rich.console import Console
 
 from archive.config import Config
-from crawler.cli_output import warning_line
-from crawler.serve.security import is_loopback_host
-from crawler.serve.settings import TOKEN_ENV, ServeSettings
+from newsarchive.cli_output import warning_line
+from newsarchive.serve.security import is_loopback_host
+from newsarchive.serve.settings import TOKEN_ENV, ServeSettings
 
 
 class ServeRefused(Exception):
@@ -52,7 +52,7 @@ def run_server(config: Config, *, host: str, port: int, console: Console) -> Non
     import uvicorn
 
     from archive.catalog import CatalogNotWritable, catalog_writable, sqlite_path
-    from crawler.serve.app import create_app
+    from newsarchive.serve.app import create_app
 
     settings = ServeSettings.from_config(config.serve, str(config.source or "config"))
     token = os.environ.get(TOKEN_ENV, "").strip() or None

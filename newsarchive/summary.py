@@ -1,4 +1,4 @@
-"""Rendering for the terminal: run summaries (histories and diffs: crawler/history_view.py)."""
+"""Rendering for the terminal: run summaries (histories and diffs: newsarchive/history_view.py)."""
 
 from __future__ import annotations
 

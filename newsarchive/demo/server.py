@@ -4,7 +4,7 @@ URL path P maps to `<root>/P` when that is a file, else `<root>/P/index.html`. A
 `_routes.json` in the root can make paths misbehave the way real servers do: any status,
 headers, a delay, a redirect, a gzip or chunked body, a body cut short, a huge body.
 
-    python -m crawler.demo.server ROOT [--port 0] [--port-file FILE]
+    python -m newsarchive.demo.server ROOT [--port 0] [--port-file FILE]
 """
 
 from __future__ import annotations

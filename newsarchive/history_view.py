@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from archive.diffs import paragraphs
-from crawler.cli_output import print_table
+from newsarchive.cli_output import print_table
 
 ADDED, REMOVED, HEADER = "green", "red", "cyan"
 # A paragraph longer than this (in words) is shown as removed + added rather than aligned

@@ -26,10 +26,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archive.config import Config
-from crawler.job_runs import JobRunLog
-from crawler.schedule_config import ScheduleConfig, ScheduledJob, schedule_config_of
-from crawler.scheduled_jobs import ChildProcesses, JobRuntime, install_runtime, run_job
-from crawler.scheduler_lock import SchedulerLock
+from newsarchive.scheduling.runs import JobRunLog
+from newsarchive.scheduling.config import ScheduleConfig, ScheduledJob, schedule_config_of
+from newsarchive.scheduling.jobs import ChildProcesses, JobRuntime, install_runtime, run_job
+from newsarchive.scheduling.lock import SchedulerLock
 
 logger = logging.getLogger("newsarchive.schedule")
 JOB_STORE_NAME = "scheduler.sqlite"
@@ -60,7 +60,7 @@ def _trigger_key(trigger: BaseTrigger) -> tuple[Any, ...]:
 class ArchiveScheduler:
     """The config's jobs on an APScheduler `BackgroundScheduler`, run until SIGINT/SIGTERM.
 
-    Reads `[schedule]` (see `crawler.schedule_config`), `[s3]`, `[distributed]` and the data
+    Reads `[schedule]` (see `newsarchive.scheduling.config`), `[s3]`, `[distributed]` and the data
     directory. With `[distributed] redis_url` (unless `[schedule] distributed = false`) the
     crawl and recheck jobs are `crawl … --distributed` / `recheck --distributed`: each still
     runs in a child process, pushes into Redis and is recorded with its pushed counts.

@@ -1,4 +1,4 @@
-"""`python -m crawler.job_process ARGS…`: the `newsarchive` CLI as a scheduled job's process.
+"""`python -m newsarchive.scheduling.job_process ARGS…`: the `newsarchive` CLI as a scheduled job's process.
 
 The scheduler stops a job with SIGINT, which Scrapy turns into a graceful shutdown (the WARC
 file is closed) — but only once its reactor runs. Before that, Python would raise
@@ -35,7 +35,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _hold)
     signal.signal(signal.SIGTERM, _hold)
     threading.Thread(target=_deliver_when_scrapy_listens, name="deferred-stop", daemon=True).start()
-    from crawler.cli import main as cli_main
+    from newsarchive.cli import main as cli_main
 
     cli_main()
 

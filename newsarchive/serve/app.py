@@ -25,11 +25,11 @@ from archive.config import Config
 from archive.history import ArticleNotFound, article_history, diff_between
 from archive.urls import normalize_url
 from crawler.address_policy import AddressPolicy, AddressRefused
-from crawler.serve import pages, queries
-from crawler.serve.jobs import JobStore, JobWorker, QueueFull, job_view
-from crawler.serve.offline_docs import install_offline_docs
-from crawler.serve.security import ApiError, RateLimiter, TokenAuth
-from crawler.serve.settings import ServeSettings
+from newsarchive.serve import pages, queries
+from newsarchive.serve.jobs import JobStore, JobWorker, QueueFull, job_view
+from newsarchive.serve.offline_docs import install_offline_docs
+from newsarchive.serve.security import ApiError, RateLimiter, TokenAuth
+from newsarchive.serve.settings import ServeSettings
 from crawler.url_form import InvalidUrl, fetch_url
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
 """Run one crawl (one or more sites, or on-demand URLs) in this process, with a progress display.
 
-Twisted's reactor cannot be restarted: call `run_crawl` once per process. Long-lived
-processes (scheduler, HTTP service) run each crawl in a child process.
+The Scrapy side is `crawler.process.CrawlProcess`. Twisted's reactor cannot be restarted:
+call `run_crawl` once per process. Long-lived processes (scheduler, HTTP service) run each
+crawl in a child process.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -51,22 +51,6 @@ class CrawlResult:
         return bool(discovery) and len(self.failed_sites) == len(discovery)
 
 
-def _configure_logging(console: Console, verbose: bool) -> None:
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    handler = RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    # On the handler, not the logger: Scrapy sets the root logger's level itself.
-    handler.setLevel(logging.INFO if verbose else logging.WARNING)
-    root.addHandler(handler)
-    # Scrapy's per-request noise (retries, robots) is summarised at the end instead.
-    if not verbose:
-        for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper", "scrapy.core.engine",
-                     "scrapy.spidermiddlewares", "scrapy.core.downloader", "crawler.spiders.site"):  # fmt: skip
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
 def run_crawl(
     config: Config,
     targets: list[CrawlTarget],
@@ -78,34 +62,18 @@ def run_crawl(
     settings_overrides: dict[str, Any] | None = None,
 ) -> CrawlResult:
     """Crawl the targets into the archive of `config`; returns the summary and per-site reports."""
-    from scrapy.settings import Settings
-
-    from crawler import session_registry
-    from crawler.interrupt import InterruptibleCrawlerProcess
-    from crawler.scrapy_settings import build_settings
+    from crawler.process import CrawlProcess
     from crawler.spiderloader import spider_class_for
 
     console = console or Console(stderr=True)
-    values = build_settings(config)
-    values.update(settings_overrides or {})
-    values["LOG_LEVEL"] = "INFO" if verbose else "WARNING"
-    values["LOG_INSTALL_ROOT_HANDLER"] = False
-    settings = Settings(values)
-    session = session_registry.open_session(
-        config, command=command, sites=[t.profile.name for t in targets],
-        user_agent=values["USER_AGENT"],
-        robots_policy="obey" if values["ROBOTSTXT_OBEY"] else "ignore",
-    )  # fmt: skip
-    process = InterruptibleCrawlerProcess(settings, console=console, data_dir=str(config.data_dir))
-    _configure_logging(console, verbose)  # after Scrapy's dictConfig, which resets logger levels
-    crawlers = []
+    run = CrawlProcess(config, command=command, sites=[t.profile.name for t in targets], console=console,
+                       verbose=verbose, settings_overrides=settings_overrides)  # fmt: skip
     for target in targets:
-        crawler = process.create_crawler(spider_class_for(target.profile))
-        process.crawl(
-            crawler, start_url=target.start_urls or None, max_articles=target.max_articles,
-            refetch=target.refetch, urls=target.urls or None, address_policies=target.address_policies or None,
+        run.add(
+            spider_class_for(target.profile), start_url=target.start_urls or None,
+            max_articles=target.max_articles, refetch=target.refetch, urls=target.urls or None,
+            address_policies=target.address_policies or None,
         )  # fmt: skip
-        crawlers.append(crawler)
 
     display = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -116,7 +84,7 @@ def run_crawl(
 
     def refresh() -> None:
         queued = done = captures = revisits = warc = 0
-        for crawler in crawlers:
+        for crawler in run.crawlers:
             stats = crawler.stats.get_stats() if crawler.stats else {}
             queued += stats.get("newsarchive/articles_queued", 0)
             done += stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0)
@@ -130,38 +98,22 @@ def run_crawl(
         display.update(task, total=max(queued, 1) if queued else None, completed=min(done, queued),
                        detail=f"{captures} fetched · {revisits} revisits · {warc / 1e6:.1f} MB WARC")  # fmt: skip
 
-    from twisted.internet import reactor
-    from twisted.internet import task as tx_task
-
-    loop = tx_task.LoopingCall(refresh)
-    status = "done"
     with display:
-        reactor.callWhenRunning(loop.start, 0.2)  # type: ignore[attr-defined]
-        try:
-            process.start()
-        except KeyboardInterrupt:
-            status = "interrupted"
-        finally:
-            if loop.running:
-                loop.stop()
+        status = run.run(refresh)
         refresh()
-    reports = [getattr(c.spider, "report", {}) for c in crawlers]
-    fatal = [c.stats.get_value("newsarchive/fatal_error") for c in crawlers if c.stats]
-    fatal = [f for f in fatal if f]
-    reasons = {c.stats.get_value("finish_reason") for c in crawlers if c.stats}
-    if process.interrupts:
-        status = "interrupted"
-    elif status == "done" and reasons - {"finished"}:
-        status = ",".join(sorted(str(r) for r in reasons - {"finished"}))
+    reports = run.reports()
+    fatal = run.fatal_error()
+    unusual = run.finish_reasons() - {"finished"}
+    if status == "done" and unusual:
+        status = ",".join(sorted(unusual))
     # Per-URL results are for `archive`; a crawl's summary keeps the per-site figures.
     site_reports = [_site_report(r) for r in reports]
-    warnings = _discovery_warnings(session, site_reports)
+    warnings = _discovery_warnings(run.session, site_reports)
     for warning in warnings:
         console.print(Text("warning: " + warning, style="yellow"), soft_wrap=True)
-    summary = session.close(status, extra={"sites": site_reports, "fatal_error": fatal[0] if fatal else None,
-                                           "warnings": warnings, "status": status})  # fmt: skip
-    return CrawlResult(summary=summary, reports=reports, status=status, fatal_error=fatal[0] if fatal else None,
-                       signal=process.signal)  # fmt: skip
+    summary = run.close(status, extra={"sites": site_reports, "fatal_error": fatal,
+                                       "warnings": warnings, "status": status})  # fmt: skip
+    return CrawlResult(summary=summary, reports=reports, status=status, fatal_error=fatal, signal=run.signal)
 
 
 def _site_report(report: dict[str, Any]) -> dict[str, Any]:

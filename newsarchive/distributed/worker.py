@@ -14,9 +14,9 @@ from typing import Any
 from rich.console import Console
 
 from archive.config import Config
-from crawler.frontier import Frontier
+from newsarchive.distributed.frontier import Frontier
 from crawler.profiles import SiteProfile
-from crawler.runner import CrawlResult, _configure_logging
+from newsarchive.crawl import CrawlResult
 
 logger = logging.getLogger(__name__)
 
@@ -59,43 +59,28 @@ def run_worker(config: Config, *, console: Console | None = None, verbose: bool 
                settings_overrides: dict[str, Any] | None = None) -> CrawlResult:  # fmt: skip
     """Crawl what the frontier holds until stopped (SIGINT/SIGTERM), or until it has been
     empty for `idle_exit` seconds."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from crawler import session_registry
     from crawler.discovery import site_summary
+    from crawler.process import CrawlProcess
     from crawler.profiles import load_profiles
-    from crawler.scrapy_settings import build_settings
     from crawler.spiders.distributed import DistributedSpider
 
-    console = console or Console(stderr=True)
     frontier = Frontier.from_config(config)
-    values = build_settings(config)
-    values.update(settings_overrides or {})
-    values["LOG_LEVEL"] = "INFO" if verbose else "WARNING"
-    values["LOG_INSTALL_ROOT_HANDLER"] = False
     profiles = load_profiles(config)
-    session = session_registry.open_session(
-        config, command="worker", sites=sorted(profiles), user_agent=values["USER_AGENT"],
-        robots_policy="obey" if values["ROBOTSTXT_OBEY"] else "ignore",
-    )  # fmt: skip
-    process = CrawlerProcess(Settings(values))
-    _configure_logging(console, verbose)
-    crawler = process.create_crawler(DistributedSpider)
-    inflight = max_inflight or int((config.distributed or {}).get("max_inflight", values["CONCURRENT_REQUESTS"]))
-    process.crawl(crawler, frontier=frontier, profiles=profiles, max_inflight=inflight, idle_exit=idle_exit)
-    status = "done"
-    try:
-        process.start()
-    except KeyboardInterrupt:
-        status = "interrupted"
-    report = dict(getattr(crawler.spider, "report", {}) or {})
+    run = CrawlProcess(config, command="worker", sites=sorted(profiles), console=console, verbose=verbose,
+                       settings_overrides=settings_overrides)  # fmt: skip
+    inflight = max_inflight or int((config.distributed or {}).get("max_inflight", run.values["CONCURRENT_REQUESTS"]))
+    crawler = run.add(DistributedSpider, frontier=frontier, profiles=profiles, max_inflight=inflight,
+                      idle_exit=idle_exit)  # fmt: skip
+    status = run.run()
+    if status == "interrupted":  # SIGINT/SIGTERM is how a worker is told to stop
+        status = "stopped"
+    report = dict(run.reports()[0])
     report["requeued_expired_leases"] = frontier.requeued
     report["discovery"] = site_summary(list(report.get("discovery") or []))
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-    if reason and reason not in ("finished", "queue-empty", "shutdown"):
+    if status == "done" and reason and reason not in ("finished", "queue-empty", "shutdown"):
         status = str(reason)
-    fatal = crawler.stats.get_value("newsarchive/fatal_error") if crawler.stats else None
-    summary = session.close(status, extra={"sites": [report], "fatal_error": fatal, "worker": report})
+    fatal = run.fatal_error()
+    summary = run.close(status, extra={"sites": [report], "fatal_error": fatal, "worker": report})
     frontier.close()
     return CrawlResult(summary=summary, reports=[report], status=status, fatal_error=fatal)

@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.text import Text
 
 from archive.config import Config
-from crawler.cli_output import command_line
-from crawler.demo.server import SiteServer
+from newsarchive.cli_output import command_line
+from newsarchive.demo.server import SiteServer
 from crawler.profiles import BUILTIN_PROFILES
-from crawler.runner import CrawlTarget, run_crawl
-from crawler.summary import print_summary
+from newsarchive.crawl import CrawlTarget, run_crawl
+from newsarchive.summary import print_summary
 
 SITE_ROOT = Path(__file__).parent / "site"
 # Fixed ports keep the sample articles' URLs (and so their ids) the same from one demo run
@@ -135,8 +135,8 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
     url = cnn_url + DEMO_STORY
     console.print(Text(f"\nthe story at {url} changes; archiving it again …", style="bold"), highlight=False,
                   soft_wrap=True)  # fmt: skip
-    # `python -m crawler.demo.run URL`: `newsarchive archive URL` under demo_config.
-    cmd = [sys.executable, "-m", "crawler.demo.run", "--data-dir", str(config.data_dir)]
+    # `python -m newsarchive.demo.run URL`: `newsarchive archive URL` under demo_config.
+    cmd = [sys.executable, "-m", "newsarchive.demo.run", "--data-dir", str(config.data_dir)]
     if config.source:
         cmd += ["--config", str(config.source)]
     done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=120, check=False)
@@ -146,7 +146,7 @@ def _show_an_update(config: Config, site_root: Path, cnn_url: str, console: Cons
         return None
     from archive.catalog import Catalog
     from archive.history import article_history
-    from crawler.history_view import print_diff
+    from newsarchive.history_view import print_diff
 
     catalog = Catalog(config.resolved_catalog_url)
     try:

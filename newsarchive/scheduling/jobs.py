@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.job_runs import JobRunLog, compact_summary
+from newsarchive.scheduling.runs import JobRunLog, compact_summary
 
 logger = logging.getLogger("newsarchive.schedule")
 _STARTUP_SECONDS = 0.5
@@ -59,7 +59,7 @@ class ChildProcesses:
             self.stopping = True
             running = list(self._running.items())
         for proc, (started, _) in running:
-            # `crawler.job_process` holds SIGINT back from its first instructions on; a
+            # `newsarchive.scheduling.job_process` holds SIGINT back from its first instructions on; a
             # signal sent before those ran would still interrupt the interpreter's start-up.
             time.sleep(max(0.0, started + _STARTUP_SECONDS - time.monotonic()))
             logger.info("asking pid %d to finish (SIGINT); waiting up to %g s", proc.pid, timeout)
@@ -115,7 +115,7 @@ def run_job(job_id: str, cli_args: list[str], data_dir: str, config_path: str | 
     runtime = _runtime
     if runtime is None:
         raise RuntimeError("run_job runs inside `newsarchive schedule` only")
-    argv = [sys.executable, "-m", "crawler.job_process", "--data-dir", data_dir]
+    argv = [sys.executable, "-m", "newsarchive.scheduling.job_process", "--data-dir", data_dir]
     if config_path:
         argv += ["--config", config_path]
     argv += cli_args

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from archive.config import Config, ConfigError, load_config
-from crawler.cli_output import err, error_line, out, print_table, warning_line
+from newsarchive.cli_output import err, error_line, out, print_table, warning_line
 
 # `-h` as well as `--help`, on every command.
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -152,8 +152,8 @@ def crawl(
 ) -> None:
     """Discovery crawl: index pages (feeds, sitemaps) → new articles → WARC + versions."""
     from crawler.profiles import get_profile, load_profiles
-    from crawler.runner import CrawlTarget, run_crawl
-    from crawler.summary import print_summary
+    from newsarchive.crawl import CrawlTarget, run_crawl
+    from newsarchive.summary import print_summary
 
     state = _state(ctx)
     config = state.config()
@@ -212,8 +212,8 @@ def archive(
 ) -> None:
     """On-demand: fetch, capture, extract and track the given URLs now."""
     from crawler.profiles import get_profile, load_profiles, profile_for_url
-    from crawler.runner import CrawlTarget, run_crawl
-    from crawler.history_view import print_archive_results
+    from newsarchive.crawl import CrawlTarget, run_crawl
+    from newsarchive.history_view import print_archive_results
 
     from crawler.url_form import InvalidUrl, fetch_url, url_key
 
@@ -270,9 +270,9 @@ def recheck(
     from archive import clock
     from archive.recheck import RecheckLadder
     from crawler.profiles import load_profiles
-    from crawler.recheck import due_by_site, overdue, recheck_targets
-    from crawler.runner import run_crawl
-    from crawler.summary import print_summary
+    from newsarchive.recheck import due_by_site, overdue, recheck_targets
+    from newsarchive.crawl import run_crawl
+    from newsarchive.summary import print_summary
 
     state = _state(ctx)
     config = state.config()
@@ -425,7 +425,7 @@ def history(
 ) -> None:
     """Versions of one article with their diffs."""
     from archive.history import ArticleNotFound, article_history, diff_between
-    from crawler.history_view import print_diff, print_history
+    from newsarchive.history_view import print_diff, print_history
 
     config = _state(ctx).config()
     catalog = _open_catalog(config)
@@ -614,7 +614,7 @@ def demo(
                     "and N+1 (default 8701: the URLs the README's examples use).")] = 8701,  # fmt: skip
 ) -> None:
     """Serve the bundled sample sites on 127.0.0.1 and crawl them: the offline quickstart."""
-    from crawler.demo.run import DemoPortBusy, run_demo
+    from newsarchive.demo.run import DemoPortBusy, run_demo
 
     state = _state(ctx)
     config = state.config()
@@ -631,22 +631,15 @@ def demo(
 
 
 def _parse_when(value: str | None, option: str, *, end_of_day: bool) -> Any:
-    """An ISO date or datetime as an aware UTC datetime; a bare date is the start of that day
-    (`--since`) or its last microsecond (`--until`), so both bounds include the named day."""
-    from datetime import datetime, timedelta, timezone
+    """An ISO date or datetime as an aware UTC datetime (`archive.clock.parse_when`); a bare
+    date is the start of that day (`--since`) or its last microsecond (`--until`)."""
+    from archive.clock import parse_when
 
-    if value is None:
-        return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_when(value, end_of_day=end_of_day)
+    except (ValueError, OverflowError):
         raise UserError(f"{option} takes an ISO date or date-time like 2026-05-06 or 2026-05-06T12:00Z, "
                         f"not {value!r}") from None  # fmt: skip
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    if end_of_day and "T" not in value and " " not in value.strip():
-        moment += timedelta(days=1, microseconds=-1)
-    return moment.astimezone(timezone.utc)
 
 
 @app.command()
@@ -733,8 +726,8 @@ def schedule(
     json_out: Annotated[bool, typer.Option("--json", help="With --list: print the jobs as JSON.")] = False,
 ) -> None:
     """Run the scheduled jobs of the config ([[schedule.jobs]], recheck, S3 sync) in the foreground."""
-    from crawler.scheduler import ArchiveScheduler, configure_logging
-    from crawler.scheduler_lock import SchedulerLocked, describe_holder
+    from newsarchive.scheduling.scheduler import ArchiveScheduler, configure_logging
+    from newsarchive.scheduling.lock import SchedulerLocked, describe_holder
 
     scheduler = ArchiveScheduler(_state(ctx).config())
     if list_:
@@ -772,7 +765,7 @@ def runs(
     json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
     """Recent runs of scheduled jobs: start, end, exit status, summary counts."""
-    from crawler.job_runs import JobRunLog
+    from newsarchive.scheduling.runs import JobRunLog
 
     config = _state(ctx).config()
     catalog = _open_catalog(config)  # a clear error when there is no archive yet
@@ -808,7 +801,7 @@ def serve(
 ) -> None:
     """HTTP API for on-demand archiving and reading the archive (docs at /docs); writes need
     env NEWSARCHIVE_API_TOKEN."""
-    from crawler.serve.server import ServeRefused, run_server
+    from newsarchive.serve.server import ServeRefused, run_server
 
     try:
         run_server(_state(ctx).config(), host=host, port=port, console=err)
@@ -817,7 +810,7 @@ def serve(
 
 
 def _worker() -> Any:
-    from crawler import worker as module
+    from newsarchive.distributed import worker as module
 
     return module
 
@@ -850,7 +843,7 @@ def worker(
 ) -> None:
     """Crawl what `crawl --distributed` / `recheck --distributed` queued in Redis, until stopped
     ([distributed] redis_url; use its own --data-dir and a shared catalog_url)."""
-    from crawler.summary import print_summary
+    from newsarchive.summary import print_summary
 
     state = _state(ctx)
     config = state.config()

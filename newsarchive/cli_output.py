@@ -101,5 +101,5 @@ def command_line(*args: str) -> str:
     path of this installation's `newsarchive` script (a fresh shell has no virtual
     environment on its PATH), every argument quoted for the shell."""
     script = Path(sys.executable).parent / "newsarchive"  # the venv's bin/, symlinks kept
-    program = [str(script.absolute())] if script.is_file() else [sys.executable, "-m", "crawler.cli"]
+    program = [str(script.absolute())] if script.is_file() else [sys.executable, "-m", "newsarchive.cli"]
     return shlex.join([*program, *args])
