@@ -40,10 +40,11 @@ import html
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from archive.content import normalize_text
-from archive.sentences import Sentence, split_sentences
+from archive.sentences import Sentence, paragraphs, split_paragraph
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_SENTENCES = 20_000
@@ -59,14 +60,41 @@ Op = dict[str, Any]
 _WORD = re.compile(r"\w+")
 
 
-def _sentences(text: str | None) -> list[Sentence]:
+def sentence_key(sentence: str) -> str:
+    """What sentences are compared by: the text normalised (quotes, dashes, white space)."""
+    return sentence if sentence.isascii() else normalize_text(sentence)
+
+
+@lru_cache(maxsize=4096)
+def _paragraph_units(paragraph: str) -> tuple[tuple[str, str], ...]:
+    # Versions of a story share most paragraphs: each is split and keyed once (rebuilding
+    # an index aligns every version with the one before, so every text is split twice).
+    return tuple((s, sentence_key(s)) for s in split_paragraph(paragraph))
+
+
+def _sentences(text: str | None) -> tuple[list[Sentence], list[str]]:
+    """The text's sentences and their keys, capped (MAX_TEXT_CHARS, MAX_SENTENCES)."""
     text = text or ""
     head, tail = text[:MAX_TEXT_CHARS], text[MAX_TEXT_CHARS:]
-    found = split_sentences(head, max_sentences=MAX_SENTENCES)
+    found: list[Sentence] = []
+    keys: list[str] = []
+    paras = paragraphs(head)
+    for index, para in enumerate(paras):
+        units = _paragraph_units(para) if len(para) <= 20_000 else tuple(
+            (s, sentence_key(s)) for s in split_paragraph(para))  # fmt: skip
+        for k, (sentence, key) in enumerate(units):
+            if len(found) >= MAX_SENTENCES - 1:
+                rest = " ".join([*(u[0] for u in units[k:]), *paras[index + 1 :], *tail.split()])
+                found.append(Sentence(rest, index))
+                keys.append(sentence_key(rest))
+                return found, keys
+            found.append(Sentence(sentence, index))
+            keys.append(key)
     if tail.strip():
-        last = found[-1].paragraph + 1 if found else 0
-        found.append(Sentence(" ".join(tail.split()), last))
-    return found
+        rest = " ".join(tail.split())
+        found.append(Sentence(rest, found[-1].paragraph + 1 if found else 0))
+        keys.append(sentence_key(rest))
+    return found, keys
 
 
 def _lis(anchors: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -170,8 +198,8 @@ def word_diff(old: str, new: str) -> list[list[str]]:
     a, b = old.split(), new.split()
     if len(a) > MAX_SENTENCE_WORDS or len(b) > MAX_SENTENCE_WORDS:
         return [["delete", old], ["insert", new]]
-    matcher = difflib.SequenceMatcher(None, [normalize_text(w) for w in a],
-                                      [normalize_text(w) for w in b], autojunk=False)  # fmt: skip
+    matcher = difflib.SequenceMatcher(None, [sentence_key(w) for w in a],
+                                      [sentence_key(w) for w in b], autojunk=False)  # fmt: skip
     out: list[list[str]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -186,9 +214,8 @@ def word_diff(old: str, new: str) -> list[list[str]]:
 
 def align(old_text: str | None, new_text: str | None) -> list[Op]:
     """The operations turning `old_text` into `new_text` (see the module's docstring)."""
-    old, new = _sentences(old_text), _sentences(new_text)
-    a = [normalize_text(s.text) for s in old]
-    b = [normalize_text(s.text) for s in new]
+    old, a = _sentences(old_text)
+    new, b = _sentences(new_text)
     equal = match_equal(a, b)
     matched_a = {i for i, _ in equal}
     matched_b = {j for _, j in equal}

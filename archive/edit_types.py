@@ -48,12 +48,20 @@ MINOR_MAX_WORDS = 6  # changed words inside the text for a `minor` edit
 REWRITE_SHARE = 0.5  # share of the old text's words removed or changed for a `rewrite`
 
 CORRECTION_PATTERNS = (
-    r"^(?:correction|corrections|clarification|editor'?s'? note|update and correction)\s*[:.\-]",
+    r"^(?:correction|corrections|clarification|editor['\u2019]?s['\u2019]? note|update and correction)\s*[:.\-\u2013\u2014]",
     r"\ban? (?:earlier|previous|prior) version of this (?:story|article|report|post|piece|headline)\b",
     r"\bthis (?:story|article|report|post|piece) (?:has been|was|is being) (?:updated|corrected|amended|revised|clarified)\b",  # noqa: E501
     r"\b(?:regrets|regret) the errors?\b",
 )
-_CORRECTION = re.compile("|".join(CORRECTION_PATTERNS), re.IGNORECASE)
+_CORRECTION = re.compile("|".join(CORRECTION_PATTERNS), re.IGNORECASE | re.MULTILINE)
+# Every pattern holds one of these: a substring test (C speed) spares the regex most texts.
+_HINTS = ("correction", "clarification", "editor", "version of this", "this story", "this article",
+          "this report", "this post", "this piece", "regret")  # fmt: skip
+
+
+def _may_hold_note(text: str) -> bool:
+    lowered = text.lower()
+    return any(hint in lowered for hint in _HINTS)
 _NUMBER_WORDS = frozenset(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
     fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
@@ -70,7 +78,7 @@ def _is_number(word: str) -> bool:
 
 def is_correction_note(sentence: str) -> bool:
     """Whether a sentence reads as a correction or editor's note."""
-    return _CORRECTION.search(normalize_text(sentence)) is not None
+    return _may_hold_note(sentence) and _CORRECTION.search(" ".join(sentence.split())) is not None
 
 
 def _note_flags(ops: list[Op], side: str) -> dict[int, bool]:
@@ -79,6 +87,8 @@ def _note_flags(ops: list[Op], side: str) -> dict[int, bool]:
     sentences = sorted({(item[f"{side}_index"], item[f"{side}_paragraph"], item[side])
                         for item in ops if item[f"{side}_index"] is not None})  # fmt: skip
     flags: dict[int, bool] = {}
+    if not _may_hold_note("\n".join(text for _, _, text in sentences)):
+        return flags  # one scan of the whole side: most texts hold no note
     note_paragraph = None
     last_paragraph = None
     for index, paragraph, text in sentences:

@@ -45,7 +45,6 @@ SENTENCE_STARTERS = frozenset(
 
 _BOUNDARY = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s+)")
 _NEXT = re.compile(r"\s+([\"'\u201c\u2018\u00ab(\[]*)(\S+)?")
-_WORD_BEFORE = re.compile(r"(\S+)$")
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}$")
 _INITIAL = re.compile(r"(?:^|[^\w.])[A-Z]$")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -73,8 +72,8 @@ def _ends_sentence(paragraph: str, match: re.Match[str]) -> bool:
     punctuation = match.group(0)
     if not punctuation.startswith(".") or punctuation.startswith(".."):
         return True  # ! ? … and ellipses end sentences
-    before = _WORD_BEFORE.search(paragraph, max(0, match.start() - 40), match.start())
-    token = before.group(1) if before else ""
+    window = paragraph[max(0, match.start() - 40) : match.start()].rsplit(None, 1)
+    token = window[-1] if window and not paragraph[match.start() - 1 : match.start()].isspace() else ""
     bare = token.lstrip("\"'(\u201c\u2018[")
     if bare.lower() in ABBREVIATIONS:
         return False
