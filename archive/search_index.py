@@ -5,17 +5,21 @@ added and removed (archive/diff_align.py: as they are now and as they were), so 
 stories dropped this sentence" is `search(…, scope="removed")`. Tables: archive/search_schema.py;
 query syntax: archive/search_query.py.
 
-Ranking. A query is answered in two steps that each do bounded work, so that a word found
-in most of a million versions costs as little as a rare one:
-1. the newest `CANDIDATES` matching versions (newest first is the order both indexes walk
-   cheaply: FTS5 row ids are capture times; PostgreSQL has a capture-time index), within
-   the site and date filters;
-2. those ranked by relevance — BM25 on SQLite (title 10×, authors 4× the text), ts_rank on
-   PostgreSQL (weights A/B/D) — and the page (`limit`, `offset`) cut from that order.
-When fewer versions match than `CANDIDATES`, that is plain relevance ranking over all of
-them; when more match, it ranks the most recent ones (`SearchResults.capped` says so):
-an archive of news is searched for what it said lately more often than not, and a date
-filter reaches further back.
+Ranking. A query is answered in steps that each do bounded work, so that a word found in
+most of a million versions costs about as little as a rare one:
+1. the newest `CANDIDATES` matching versions, within the site and date filters (newest
+   first is the order both indexes walk cheaply: FTS5 row ids are capture times in
+   milliseconds; PostgreSQL has a capture-time index);
+2. those ranked by relevance and the page (`limit`, `offset`) cut from that order.
+   PostgreSQL: `ts_rank` (title weight A, authors B, text D). SQLite: BM25 (title 10×,
+   authors 4× the text) over the words that are not common — estimated in at most
+   `RANK_MAX_DF` versions from their share of the newest `RANK_WINDOW` (one bounded count
+   per word): BM25 gives a word in most documents little weight (FTS5 floors a negative
+   IDF), yet its corpus statistics cost a pass over every match (~0.3 s for a word in all
+   of 1,000,000 versions). A query of common words only comes newest first.
+When fewer versions match than `CANDIDATES`, that is relevance ranking over all of them;
+when more match, it ranks the newest (`SearchResults.capped` says so): a news archive is
+searched for what it said lately more often than not, and a date filter reaches back.
 
 Snippets: the best passage of the searched field (text, added or removed sentences) with
 the matched words marked; HTML-escaped with `<mark>` (`snippet`), or as `[text, marked]`
@@ -43,6 +47,8 @@ from archive.edit_types import classify_edit
 from archive.search_query import ParsedQuery, parse, site_token, to_fts5, to_tsquery, tokens
 
 CANDIDATES = 1000  # newest matching versions ranked per query
+RANK_WINDOW = 2000  # newest versions a word's commonness is measured on
+RANK_MAX_DF = 50_000  # words estimated in more versions do not weigh in the ranking (SQLite)
 COLLISION_SLACK_MS = 60_000  # how far a shared millisecond may push a row id (SQLite)
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
@@ -417,12 +423,22 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
     results = SearchResults(candidates=len(ids), capped=len(ids) == want)
     if not ids:
         return results
-    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-    ranked = cur.execute(
-        f"SELECT f.rowid, bm25(search_fts, {weights}) AS score FROM search_fts f" +
-        (" JOIN search_docs d ON d.id = f.rowid" if exact else "") +
-        f" WHERE search_fts MATCH ? AND f.rowid BETWEEN ? AND ?{exact} ORDER BY score, f.rowid DESC LIMIT ? OFFSET ?",
-        (match, ids[-1], ids[0], *bounds, limit, offset)).fetchall()  # fmt: skip
+    filtered = bool(site or exact)
+    ranking = _ranking_groups(cur, parsed, scope, every_match_is_a_candidate=not results.capped and not filtered)
+    if ranking:
+        # BM25 over the candidates alone (their ids); its corpus statistics cost what the
+        # ranking words' matches number, and those are few. `+rowid IN`: a filter on one
+        # scan — as a constraint SQLite would run the full-text query once per id, and
+        # FTS5 would compute BM25's statistics (or merge a prefix's words) each time.
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        reduced = to_fts5(ParsedQuery(groups=ranking), SCOPES[scope])
+        ranked = cur.execute(
+            f"SELECT rowid, bm25(search_fts, {weights}) AS score FROM search_fts WHERE search_fts MATCH ? "
+            f"AND rowid BETWEEN ? AND ? AND +rowid IN ({', '.join('?' * len(ids))}) "
+            "ORDER BY score, rowid DESC LIMIT ? OFFSET ?",
+            (reduced, ids[-1], ids[0], *ids, limit, offset)).fetchall()  # fmt: skip
+    else:
+        ranked = [(rowid, 0.0) for rowid in ids[offset : offset + limit]]  # every word common: newest first
     if not ranked:
         return results
     marks = _Marks()
@@ -432,7 +448,7 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
         f"SELECT f.rowid, highlight(search_fts, 0, ?, ?), snippet(search_fts, {_SNIPPET_COLUMN[scope]}, ?, ?, ?, ?), "
         "d.article_id, d.version, d.site, d.captured_at, d.title, d.edit_types, a.url "
         "FROM search_fts f JOIN search_docs d ON d.id = f.rowid LEFT JOIN articles a ON a.id = d.article_id "
-        f"WHERE search_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND f.rowid IN ({placeholders})",
+        f"WHERE search_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND +f.rowid IN ({placeholders})",
         (marks.open, marks.close, marks.open, marks.close, "\u2026", SNIPPET_WORDS, match, min(page), max(page), *page),
     ).fetchall()  # fmt: skip
     by_id = {r[0]: r for r in rows}
@@ -450,11 +466,34 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
     return results
 
 
+def _ranking_groups(cur: Any, parsed: ParsedQuery, scope: str, *, every_match_is_a_candidate: bool) -> list[list[Any]]:
+    """The query's groups that are not common: estimated in at most RANK_MAX_DF versions
+    from their matches among the newest RANK_WINDOW (one bounded count each, scaled by
+    the id span: ids are capture times). BM25 gives common words next to no weight, but
+    its statistics would cost a pass over all their matches."""
+    if every_match_is_a_candidate and len(parsed.groups) == 1:
+        return parsed.groups  # fewer matches than candidates: cheap whatever the word
+    start = cur.execute("SELECT id FROM search_docs ORDER BY id DESC LIMIT 1 OFFSET ?", (RANK_WINDOW - 1,)).fetchone()
+    scale = 1.0
+    if start is not None:
+        first, last = cur.execute("SELECT min(id), max(id) FROM search_docs").fetchone()
+        scale = (last - first + 1) / max(1, last - start[0] + 1)
+    kept = []
+    for group in parsed.groups:
+        expr = to_fts5(ParsedQuery(groups=[group]), SCOPES[scope])
+        found = cur.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ? AND rowid >= ?",
+                            (expr, start[0] if start else -(2**63))).fetchone()[0]  # fmt: skip
+        if found * scale <= RANK_MAX_DF:
+            kept.append(group)
+    return kept
+
+
 def _pg_search(conn: Connection, parsed: ParsedQuery, site: str | None, low: datetime | None,
                high: datetime | None, scope: str, limit: int, offset: int, want: int) -> SearchResults:  # fmt: skip
     vector = _PG_VECTOR[scope]
     filters = [f"{vector} @@ q.query"]
-    params: dict[str, Any] = {"tsq": to_tsquery(parsed), "want": want, "limit": limit, "offset": offset}
+    params: dict[str, Any] = {"tsq": to_tsquery(parsed), "want": want, "limit": limit, "offset": offset,
+                              "rank_tsq": to_tsquery(ParsedQuery(groups=parsed.groups))}  # fmt: skip
     if site:
         filters.append("site = :site")
         params["site"] = site
@@ -465,10 +504,10 @@ def _pg_search(conn: Connection, parsed: ParsedQuery, site: str | None, low: dat
         filters.append("captured_at <= :high")
         params["high"] = high
     ranked = conn.execute(text(
-        f"""WITH q AS (SELECT CAST(:tsq AS tsquery) AS query),
+        f"""WITH q AS (SELECT CAST(:tsq AS tsquery) AS query, CAST(:rank_tsq AS tsquery) AS positive),
             candidates AS (SELECT article_id, version, captured_at, {vector} AS vec FROM search_docs, q
                            WHERE {' AND '.join(filters)} ORDER BY captured_at DESC LIMIT :want)
-            SELECT c.article_id, c.version, ts_rank(c.vec, q.query) AS score,
+            SELECT c.article_id, c.version, ts_rank(c.vec, q.positive) AS score,
                    (SELECT count(*) FROM candidates) AS n
             FROM candidates c, q ORDER BY score DESC, c.captured_at DESC LIMIT :limit OFFSET :offset"""),
         params).all()  # fmt: skip
@@ -491,7 +530,7 @@ def _pg_search(conn: Connection, parsed: ParsedQuery, site: str | None, low: dat
             FROM search_docs d JOIN versions v ON v.article_id = d.article_id AND v.version = d.version
             LEFT JOIN articles a ON a.id = d.article_id, q
             WHERE (d.article_id, d.version) IN ({', '.join(f'(:a{i}, :v{i})' for i in range(len(keys)))})"""),
-        {"tsq": params["tsq"], "options": options,
+        {"tsq": params["rank_tsq"], "options": options,
          "title_options": f"StartSel={marks.open}, StopSel={marks.close}, HighlightAll=true",
          **{f"a{i}": a for i, (a, _) in enumerate(keys)}, **{f"v{i}": n for i, (_, n) in enumerate(keys)}},
     ).all()  # fmt: skip

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 24  # terms in a query (words, phrases, prefixes, exclusions)
 MAX_PHRASE_WORDS = 32
-MIN_PREFIX = 2  # letters before a `*`: shorter prefixes would match most of the archive
+MIN_PREFIX = 3  # letters before a `*` (the SQLite index keeps 3-letter prefixes); fewer match half the archive
 
 _TOKEN = re.compile(r"[^\W_]+")
 _LEXER = re.compile(r'(-?)"([^"]*)"?|(\S+)')

@@ -8,8 +8,9 @@ SQLite (the embedded catalog):
 - `search_content`: a view giving the full-text table its columns: the version's text is
   read from `versions.record` (never stored twice), the site as one word (`site_token`).
 - `search_fts`: FTS5, external content (`search_content`), columns title, authors, text,
-  added, removed, site; `unicode61 remove_diacritics 2`; prefix indexes for 2 and 3
-  letters (short prefixes answered from the index, not by merging thousands of words).
+  added, removed, site; `unicode61 remove_diacritics 2`; a prefix index for 3 letters
+  (the shortest prefix a query may have: answered from the index, not by merging the
+  thousands of words it starts; longer prefixes merge the fewer words they start).
 
 PostgreSQL (the shared catalog): `search_docs` with the same facts plus three tsvector
 columns (`tsv`: title A, authors B, text D; `tsv_added`; `tsv_removed`), each with a GIN
@@ -54,7 +55,7 @@ _SQLITE = (
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
         title, authors, text, added, removed, site,
         content='search_content', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        tokenize='unicode61 remove_diacritics 2', prefix='3'
     )""",
     "CREATE TABLE IF NOT EXISTS search_meta (key VARCHAR(32) PRIMARY KEY, value TEXT)",
 )

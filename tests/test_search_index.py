@@ -165,9 +165,11 @@ def test_site_and_date_filters(catalog):
 def test_ranking_paging_and_the_candidate_cap(catalog, monkeypatch):
     _insert(catalog)
     s = catalog.engine
+    # A title match weighs ten times a text match: "killed" in every text, "toll" in one title.
+    ranked = search(s, "killed OR toll")
+    assert [(h.article_id, h.version) for h in ranked][0] == ("storm", 3) and len(ranked) == 3
     ranked = search(s, "hurricane delia")
-    # The title match (version 3's headline too) ranks above the text-only match.
-    assert [h.rank for h in ranked] == sorted((h.rank for h in ranked), reverse=True)
+    assert [h.rank for h in ranked] == sorted((h.rank for h in ranked), reverse=True) and ranked.hits[0].rank > 0
     assert _keys(ranked) == {("storm", 1), ("storm", 2), ("storm", 3)}
     assert ranked.candidates == 3 and not ranked.capped
     flood = search(s, "farmland OR coast OR flood*")
@@ -185,6 +187,20 @@ def test_ranking_paging_and_the_candidate_cap(catalog, monkeypatch):
     assert capped.capped and capped.candidates == 2
     assert _keys(search(s, "flood*", limit=2)) == {("hostile", 1), ("flood", 1)}  # the two newest
     assert len(search(s, "flood*", limit=3)) == 3  # a larger page ranks as many as it shows
+
+
+def test_common_words_do_not_weigh_in_the_ranking(catalog, monkeypatch):
+    _insert(catalog)
+    s = catalog.engine
+    best = search(s, "people coast")  # 'coast' only in storm 2 and 3 ('Coast Guard'); 3 is shorter
+    assert best.hits[0].rank > 0
+    # Every word common (as if in more versions than RANK_MAX_DF): newest first.
+    monkeypatch.setattr(search_index, "RANK_MAX_DF", 0)
+    newest = search(s, "people coast")
+    if catalog.dialect == "sqlite":
+        assert [h.version for h in newest] == [3, 2] and {h.rank for h in newest} == {0.0}
+    # The filter decides what matches, whatever the ranking.
+    assert _keys(newest) == _keys(best) == {("storm", 2), ("storm", 3)}
 
 
 def test_snippets_are_escaped_and_marks_cannot_be_forged(catalog):
@@ -226,7 +242,7 @@ def test_hostile_queries_never_reach_the_database_as_syntax(catalog, query):
 
 
 def test_queries_that_cannot_be_searched_say_why():
-    for query, message in [("", "nothing to search for"), ("-storm", "exclusions"), ("f*", "at least 2 letters"),
+    for query, message in [("", "nothing to search for"), ("-storm", "exclusions"), ("fl*", "at least 3 letters"),
                            ("x" * 1001, "too long"), (" ".join(f"w{i}" for i in range(25)), "too many terms"),
                            ('"' + "w " * 33 + '"', "at most 32 words")]:  # fmt: skip
         with pytest.raises(SearchQueryError, match=message):
