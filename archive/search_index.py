@@ -30,14 +30,18 @@ from __future__ import annotations
 
 import html
 import json
+import multiprocessing
+import os
 import re
 import secrets
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, and_, column, func, or_, select, table, text, tuple_
+from sqlalchemy import Engine, and_, column, func, or_, select, table, text
 from sqlalchemy.engine import Connection
 
 from archive import catalog_schema as t
@@ -160,6 +164,8 @@ def index_version(conn: Connection, article_id: str, version: int, record: Mappi
 
 
 def write_documents(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
+    if not docs:
+        return
     if conn.dialect.name == "postgresql":
         _pg_write(conn, docs)
     else:
@@ -246,6 +252,7 @@ def _pg_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
 # -- (re)building ----------------------------------------------------------------------------
 BUILD_BATCH = 500
 BUILD_IN_MIGRATION = 10_000  # migration 0003 indexes an archive this small at once; a larger one waits for rebuild
+PARALLEL_FROM = 5_000  # versions from which rebuild starts worker processes
 
 
 def _clear(conn: Connection) -> int:
@@ -259,8 +266,12 @@ def _clear(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(t.versions)).scalar_one())
 
 
-def _read_page(conn: Connection, after: tuple[Any, str, int] | None, size: int) -> list[IndexedVersion]:
-    """The next `size` versions by capture time (then article and number), as documents."""
+Row = tuple[str, int, Any, Any, Any]  # article id, number, captured at, record, previous record
+
+
+def _read_rows(conn: Connection, after: tuple[Any, str, int] | None, size: int) -> list[Row]:
+    """The next `size` versions by capture time (then article and number), each with the
+    record of the version before it."""
     v = t.versions
     query = select(v.c.article_id, v.c.version, v.c.captured_at, v.c.record)
     if after is not None:
@@ -273,10 +284,21 @@ def _read_page(conn: Connection, after: tuple[Any, str, int] | None, size: int) 
     wanted = [(r.article_id, r.version - 1) for r in rows if r.version > 1]
     previous: dict[tuple[str, int], Any] = {}
     if wanted:
-        lookup = select(v.c.article_id, v.c.version, v.c.record).where(tuple_(v.c.article_id, v.c.version).in_(wanted))
+        lookup = select(v.c.article_id, v.c.version, v.c.record).where(_any_key(v.c, wanted))
         previous = {(r.article_id, r.version): r.record for r in conn.execute(lookup)}
-    return [document(r.article_id, r.version, r.record, previous.get((r.article_id, r.version - 1)),
-                     captured_at=r.captured_at) for r in rows]  # fmt: skip
+    return [(r.article_id, r.version, r.captured_at, r.record, previous.get((r.article_id, r.version - 1)))
+            for r in rows]  # fmt: skip
+
+
+def _documents(rows: list[Row]) -> list[IndexedVersion]:
+    """The documents of a page of rows (run in a worker process by `rebuild`)."""
+    return [document(a, n, record, before, captured_at=at) for a, n, at, record, before in rows]
+
+
+def _any_key(columns: Any, keys: Sequence[tuple[str, int]]) -> Any:
+    """(article_id, version) in `keys`, as ORed equalities: SQLite (3.40) answers a row-value
+    IN list with a scan of the table, an OR of key lookups with the primary key."""
+    return or_(*[and_(columns.article_id == a, columns.version == n) for a, n in keys])
 
 
 def _finish(conn: Connection) -> None:
@@ -286,27 +308,50 @@ def _finish(conn: Connection) -> None:
 
 
 def rebuild(engine: Engine, progress_callback: Callable[[int, int], None] | None = None, *,
-            batch_size: int = BUILD_BATCH) -> int:  # fmt: skip
+            batch_size: int = BUILD_BATCH, workers: int | None = None) -> int:  # fmt: skip
     """(Re)build the index of every version in the catalog, oldest capture first, one
     transaction per batch; `progress_callback(done, total)` after each. Versions the crawl
-    indexes meanwhile are kept. Returns the number of versions read."""
+    indexes meanwhile are kept. Returns the number of versions read.
+
+    Aligning each version with the one before costs about as much as indexing it: with
+    `workers` (default: the CPUs but one, at most 4; 0: none) worker processes do that
+    while this one reads and writes the catalog (the database has one writer). Archives
+    under PARALLEL_FROM versions are done in this process."""
     with engine.begin() as conn:
         total = _clear(conn)
         schema.set_state(conn, "building")
+    if workers is None:
+        workers = min(4, (os.cpu_count() or 1) - 1)
+    pool = None
+    if workers > 0 and total >= PARALLEL_FROM:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     done = 0
     after: tuple[Any, str, int] | None = None
-    while True:
-        with engine.connect() as conn:
-            docs = _read_page(conn, after, batch_size)
-        if not docs:
-            break
-        with engine.begin() as conn:
-            present = _already_indexed(conn, docs)
-            write_documents(conn, [d for d in docs if (d.article_id, d.version) not in present])
-        done += len(docs)
-        after = (docs[-1].captured_at, docs[-1].article_id, docs[-1].version)
-        if progress_callback is not None:
-            progress_callback(done, total)
+    pending: deque[Any] = deque()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < (workers + 1 if pool else 1):
+                with engine.connect() as conn:
+                    rows = _read_rows(conn, after, batch_size)
+                if not rows:
+                    exhausted = True
+                    break
+                after = (rows[-1][2], rows[-1][0], rows[-1][1])
+                pending.append(pool.submit(_documents, rows) if pool else rows)
+            if not pending:
+                break
+            item = pending.popleft()
+            docs = item.result() if pool else _documents(item)
+            with engine.begin() as conn:
+                present = _already_indexed(conn, docs)
+                write_documents(conn, [d for d in docs if (d.article_id, d.version) not in present])
+            done += len(docs)
+            if progress_callback is not None:
+                progress_callback(done, total)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     with engine.begin() as conn:
         _finish(conn)
     return done
@@ -317,17 +362,17 @@ def build_in_transaction(conn: Connection, *, batch_size: int = BUILD_BATCH) -> 
     _clear(conn)
     done = 0
     after: tuple[Any, str, int] | None = None
-    while docs := _read_page(conn, after, batch_size):
-        write_documents(conn, docs)
-        done += len(docs)
-        after = (docs[-1].captured_at, docs[-1].article_id, docs[-1].version)
+    while rows := _read_rows(conn, after, batch_size):
+        write_documents(conn, _documents(rows))
+        done += len(rows)
+        after = (rows[-1][2], rows[-1][0], rows[-1][1])
     _finish(conn)
     return done
 
 
 def _already_indexed(conn: Connection, docs: Sequence[IndexedVersion]) -> set[tuple[str, int]]:
     keys = [(d.article_id, d.version) for d in docs]
-    query = select(_DOCS.c.article_id, _DOCS.c.version).where(tuple_(_DOCS.c.article_id, _DOCS.c.version).in_(keys))
+    query = select(_DOCS.c.article_id, _DOCS.c.version).where(_any_key(_DOCS.c, keys))
     return {(a, n) for a, n in conn.execute(query)}
 
 

@@ -329,6 +329,15 @@ def test_rebuild_indexes_an_existing_catalog_in_batches(catalog):
     assert search(catalog.engine, "people").candidates == 3
 
 
+def test_rebuild_with_worker_processes_gives_the_same_index(catalog, monkeypatch):
+    _insert(catalog, index=False)
+    monkeypatch.setattr(search_index, "PARALLEL_FROM", 1)
+    assert rebuild(catalog.engine, batch_size=2, workers=2) == 8
+    assert _keys(search(catalog.engine, "mayor", scope="removed")) == {("storm", 3)}
+    assert search(catalog.engine, "12", scope="removed").hits[0].edit_types == ["append", "numbers"]
+    assert search(catalog.engine, "flood*").candidates == 4
+
+
 def test_migration_builds_a_small_archive_and_marks_a_large_one_pending(tmp_path, monkeypatch):
     from alembic import command
 
