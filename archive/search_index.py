@@ -37,7 +37,7 @@ import secrets
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -48,11 +48,13 @@ from archive import catalog_schema as t
 from archive import search_schema as schema
 from archive.diff_align import added_removed, align
 from archive.edit_types import classify_edit
-from archive.search_query import ParsedQuery, parse, site_token, to_fts5, to_tsquery, tokens
+from archive.search_query import ParsedQuery, Term, fts5_term, parse, site_token, to_fts5, to_tsquery, tokens
 
 CANDIDATES = 1000  # newest matching versions ranked per query
 RANK_WINDOW = 2000  # newest versions a word's commonness is measured on
 RANK_MAX_DF = 50_000  # words estimated in more versions do not weigh in the ranking (SQLite)
+INDEXED_PREFIX = 3  # the FTS5 prefix index's length (search_schema)
+MAX_EXPANSION = 128  # words a longer prefix may stand for as an OR; beyond, FTS5's own prefix query
 COLLISION_SLACK_MS = 60_000  # how far a shared millisecond may push a row id (SQLite)
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
@@ -85,6 +87,7 @@ class IndexedVersion:
     added: str
     removed: str
     edit_types: list[str]
+    terms: list[str] = field(default_factory=list)  # words for search_vocab (SQLite), not yet known there
 
 
 @dataclass
@@ -131,8 +134,10 @@ def _joined_authors(authors: Any) -> str:
 
 
 def document(article_id: str, version: int, record: Mapping[str, Any],
-             previous_record: Mapping[str, Any] | None, *, captured_at: datetime | None = None) -> IndexedVersion:  # fmt: skip
-    """What the index holds for one version (its edit against `previous_record` included)."""
+             previous_record: Mapping[str, Any] | None, *, captured_at: datetime | None = None,
+             vocabulary: bool = False, known: set[str] | None = None) -> IndexedVersion:  # fmt: skip
+    """What the index holds for one version (its edit against `previous_record` included).
+    `vocabulary`: list its words (SQLite's search_vocab), leaving out and adding to `known`."""
     cap = schema.MAX_INDEXED_CHARS
     added = removed = ""
     edit_types: list[str] = []
@@ -144,12 +149,22 @@ def document(article_id: str, version: int, record: Mapping[str, Any],
     if captured_at is None:
         stamp = record.get("captured_at")
         captured_at = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else datetime.now(timezone.utc)
-    return IndexedVersion(
+    doc = IndexedVersion(
         article_id=article_id, version=int(version), site=str(record.get("site") or ""),
         captured_at=_aware(captured_at), title=str(record.get("title") or "")[:cap],
         authors=_joined_authors(record.get("authors"))[:cap], text=str(record.get("text") or "")[:cap],
         added=added, removed=removed, edit_types=edit_types,
     )  # fmt: skip
+    if vocabulary:
+        # Added and removed sentences hold no word that this or the previous text lacks.
+        words = set(tokens(doc.title)) | set(tokens(doc.authors)) | set(tokens(doc.text))
+        if known is not None:
+            words -= known
+            if len(known) > 2_000_000:
+                known.clear()
+            known |= words
+        doc.terms = sorted(words)
+    return doc
 
 
 def index_version(conn: Connection, article_id: str, version: int, record: Mapping[str, Any],
@@ -158,7 +173,8 @@ def index_version(conn: Connection, article_id: str, version: int, record: Mappi
     """Index one version inside the caller's transaction (the one inserting the version),
     replacing an earlier entry for it; returns its edit types. `record` is the version
     record, `previous_record` the article's previous version's (None for a first one)."""
-    doc = document(article_id, version, record, previous_record, captured_at=captured_at)
+    doc = document(article_id, version, record, previous_record, captured_at=captured_at,
+                   vocabulary=conn.dialect.name == "sqlite")  # fmt: skip
     write_documents(conn, [doc])
     return doc.edit_types
 
@@ -219,6 +235,7 @@ def _sqlite_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
                     "removed, edit_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", doc_rows)  # fmt: skip
     cur.executemany("INSERT INTO search_fts (rowid, title, authors, text, added, removed, site) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", fts_rows)  # fmt: skip
+    cur.executemany("INSERT OR IGNORE INTO search_vocab (term) VALUES (?)", [(w,) for d in docs for w in d.terms])
 
 
 _PG_UPSERT = text(
@@ -261,6 +278,7 @@ def _clear(conn: Connection) -> int:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
         conn.exec_driver_sql("DELETE FROM search_docs")
+        conn.exec_driver_sql("DELETE FROM search_vocab")
     else:
         conn.exec_driver_sql("TRUNCATE search_docs")
     return int(conn.execute(select(func.count()).select_from(t.versions)).scalar_one())
@@ -290,9 +308,13 @@ def _read_rows(conn: Connection, after: tuple[Any, str, int] | None, size: int) 
             for r in rows]  # fmt: skip
 
 
-def _documents(rows: list[Row]) -> list[IndexedVersion]:
+_SEEN_WORDS: set[str] = set()  # words a (re)build has listed for search_vocab already, in this process
+
+
+def _documents(rows: list[Row], vocabulary: bool) -> list[IndexedVersion]:
     """The documents of a page of rows (run in a worker process by `rebuild`)."""
-    return [document(a, n, record, before, captured_at=at) for a, n, at, record, before in rows]
+    return [document(a, n, record, before, captured_at=at, vocabulary=vocabulary, known=_SEEN_WORDS)
+            for a, n, at, record, before in rows]  # fmt: skip
 
 
 def _any_key(columns: Any, keys: Sequence[tuple[str, int]]) -> Any:
@@ -320,6 +342,8 @@ def rebuild(engine: Engine, progress_callback: Callable[[int, int], None] | None
     with engine.begin() as conn:
         total = _clear(conn)
         schema.set_state(conn, "building")
+    vocabulary = engine.dialect.name == "sqlite"
+    _SEEN_WORDS.clear()
     if workers is None:
         workers = min(4, (os.cpu_count() or 1) - 1)
     pool = None
@@ -338,11 +362,11 @@ def rebuild(engine: Engine, progress_callback: Callable[[int, int], None] | None
                     exhausted = True
                     break
                 after = (rows[-1][2], rows[-1][0], rows[-1][1])
-                pending.append(pool.submit(_documents, rows) if pool else rows)
+                pending.append(pool.submit(_documents, rows, vocabulary) if pool else rows)
             if not pending:
                 break
             item = pending.popleft()
-            docs = item.result() if pool else _documents(item)
+            docs = item.result() if pool else _documents(item, vocabulary)
             with engine.begin() as conn:
                 present = _already_indexed(conn, docs)
                 write_documents(conn, [d for d in docs if (d.article_id, d.version) not in present])
@@ -360,10 +384,11 @@ def rebuild(engine: Engine, progress_callback: Callable[[int, int], None] | None
 def build_in_transaction(conn: Connection, *, batch_size: int = BUILD_BATCH) -> int:
     """Build the whole index inside the caller's transaction (a migration on a small archive)."""
     _clear(conn)
+    _SEEN_WORDS.clear()
     done = 0
     after: tuple[Any, str, int] | None = None
     while rows := _read_rows(conn, after, batch_size):
-        write_documents(conn, _documents(rows))
+        write_documents(conn, _documents(rows, conn.dialect.name == "sqlite"))
         done += len(rows)
         after = (rows[-1][2], rows[-1][0], rows[-1][1])
     _finish(conn)
@@ -451,6 +476,8 @@ def _search(conn: Connection, parsed: ParsedQuery, site: str | None, low: dateti
 
 def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low: datetime | None,
                    high: datetime | None, scope: str, limit: int, offset: int, want: int) -> SearchResults:  # fmt: skip
+    cur = _cursor(conn)
+    parsed = _expand_prefixes(cur, parsed)
     match = to_fts5(parsed, SCOPES[scope], site_token=site_token(site) if site else None)
     # Row ids are capture times in ms, later by a few ms where captures share one: the id
     # range finds the candidates, their exact capture times decide at the edges.
@@ -460,7 +487,6 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
     if low is not None or high is not None:
         exact = " AND d.captured_at BETWEEN ? AND ?"
         bounds = (_stamp(low) if low is not None else "", _stamp(high) if high is not None else "~")
-    cur = _cursor(conn)
     ids = [r[0] for r in cur.execute(
         "SELECT f.rowid FROM search_fts f" + (" JOIN search_docs d ON d.id = f.rowid" if exact else "") +
         f" WHERE search_fts MATCH ? AND f.rowid BETWEEN ? AND ?{exact} ORDER BY f.rowid DESC LIMIT ?",
@@ -511,26 +537,56 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
     return results
 
 
+def _expand_prefixes(cur: Any, parsed: ParsedQuery) -> ParsedQuery:
+    """Prefixes longer than the FTS5 prefix index's become the words they start (from
+    search_vocab), when there are at most MAX_EXPANSION of them."""
+    def expand(term: Term) -> Term:
+        stem = term.words[-1]
+        if not term.prefix or len(stem) <= INDEXED_PREFIX or ord(stem[-1]) >= 0x10FFFF:
+            return term
+        upper = stem[:-1] + chr(ord(stem[-1]) + 1)
+        words = [r[0] for r in cur.execute("SELECT term FROM search_vocab WHERE term >= ? AND term < ? "
+                                           "ORDER BY term LIMIT ?", (stem, upper, MAX_EXPANSION + 1))]  # fmt: skip
+        return replace(term, expansion=tuple(words)) if 0 < len(words) <= MAX_EXPANSION else term
+
+    return ParsedQuery(groups=[[expand(t) for t in g] for g in parsed.groups],
+                       excluded=[expand(t) for t in parsed.excluded])  # fmt: skip
+
+
 def _ranking_groups(cur: Any, parsed: ParsedQuery, scope: str, *, every_match_is_a_candidate: bool) -> list[list[Any]]:
-    """The query's groups that are not common: estimated in at most RANK_MAX_DF versions
-    from their matches among the newest RANK_WINDOW (one bounded count each, scaled by
-    the id span: ids are capture times). BM25 gives common words next to no weight, but
-    its statistics would cost a pass over all their matches."""
-    if every_match_is_a_candidate and len(parsed.groups) == 1:
+    """The query's groups whose BM25 statistics are cheap: FTS5 computes them with a pass
+    over every version holding each phrase's words, so a group is kept when its terms
+    together are estimated in at most RANK_MAX_DF versions — a phrase by its rarest word,
+    a word (or a prefix's words) by its matches among the newest RANK_WINDOW versions
+    (one bounded count each), scaled by the id span (ids are capture times). BM25 gives
+    common words little weight anyway."""
+    if every_match_is_a_candidate and len(parsed.groups) == 1 and len(parsed.groups[0]) == 1 \
+            and len(parsed.groups[0][0].words) == 1:  # fmt: skip
         return parsed.groups  # fewer matches than candidates: cheap whatever the word
     start = cur.execute("SELECT id FROM search_docs ORDER BY id DESC LIMIT 1 OFFSET ?", (RANK_WINDOW - 1,)).fetchone()
     scale = 1.0
     if start is not None:
-        first, last = cur.execute("SELECT min(id), max(id) FROM search_docs").fetchone()
+        # Two subqueries: each is one step down the primary key (min() and max() in one
+        # SELECT would scan the table).
+        first, last = cur.execute("SELECT (SELECT min(id) FROM search_docs), (SELECT max(id) FROM search_docs)").fetchone()
         scale = (last - first + 1) / max(1, last - start[0] + 1)
-    kept = []
-    for group in parsed.groups:
-        expr = to_fts5(ParsedQuery(groups=[group]), SCOPES[scope])
-        found = cur.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ? AND rowid >= ?",
-                            (expr, start[0] if start else -(2**63))).fetchone()[0]  # fmt: skip
-        if found * scale <= RANK_MAX_DF:
-            kept.append(group)
-    return kept
+    lowest = start[0] if start else -(2**63)
+    columns = "{" + " ".join(SCOPES[scope]) + "} : "
+    counted: dict[str, float] = {}
+
+    def estimate(expr: str) -> float:
+        if expr not in counted:
+            found = cur.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ? AND rowid >= ?",
+                                (columns + expr, lowest)).fetchone()[0]  # fmt: skip
+            counted[expr] = found * scale
+        return counted[expr]
+
+    def cost(term: Term) -> float:
+        if len(term.words) > 1 and not term.prefix:
+            return min(estimate(f'"{word}"') for word in term.words)
+        return estimate(fts5_term(term))
+
+    return [group for group in parsed.groups if sum(cost(term) for term in group) <= RANK_MAX_DF]
 
 
 def _pg_search(conn: Connection, parsed: ParsedQuery, site: str | None, low: datetime | None,

@@ -52,6 +52,10 @@ def tokens(text: str) -> list[str]:
 class Term:
     words: tuple[str, ...]  # one word, or a phrase
     prefix: bool = False  # the last word is a prefix
+    # The words the prefix stands for, when the index looked them up (SQLite: FTS5 merges
+    # every matching word's postings for a prefix it has no prefix index of; an OR of
+    # the words is read lazily, newest first).
+    expansion: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -110,19 +114,24 @@ def parse(query: str) -> ParsedQuery:
 
 
 # -- SQLite FTS5 ---------------------------------------------------------------------------
-def _fts_term(term: Term) -> str:
+def fts5_term(term: Term) -> str:
+    """One term as an FTS5 phrase (or an OR of the phrases its expanded prefix stands for)."""
+    if term.prefix and term.expansion:
+        head = term.words[:-1]
+        phrases = ['"' + " ".join((*head, word)) + '"' for word in term.expansion]
+        return phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
     return '"' + " ".join(term.words) + '"' + (" *" if term.prefix else "")
 
 
 def _fts_group(group: list[Term]) -> str:
-    return _fts_term(group[0]) if len(group) == 1 else "(" + " OR ".join(_fts_term(t) for t in group) + ")"
+    return fts5_term(group[0]) if len(group) == 1 else "(" + " OR ".join(fts5_term(t) for t in group) + ")"
 
 
 def to_fts5(parsed: ParsedQuery, columns: tuple[str, ...], *, site_token: str | None = None) -> str:
     """An FTS5 MATCH expression over `columns`, optionally AND a site's token in `site`."""
     expr = " AND ".join(_fts_group(g) for g in parsed.groups)
     for term in parsed.excluded:
-        expr += " NOT " + _fts_term(term)
+        expr += " NOT " + fts5_term(term)
     out = "{" + " ".join(columns) + "} : (" + expr + ")"
     if site_token is not None:
         out = f'({out}) AND ({{site}} : "{site_token}")'

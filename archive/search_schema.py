@@ -10,7 +10,9 @@ SQLite (the embedded catalog):
 - `search_fts`: FTS5, external content (`search_content`), columns title, authors, text,
   added, removed, site; `unicode61 remove_diacritics 2`; a prefix index for 3 letters
   (the shortest prefix a query may have: answered from the index, not by merging the
-  thousands of words it starts; longer prefixes merge the fewer words they start).
+  thousands of words it starts).
+- `search_vocab`: every word indexed, so that a longer prefix becomes an OR of the words
+  it starts (FTS5 would merge all their postings before returning the first match).
 
 PostgreSQL (the shared catalog): `search_docs` with the same facts plus three tsvector
 columns (`tsv`: title A, authors B, text D; `tsv_added`; `tsv_removed`), each with a GIN
@@ -30,7 +32,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 MAX_INDEXED_CHARS = 200_000  # of a version's text (and of added/removed): hostile input stays bounded
-SEARCH_TABLES = ("search_docs", "search_fts", "search_meta")
+SEARCH_TABLES = ("search_docs", "search_fts", "search_vocab", "search_meta")
 FTS_COLUMNS = ("title", "authors", "text", "added", "removed", "site")
 
 _SQLITE = (
@@ -57,6 +59,7 @@ _SQLITE = (
         content='search_content', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2', prefix='3'
     )""",
+    "CREATE TABLE IF NOT EXISTS search_vocab (term TEXT PRIMARY KEY) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS search_meta (key VARCHAR(32) PRIMARY KEY, value TEXT)",
 )
 
@@ -109,6 +112,7 @@ def drop_schema(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("DROP TABLE IF EXISTS search_fts")
         conn.exec_driver_sql("DROP VIEW IF EXISTS search_content")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS search_vocab")
     conn.exec_driver_sql("DROP TABLE IF EXISTS search_docs")
     conn.exec_driver_sql("DROP TABLE IF EXISTS search_meta")
 

@@ -408,3 +408,45 @@ def test_the_version_tracker_indexes_each_version_it_records(catalog):
     assert _keys(search(catalog.engine, "hundreds", scope="removed")) == {("bridge", 2)}
     hits = {h.version: h.edit_types for h in search(catalog.engine, "bridge")}
     assert hits == {1: [], 2: ["numbers", "stealth"], 3: ["append", "stealth"]}
+
+
+def test_long_prefixes_expand_to_the_words_they_start(tmp_path, monkeypatch):
+    """SQLite: a prefix longer than the FTS5 prefix index becomes an OR of the indexed words
+    it starts (search_vocab), the same matches as FTS5's own prefix query; past
+    MAX_EXPANSION words that query is used."""
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    try:
+        _insert(catalog)
+        with catalog.engine.connect() as conn:
+            vocab = set(conn.execute(text("SELECT term FROM search_vocab")).scalars())
+            assert {"castellano", "castellanos", "cafe", "zurich", "flooded", "u", "s", "3", "5"} <= vocab
+            cur = search_index._cursor(conn)
+            expanded = search_index._expand_prefixes(cur, parse("castel* -flood* flo* z*rich"))
+        assert expanded.groups[0][0].expansion == ("castellano", "castellanos")
+        assert expanded.excluded[0].expansion == ("flood", "flooded", "floods")
+        assert expanded.groups[1][0].expansion is None  # 3 letters: the prefix index answers
+        expected = {q: _keys(search(catalog.engine, q)) for q in ("castel*", "flood*", "flood* -river", "farml* OR coas*")}
+        assert expected["castel*"] == {("court", 1), ("court", 2)}
+        assert expected["farml* OR coas*"] == {("flood", 1), ("storm", 2), ("storm", 3)}
+        monkeypatch.setattr(search_index, "MAX_EXPANSION", 1)  # FTS5's own prefix query: same answers
+        assert {q: _keys(search(catalog.engine, q)) for q in expected} == expected
+        # Rebuilding lists the words again.
+        rebuild(catalog.engine)
+        with catalog.engine.connect() as conn:
+            assert set(conn.execute(text("SELECT term FROM search_vocab")).scalars()) == vocab
+    finally:
+        catalog.close()
+
+
+def test_a_phrase_of_common_words_is_left_out_of_the_ranking_by_its_rarest_word(catalog, monkeypatch):
+    _insert(catalog)
+    if catalog.dialect != "sqlite":
+        return
+    with catalog.engine.connect() as conn:
+        cur = search_index._cursor(conn)
+        groups = parse('"people were killed" mayor').groups
+        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any",
+                                            every_match_is_a_candidate=False) == groups  # fmt: skip
+        monkeypatch.setattr(search_index, "RANK_MAX_DF", 2)  # 'people', 'killed' in 3 versions; mayor in 2
+        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any",
+                                            every_match_is_a_candidate=False) == groups[1:]  # fmt: skip
