@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -53,6 +54,7 @@ from archive.search_query import ParsedQuery, Term, fts5_term, parse, site_token
 CANDIDATES = 1000  # newest matching versions ranked per query
 RANK_WINDOW = 2000  # newest versions a word's commonness is measured on
 RANK_MAX_DF = 50_000  # words estimated in more versions do not weigh in the ranking (SQLite)
+PHRASE_COST = 8  # a phrase's statistics cost per version, against a word's
 INDEXED_PREFIX = 3  # the FTS5 prefix index's length (search_schema)
 MAX_EXPANSION = 128  # words a longer prefix may stand for as an OR; beyond, FTS5's own prefix query
 COLLISION_SLACK_MS = 60_000  # how far a shared millisecond may push a row id (SQLite)
@@ -210,6 +212,8 @@ _CONTENT_ROW = "SELECT id, title, authors, text, added, removed, site FROM searc
 
 def _sqlite_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
     cur = _cursor(conn)
+    _indexed_count(cur)  # its row exists before these are counted in
+    replaced = 0
     for doc in docs:  # an entry for the same version is replaced (a repeated write)
         row = cur.execute("SELECT id FROM search_docs WHERE article_id = ? AND version = ?",
                           (doc.article_id, doc.version)).fetchone()  # fmt: skip
@@ -219,6 +223,7 @@ def _sqlite_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
                 cur.execute("INSERT INTO search_fts (search_fts, rowid, title, authors, text, added, removed, site) "
                             "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)", old)  # fmt: skip
             cur.execute("DELETE FROM search_docs WHERE id = ?", (row[0],))
+            replaced += 1
     wanted = [_millis(d.captured_at) for d in docs]
     low, high = min(wanted), max(wanted) + len(docs) + 1000
     taken = {r[0] for r in cur.execute("SELECT id FROM search_docs WHERE id BETWEEN ? AND ?", (low, high))}
@@ -236,6 +241,7 @@ def _sqlite_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
     cur.executemany("INSERT INTO search_fts (rowid, title, authors, text, added, removed, site) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", fts_rows)  # fmt: skip
     cur.executemany("INSERT OR IGNORE INTO search_vocab (term) VALUES (?)", [(w,) for d in docs for w in d.terms])
+    cur.execute("UPDATE search_meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'docs'", (len(docs) - replaced,))
 
 
 _PG_UPSERT = text(
@@ -279,6 +285,7 @@ def _clear(conn: Connection) -> int:
         conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
         conn.exec_driver_sql("DELETE FROM search_docs")
         conn.exec_driver_sql("DELETE FROM search_vocab")
+        conn.exec_driver_sql("DELETE FROM search_meta WHERE key = 'docs'")
     else:
         conn.exec_driver_sql("TRUNCATE search_docs")
     return int(conn.execute(select(func.count()).select_from(t.versions)).scalar_one())
@@ -487,15 +494,17 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
     if low is not None or high is not None:
         exact = " AND d.captured_at BETWEEN ? AND ?"
         bounds = (_stamp(low) if low is not None else "", _stamp(high) if high is not None else "~")
+    ranking = _ranking_groups(cur, parsed, scope)
+    # Ranked: the newest `want` matches are the candidates. Newest first (every word
+    # common): the page itself is all there is to find, and one more tells if more match.
+    count = want if ranking else offset + limit + 1
     ids = [r[0] for r in cur.execute(
         "SELECT f.rowid FROM search_fts f" + (" JOIN search_docs d ON d.id = f.rowid" if exact else "") +
         f" WHERE search_fts MATCH ? AND f.rowid BETWEEN ? AND ?{exact} ORDER BY f.rowid DESC LIMIT ?",
-        (match, lo, hi, *bounds, want))]  # fmt: skip
-    results = SearchResults(candidates=len(ids), capped=len(ids) == want)
+        (match, lo, hi, *bounds, count))]  # fmt: skip
+    results = SearchResults(candidates=min(len(ids), count if ranking else offset + limit), capped=len(ids) == count)
     if not ids:
         return results
-    filtered = bool(site or exact)
-    ranking = _ranking_groups(cur, parsed, scope, every_match_is_a_candidate=not results.capped and not filtered)
     if ranking:
         # BM25 over the candidates alone (their ids); its corpus statistics cost what the
         # ranking words' matches number, and those are few. `+rowid IN`: a filter on one
@@ -509,7 +518,7 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
             "ORDER BY score, rowid DESC LIMIT ? OFFSET ?",
             (reduced, ids[-1], ids[0], *ids, limit, offset)).fetchall()  # fmt: skip
     else:
-        ranked = [(rowid, 0.0) for rowid in ids[offset : offset + limit]]  # every word common: newest first
+        ranked = [(rowid, 0.0) for rowid in ids[offset : offset + limit]]
     if not ranked:
         return results
     marks = _Marks()
@@ -553,23 +562,16 @@ def _expand_prefixes(cur: Any, parsed: ParsedQuery) -> ParsedQuery:
                        excluded=[expand(t) for t in parsed.excluded])  # fmt: skip
 
 
-def _ranking_groups(cur: Any, parsed: ParsedQuery, scope: str, *, every_match_is_a_candidate: bool) -> list[list[Any]]:
-    """The query's groups whose BM25 statistics are cheap: FTS5 computes them with a pass
-    over every version holding each phrase's words, so a group is kept when its terms
-    together are estimated in at most RANK_MAX_DF versions — a phrase by its rarest word,
-    a word (or a prefix's words) by its matches among the newest RANK_WINDOW versions
-    (one bounded count each), scaled by the id span (ids are capture times). BM25 gives
-    common words little weight anyway."""
-    if every_match_is_a_candidate and len(parsed.groups) == 1 and len(parsed.groups[0]) == 1 \
-            and len(parsed.groups[0][0].words) == 1:  # fmt: skip
-        return parsed.groups  # fewer matches than candidates: cheap whatever the word
+def _ranking_groups(cur: Any, parsed: ParsedQuery, scope: str) -> list[list[Term]]:
+    """The query's groups whose BM25 statistics are cheap. FTS5 computes them with a pass
+    over every version that holds each phrase's words: a group is kept when its terms
+    together cost at most RANK_MAX_DF — a word (or a prefix's words) its estimated number
+    of versions, a phrase PHRASE_COST times that of its rarest word (positions are read
+    for each). Numbers of versions are estimated from the matches among the newest
+    RANK_WINDOW (one bounded count each). BM25 gives common words little weight anyway."""
+    total = _indexed_count(cur)
     start = cur.execute("SELECT id FROM search_docs ORDER BY id DESC LIMIT 1 OFFSET ?", (RANK_WINDOW - 1,)).fetchone()
-    scale = 1.0
-    if start is not None:
-        # Two subqueries: each is one step down the primary key (min() and max() in one
-        # SELECT would scan the table).
-        first, last = cur.execute("SELECT (SELECT min(id) FROM search_docs), (SELECT max(id) FROM search_docs)").fetchone()
-        scale = (last - first + 1) / max(1, last - start[0] + 1)
+    scale = total / RANK_WINDOW if start is not None else 1.0
     lowest = start[0] if start else -(2**63)
     columns = "{" + " ".join(SCOPES[scope]) + "} : "
     counted: dict[str, float] = {}
@@ -582,11 +584,24 @@ def _ranking_groups(cur: Any, parsed: ParsedQuery, scope: str, *, every_match_is
         return counted[expr]
 
     def cost(term: Term) -> float:
-        if len(term.words) > 1 and not term.prefix:
-            return min(estimate(f'"{word}"') for word in term.words)
+        if term.prefix and term.expansion is None and len(term.words[-1]) > INDEXED_PREFIX:
+            return math.inf  # FTS5 merges every word it starts: left to the filter
+        if len(term.words) > 1:
+            each = [estimate(f'"{word}"') for word in term.words[:-1]]
+            each.append(estimate(fts5_term(replace(term, words=term.words[-1:]))))  # a prefix's words, maybe
+            return PHRASE_COST * min(each)
         return estimate(fts5_term(term))
 
     return [group for group in parsed.groups if sum(cost(term) for term in group) <= RANK_MAX_DF]
+
+
+def _indexed_count(cur: Any) -> int:
+    row = cur.execute("SELECT value FROM search_meta WHERE key = 'docs'").fetchone()
+    if row is None:  # an index built before the count was kept: count once
+        count = cur.execute("SELECT count(*) FROM search_docs").fetchone()[0]
+        cur.execute("INSERT INTO search_meta (key, value) VALUES ('docs', ?)", (str(count),))
+        return int(count)
+    return int(row[0])
 
 
 def _pg_search(conn: Connection, parsed: ParsedQuery, site: str | None, low: datetime | None,

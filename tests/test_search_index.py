@@ -199,6 +199,10 @@ def test_common_words_do_not_weigh_in_the_ranking(catalog, monkeypatch):
     newest = search(s, "people coast")
     if catalog.dialect == "sqlite":
         assert [h.version for h in newest] == [3, 2] and {h.rank for h in newest} == {0.0}
+        assert newest.candidates == 2 and not newest.capped
+        one = search(s, "people coast", limit=1)  # newest first: only the page is read, and one more
+        assert [h.version for h in one] == [3] and one.candidates == 1 and one.capped
+        assert [h.version for h in search(s, "people coast", limit=1, offset=1)] == [2]
     # The filter decides what matches, whatever the ranking.
     assert _keys(newest) == _keys(best) == {("storm", 2), ("storm", 3)}
 
@@ -445,8 +449,12 @@ def test_a_phrase_of_common_words_is_left_out_of_the_ranking_by_its_rarest_word(
     with catalog.engine.connect() as conn:
         cur = search_index._cursor(conn)
         groups = parse('"people were killed" mayor').groups
-        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any",
-                                            every_match_is_a_candidate=False) == groups  # fmt: skip
-        monkeypatch.setattr(search_index, "RANK_MAX_DF", 2)  # 'people', 'killed' in 3 versions; mayor in 2
-        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any",
-                                            every_match_is_a_candidate=False) == groups[1:]  # fmt: skip
+        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any") == groups
+        # The phrase's rarest word is in 3 versions (cost 3 × PHRASE_COST = 24), 'mayor' in 2.
+        monkeypatch.setattr(search_index, "RANK_MAX_DF", 20)
+        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any") == groups[1:]
+        monkeypatch.setattr(search_index, "RANK_MAX_DF", 1)
+        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any") == []
+    # The number of indexed versions is kept as they are written.
+    with catalog.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM search_meta WHERE key = 'docs'")).scalar() == "8"
