@@ -28,6 +28,7 @@ from archive.diffs import text_diff
 from archive.exchange import RecordLocation
 from archive.recheck import DEFAULT as DEFAULT_LADDER
 from archive.records import JsonRecord
+from archive.search_index import index_version
 from archive.recheck import RecheckLadder
 
 VERSIONED_OUTCOMES = ("new", "edit", "revert")
@@ -84,6 +85,7 @@ class Decision:
     record: dict[str, Any] | None = None
     previous_version: int | None = None
     detail: str | None = None
+    previous_record: dict[str, Any] | None = None  # the version before (search indexing aligns with it)
 
     @property
     def makes_version(self) -> bool:
@@ -215,7 +217,8 @@ class VersionTracker:
         return Decision(change, obs.article_id, version=version, change=change,
                         changed_fields=record["changed_fields"], reverted_to=reverted_to,
                         content_sha256=digest, record=JsonRecord(record),
-                        previous_version=previous["version"] if previous else None)  # fmt: skip
+                        previous_version=previous["version"] if previous else None,
+                        previous_record=previous["record"] if previous else None)  # fmt: skip
 
     def seen_unchanged(self, capture_id: int, article_id: str, seen_at: datetime) -> int | None:
         """A capture known to hold the latest version (identical payload): no extraction needed."""
@@ -330,6 +333,9 @@ class VersionTracker:
                 "warc_record_id": response.record_id if response else None,
                 "record": decision.record,
             })  # fmt: skip
+            # Seam (issue 18): the search index follows the version, in this transaction.
+            index_version(conn, obs.article_id, decision.version, decision.record,
+                          decision.previous_record, captured_at=obs.captured_at)  # fmt: skip
         if article is not None or postgres:
             fast.write(conn, _UPDATE_ARTICLE, {**values, "_id": obs.article_id})
         if obs.capture_id is not None:

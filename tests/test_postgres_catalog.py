@@ -18,6 +18,7 @@ from archive import catalog_schema as t
 from archive import migrations
 from archive.catalog import Catalog
 from archive.catalog_schema import metadata
+from archive.search_schema import include_name
 from archive.repair import (
     crashed_runs,
     live_runs,
@@ -41,7 +42,9 @@ def _schema_diff(url: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+            # The search index's dialect-specific tables are not in the metadata (search_schema).
+            opts = {"compare_type": True, "include_name": include_name}
+            return compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
     finally:
         engine.dispose()
 

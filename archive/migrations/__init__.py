@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 HERE = Path(__file__).resolve().parent
-HEAD = "0004"  # the newest revision id: keep equal to the script directory's head (tested)
+HEAD = "0005"  # the newest revision id: keep equal to the script directory's head (tested)
 INITIAL = "0001"
 _checked: set[str] = set()
 _lock = threading.Lock()
@@ -71,9 +71,11 @@ def _run_upgrade(engine: Engine) -> None:
             # An empty database: the tables as they are at HEAD, without importing Alembic
             # (start-up time). tests/test_postgres_catalog.py checks that the revisions
             # produce exactly this schema.
+            from archive import search_schema
             from archive.catalog_schema import metadata
 
             metadata.create_all(conn)
+            search_schema.create_schema(conn)  # dialect-specific DDL, outside the metadata
             conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
                               "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))  # fmt: skip
             conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD})

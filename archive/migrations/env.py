@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from archive.catalog_schema import metadata
+from archive.search_schema import include_name
 
 config = context.config
 
@@ -19,6 +20,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite: ALTER via table copies
         compare_type=True,
+        include_name=include_name,  # the search index's dialect-specific tables are not in metadata
     )
     with context.begin_transaction():
         context.run_migrations()
