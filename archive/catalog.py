@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +25,7 @@ def utc(value: datetime | None) -> datetime | None:
     """Datetimes come back naive from SQLite: they are always UTC."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -102,7 +102,9 @@ def make_engine(url: str) -> Engine:
 
 _INSERT_CAPTURE = insert(t.captures)
 _UPDATE_CAPTURE = update(t.captures).where(t.captures.c.id == bindparam("_id"))
-_CAPTURE_BY_RECORD = select(t.captures).where(t.captures.c.warc_record_id == bindparam("record_id")).limit(1)
+_CAPTURE_BY_RECORD = (
+    select(t.captures).where(t.captures.c.warc_record_id == bindparam("record_id")).limit(1)
+)
 _LAST_RESPONSE = (
     select(t.captures)
     .where(t.captures.c.url == bindparam("url"), t.captures.c.record_type == "response")
@@ -110,7 +112,11 @@ _LAST_RESPONSE = (
     .limit(1)
 )
 _ARTICLE = select(t.articles).where(t.articles.c.id == bindparam("id"))
-_VERSIONS = select(t.versions).where(t.versions.c.article_id == bindparam("article_id")).order_by(t.versions.c.version)
+_VERSIONS = (
+    select(t.versions)
+    .where(t.versions.c.article_id == bindparam("article_id"))
+    .order_by(t.versions.c.version)
+)
 
 
 class Catalog:
@@ -235,7 +241,7 @@ class Catalog:
                 insert(t.runs).values(
                     id=run_id, command=command, sites=sites, pid=pid, host=host or socket.gethostname(),
                     data_dir=str(Path(data_dir).resolve()) if data_dir is not None else None,
-                    started_at=datetime.now(timezone.utc), status="running",
+                    started_at=datetime.now(UTC), status="running",
                 )
             )  # fmt: skip
 
@@ -244,7 +250,7 @@ class Catalog:
             conn.execute(
                 update(t.runs)
                 .where(t.runs.c.id == run_id)
-                .values(ended_at=datetime.now(timezone.utc), status=status, summary=dict(summary))
+                .values(ended_at=datetime.now(UTC), status=status, summary=dict(summary))
             )
 
     def run_outcomes(self, run_id: str) -> dict[tuple[str, str], int]:
@@ -292,7 +298,9 @@ class Catalog:
                 return self.add_capture(own, **values)
         return self.fast.write(conn, _INSERT_CAPTURE, values)
 
-    def update_capture(self, capture_id: int, conn: Connection | None = None, **values: Any) -> None:
+    def update_capture(
+        self, capture_id: int, conn: Connection | None = None, **values: Any
+    ) -> None:
         if conn is None:
             with self.writing() as own:
                 return self.update_capture(capture_id, own, **values)
@@ -331,7 +339,9 @@ class Catalog:
         if not ids:
             return set()
         with self.reading() as conn:
-            return set(conn.execute(select(t.articles.c.id).where(t.articles.c.id.in_(ids))).scalars())
+            return set(
+                conn.execute(select(t.articles.c.id).where(t.articles.c.id.in_(ids))).scalars()
+            )
 
     def versions(self, article_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
         if conn is not None:
@@ -349,7 +359,11 @@ class Catalog:
 
     def count(self, table: str) -> int:
         with self.reading() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.metadata.tables[table])).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(t.metadata.tables[table])
+                ).scalar_one()
+            )
 
     def all_versions(self) -> list[dict[str, Any]]:
         query = select(t.versions).order_by(t.versions.c.article_id, t.versions.c.version)
@@ -358,7 +372,9 @@ class Catalog:
 
     def all_articles(self) -> list[dict[str, Any]]:
         with self.reading() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(t.articles).order_by(t.articles.c.id))]
+            return [
+                dict(r._mapping) for r in conn.execute(select(t.articles).order_by(t.articles.c.id))
+            ]
 
     # -- rechecks -----------------------------------------------------------------------
     def tracked_sites(self) -> list[str]:
@@ -366,7 +382,9 @@ class Catalog:
         with self.reading() as conn:
             return sorted(conn.execute(query).scalars())
 
-    def due_articles(self, at: datetime | None, *, site: str, limit: int | None = None) -> list[dict[str, Any]]:
+    def due_articles(
+        self, at: datetime | None, *, site: str, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """A site's tracked articles due at `at` (None: all of them), most overdue first.
 
         Served by the index (site, tracking, next_check_at): no scan of every article.
@@ -381,13 +399,21 @@ class Catalog:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def upcoming_count(self, at: datetime, site: str) -> int:
-        query = select(func.count()).select_from(t.articles).where(
-            t.articles.c.site == site, t.articles.c.tracking.is_(True), t.articles.c.next_check_at > at
+        query = (
+            select(func.count())
+            .select_from(t.articles)
+            .where(
+                t.articles.c.site == site,
+                t.articles.c.tracking.is_(True),
+                t.articles.c.next_check_at > at,
+            )
         )
         with self.reading() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def set_tracking(self, tracking: bool, *, article_id: str | None = None, site: str | None = None) -> int:
+    def set_tracking(
+        self, tracking: bool, *, article_id: str | None = None, site: str | None = None
+    ) -> int:
         """Start or stop rechecking one article or a whole site; returns how many changed."""
         query = update(t.articles).values(tracking=tracking)
         if article_id is not None:
@@ -407,7 +433,7 @@ class Catalog:
                     t.site_signals.c.site == site, t.site_signals.c.name == name
                 )
             ).first()
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             if exists:
                 conn.execute(
                     update(t.site_signals)
@@ -415,4 +441,6 @@ class Catalog:
                     .values(value=value, seen_at=now)
                 )
             else:
-                conn.execute(insert(t.site_signals).values(site=site, name=name, value=value, seen_at=now))
+                conn.execute(
+                    insert(t.site_signals).values(site=site, name=name, value=value, seen_at=now)
+                )

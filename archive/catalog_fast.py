@@ -27,7 +27,9 @@ class _Compiled:
     """One statement for one set of parameter names: SQL, parameter order, processors."""
 
     def __init__(self, statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        compiled = statement.compile(
+            dialect=dialect, column_keys=list(keys) if keys is not None else None
+        )
         self.sql = compiled.string
         self.names: list[str] = list(compiled.positiontup or [])
         binds = compiled.binds
@@ -42,7 +44,11 @@ class _Compiled:
                 continue
             if param.required and not getattr(statement, "is_insert", False):
                 raise KeyError(f"a value for {name!r} is required")
-            column = table.c.get(name) if table is not None and getattr(statement, "is_insert", False) else None
+            column = (
+                table.c.get(name)
+                if table is not None and getattr(statement, "is_insert", False)
+                else None
+            )
             default = column.default if column is not None else None
             if default is None and not param.required:  # a literal: `== "response"`, LIMIT 1
                 if param.callable is not None:
@@ -102,7 +108,9 @@ class FastStatements:
         assert dbapi is not None
         return dbapi.cursor()
 
-    def fetch_one(self, conn: Connection, statement: Executable, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    def fetch_one(
+        self, conn: Connection, statement: Executable, params: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
         if not self.enabled:
             row = conn.execute(statement, dict(params)).first()
             return dict(row._mapping) if row is not None else None
@@ -110,7 +118,9 @@ class FastStatements:
         raw = self._cursor(conn).execute(compiled.sql, compiled.parameters(params)).fetchone()
         return compiled.row(raw) if raw is not None else None
 
-    def fetch_all(self, conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def fetch_all(
+        self, conn: Connection, statement: Executable, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
         if not self.enabled:
             return [dict(r._mapping) for r in conn.execute(statement, dict(params))]
         compiled = self._compiled(statement, tuple(sorted(params)))

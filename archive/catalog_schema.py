@@ -171,7 +171,9 @@ api_jobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
-    Column("results", JSON),  # one {"requested_url", "url", "outcome", "article_id", "version", "error"} per URL
+    Column(
+        "results", JSON
+    ),  # one {"requested_url", "url", "outcome", "article_id", "version", "error"} per URL
     Column("error", Text),
     Column("token_hash", String(64)),  # SHA-256 of the token that queued it
     Column("attempts", Integer, nullable=False, default=0),

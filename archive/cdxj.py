@@ -39,9 +39,7 @@ def write_cdxj_index(data_dir: Path, warc_path: Path) -> Path:
     return _write_index(data_dir, warc_path, write)
 
 
-def write_cdxj_from_entries(
-    data_dir: Path, warc_path: Path, entries: Iterable[IndexEntry]
-) -> Path:
+def write_cdxj_from_entries(data_dir: Path, warc_path: Path, entries: Iterable[IndexEntry]) -> Path:
     """Index a closed WARC file from its writer's entries (`WarcFileInfo.index_entries`);
     returns the index path. The same bytes as `write_cdxj_index` for the same file."""
     warc_path = Path(warc_path)

@@ -7,7 +7,7 @@ tests and replays can move time; WARC dates always record the real moment of cap
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def iso_z(moment: datetime | None) -> str | None:
@@ -15,16 +15,16 @@ def iso_z(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def now() -> datetime:
     fixed = os.environ.get("NEWSARCHIVE_NOW")
     if fixed:
         moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.now(UTC)
 
 
 def parse_when(value: str | datetime | None, *, end_of_day: bool = False) -> datetime | None:
@@ -44,5 +44,5 @@ def parse_when(value: str | datetime | None, *, end_of_day: bool = False) -> dat
         if end_of_day and "T" not in text.upper() and " " not in text:
             moment += timedelta(days=1, microseconds=-1)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -115,7 +115,9 @@ def _section(cls: type, raw: Any, where: str) -> Any:
         try:
             ipaddress.ip_network(network.strip(), strict=False)
         except ValueError:
-            raise ConfigError(f"{where}.allowed_networks: not an IP address or network (CIDR): {network!r}") from None
+            raise ConfigError(
+                f"{where}.allowed_networks: not an IP address or network (CIDR): {network!r}"
+            ) from None
     return section
 
 

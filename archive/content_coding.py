@@ -121,7 +121,11 @@ def decoder_for(coding: str) -> _Decoder | None:
 
 def codings(content_encoding: str | None) -> list[str]:
     """The codings a `Content-Encoding` value lists, in the order they were applied."""
-    return [c.strip() for c in (content_encoding or "").split(",") if c.strip().lower() not in ("", "identity")]
+    return [
+        c.strip()
+        for c in (content_encoding or "").split(",")
+        if c.strip().lower() not in ("", "identity")
+    ]
 
 
 def decode_payload(body: bytes, content_encoding: str | None) -> bytes:

@@ -13,7 +13,7 @@ Records written before the precision was kept hold a day found by htmldate as
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 DAY = "day"
@@ -31,7 +31,11 @@ def precision_of(value: Any, source: str | None = None) -> str | None:
         return None
     if _DAY.match(value):
         return DAY
-    if source in DAY_ONLY_SOURCES and value.endswith(_MIDNIGHT) and _DAY.match(value[: -len(_MIDNIGHT)]):
+    if (
+        source in DAY_ONLY_SOURCES
+        and value.endswith(_MIDNIGHT)
+        and _DAY.match(value[: -len(_MIDNIGHT)])
+    ):
         return DAY  # an old record: htmldate's day, stored as midnight
     return SECOND
 
@@ -60,14 +64,14 @@ def as_day(value: Any, source: str | None = None) -> date | None:
 def as_instant(value: Any, source: str | None = None) -> datetime | None:
     """The UTC instant of a second-precision date (None for a day or no date)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if precision_of(value, source) != SECOND:
         return None
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def same_date(a: Any, b: Any) -> bool:

@@ -303,7 +303,9 @@ def _emit(old: list[Sentence], new: list[Sentence], equal: list[tuple[int, int]]
             "new_paragraph": new[j].paragraph if j is not None else None,
         }
 
-    anchors = sorted([(i, j, "equal") for i, j in equal] + [(i, j, "replace") for i, j in replaced.items()])
+    anchors = sorted(
+        [(i, j, "equal") for i, j in equal] + [(i, j, "replace") for i, j in replaced.items()]
+    )
     anchors.append((len(old), len(new), ""))
     ops: list[Op] = []
     next_a = next_b = 0
@@ -378,11 +380,15 @@ def to_html(ops: list[Op]) -> str:
             elif kind == "delete":
                 parts.append(f"<del>{html.escape(item['old'])}</del>")
             elif kind == "move_origin":
-                parts.append(f'<del class="move-origin" data-to="{item["new_index"]}">{html.escape(item["old"])}</del>')
+                parts.append(
+                    f'<del class="move-origin" data-to="{item["new_index"]}">{html.escape(item["old"])}</del>'
+                )
             else:
                 body = _words_html(item["words"]) if "words" in item else html.escape(item["new"])
                 if kind == "move":
-                    parts.append(f'<span class="move" data-from="{item["old_index"]}">{body}</span>')
+                    parts.append(
+                        f'<span class="move" data-from="{item["old_index"]}">{body}</span>'
+                    )
                 else:
                     parts.append(f'<span class="replace">{body}</span>')
         out.append("<p>" + " ".join(parts) + "</p>")

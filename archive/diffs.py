@@ -47,7 +47,9 @@ def paragraphs(text: str | None) -> list[str]:
     return [p.strip() for p in (text or "").split("\n\n") if p.strip()]
 
 
-def bounded_opcodes(a: Sequence[Hashable], b: Sequence[Hashable], budget: Budget | None = None) -> list[Opcode]:
+def bounded_opcodes(
+    a: Sequence[Hashable], b: Sequence[Hashable], budget: Budget | None = None
+) -> list[Opcode]:
     """SequenceMatcher(None, a, b, autojunk=False).get_opcodes() when that is affordable
     (the very same result); otherwise an approximate alignment in near-linear time."""
     budget = budget if budget is not None else Budget()
@@ -77,7 +79,9 @@ def _gap(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1: int
         return [("delete", i1, i2, j1, j1)]
     if budget.take((i2 - i1) * (j2 - j1)):
         matcher = difflib.SequenceMatcher(None, a[i1:i2], b[j1:j2], autojunk=False)
-        return [(op, x1 + i1, x2 + i1, y1 + j1, y2 + j1) for op, x1, x2, y1, y2 in matcher.get_opcodes()]
+        return [
+            (op, x1 + i1, x2 + i1, y1 + j1, y2 + j1) for op, x1, x2, y1, y2 in matcher.get_opcodes()
+        ]
     return [("replace", i1, i2, j1, j2)]
 
 
@@ -131,7 +135,13 @@ def _merged(ops: list[Opcode]) -> list[Opcode]:
         elif out and out[-1][0] != "equal" and op[0] != "equal":
             _, i1, _, j1, _ = out[-1]
             i2, j2 = op[2], op[4]
-            out[-1] = ("replace" if i2 > i1 and j2 > j1 else "delete" if i2 > i1 else "insert", i1, i2, j1, j2)
+            out[-1] = (
+                "replace" if i2 > i1 and j2 > j1 else "delete" if i2 > i1 else "insert",
+                i1,
+                i2,
+                j1,
+                j2,
+            )
         else:
             out.append(op)
     return out
@@ -165,7 +175,9 @@ def _range(start: int, stop: int) -> str:
     return f"{start if not length else start + 1},{length}"
 
 
-def unified(a: list[str], b: list[str], codes: list[Opcode], *, fromfile: str, tofile: str, n: int = 1) -> str:
+def unified(
+    a: list[str], b: list[str], codes: list[Opcode], *, fromfile: str, tofile: str, n: int = 1
+) -> str:
     """difflib.unified_diff's text (lineterm="") for the alignment `codes`."""
     lines: list[str] = []
     for group in _grouped(codes, n):

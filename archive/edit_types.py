@@ -62,6 +62,8 @@ _HINTS = ("correction", "clarification", "editor", "version of this", "this stor
 def _may_hold_note(text: str) -> bool:
     lowered = text.lower()
     return any(hint in lowered for hint in _HINTS)
+
+
 _NUMBER_WORDS = frozenset(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
     fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
@@ -73,7 +75,9 @@ _STRIP = "\"'()[]{}.,;:!?%$€£"
 
 def _is_number(word: str) -> bool:
     bare = word.strip(_STRIP).lower()
-    return any(c.isdigit() for c in bare) or bare in _NUMBER_WORDS or bare.rstrip("s") in _NUMBER_WORDS
+    return (
+        any(c.isdigit() for c in bare) or bare in _NUMBER_WORDS or bare.rstrip("s") in _NUMBER_WORDS
+    )
 
 
 def is_correction_note(sentence: str) -> bool:
@@ -105,8 +109,11 @@ def _words(text: str | None) -> int:
     return len((text or "").split())
 
 
-def _body_changes(ops: list[Op], note_old: dict[int, bool], note_new: dict[int, bool]) -> dict[str, Any]:
+def _body_changes(
+    ops: list[Op], note_old: dict[int, bool], note_new: dict[int, bool]
+) -> dict[str, Any]:
     """Counts over the non-note operations."""
+
     def is_note(item: Op) -> bool:
         return bool(note_old.get(item["old_index"]) or note_new.get(item["new_index"]))
 
@@ -151,8 +158,12 @@ def _body_changes(ops: list[Op], note_old: dict[int, bool], note_new: dict[int, 
 
 def _paragraphing_changed(ops: list[Op]) -> bool:
     """Same sentences, other paragraph breaks."""
-    pairs = [(item["old_paragraph"], item["new_paragraph"]) for item in ops if item["op"] == "equal"]
-    return any((a1 == a2) != (b1 == b2) for (a1, b1), (a2, b2) in zip(pairs, pairs[1:], strict=False))
+    pairs = [
+        (item["old_paragraph"], item["new_paragraph"]) for item in ops if item["op"] == "equal"
+    ]
+    return any(
+        (a1 == a2) != (b1 == b2) for (a1, b1), (a2, b2) in zip(pairs, pairs[1:], strict=False)
+    )
 
 
 def _text_types(ops: list[Op]) -> list[str]:
@@ -200,9 +211,14 @@ def classify_edit(old_record: Mapping[str, Any] | None, new_record: Mapping[str,
     old_authors = [a.casefold() for a in normalize_authors(old_record.get("authors"))]
     if old_authors != [a.casefold() for a in normalize_authors(new_record.get("authors"))]:
         found.add("byline")
-    old_text, new_text = normalize_text(old_record.get("text")), normalize_text(new_record.get("text"))
+    old_text, new_text = (
+        normalize_text(old_record.get("text")),
+        normalize_text(new_record.get("text")),
+    )
     if old_text != new_text:
-        found.update(_text_types(ops if ops is not None else align(old_text, new_text)) or ["minor"])
+        found.update(
+            _text_types(ops if ops is not None else align(old_text, new_text)) or ["minor"]
+        )
     content_changed = bool(found)
     published = old_record.get("published_at"), new_record.get("published_at")
     if all(published) and published[0] != published[1]:

@@ -8,7 +8,17 @@ from collections.abc import Mapping
 VERSION_OUTCOMES = frozenset({"new", "edit", "revert"})
 UNCHANGED_OUTCOMES = frozenset({"unchanged", "timestamp-only"})
 NEUTRAL_OUTCOMES = frozenset(
-    {"fetched", "redirect", "robots", "index", "feed", "sitemap", "suspect-retry", "skipped", "recovered"}
+    {
+        "fetched",
+        "redirect",
+        "robots",
+        "index",
+        "feed",
+        "sitemap",
+        "suspect-retry",
+        "skipped",
+        "recovered",
+    }
 )
 ERROR_OUTCOMES = frozenset(
     {
@@ -32,7 +42,8 @@ def summarize(outcomes: Mapping[tuple[str, str], int]) -> dict[str, object]:
         by[outcome] = by.get(outcome, 0) + n
     errors = {o: n for o, n in sorted(by.items()) if is_error(o)}
     no_response = sum(
-        by.get(o, 0) for o in ("timeout", "dns-error", "connection-error", "robots-disallowed", "fetch-error")
+        by.get(o, 0)
+        for o in ("timeout", "dns-error", "connection-error", "robots-disallowed", "fetch-error")
     )
     return {
         "pages_fetched": total - no_response,

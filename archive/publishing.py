@@ -71,9 +71,7 @@ class ClosedFilePublisher:
                     entries: Sequence[IndexEntry] | None = None) -> None:  # fmt: skip
         """Queue a closed WARC: index it (from the writer's `entries` when given), register
         both, upload both (returns at once)."""
-        self._futures.append(
-            self._executor.submit(self._warc_job, relpath, sha256, size, entries)
-        )
+        self._futures.append(self._executor.submit(self._warc_job, relpath, sha256, size, entries))
 
     def _warc_job(self, relpath: str, sha256: str, size: int,
                   entries: Sequence[IndexEntry] | None) -> None:  # fmt: skip

@@ -28,7 +28,9 @@ def parse_duration(text: str) -> timedelta:
     """`"15m"`, `"3h"`, `"1d"`, `"2w"`, `"90s"` → timedelta."""
     match = _DURATION.match(str(text))
     if not match:
-        raise ConfigError(f"[recheck] bad duration {text!r}: use a number and s, m, h, d or w (e.g. '15m')")
+        raise ConfigError(
+            f"[recheck] bad duration {text!r}: use a number and s, m, h, d or w (e.g. '15m')"
+        )
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
@@ -49,7 +51,9 @@ class RecheckLadder:
         try:
             steps = tuple((parse_duration(age), parse_duration(every)) for age, every in pairs)
         except (TypeError, ValueError):
-            raise ConfigError('[recheck] ladder must be a list of ["age", "interval"] pairs') from None
+            raise ConfigError(
+                '[recheck] ladder must be a list of ["age", "interval"] pairs'
+            ) from None
         if any(a >= b for (a, _), (b, _) in zip(steps, steps[1:], strict=False)):
             raise ConfigError("[recheck] ladder ages must increase")
         max_per_site = raw.get("max_per_site", DEFAULT_MAX_PER_SITE)

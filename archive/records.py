@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +26,9 @@ class JsonRecord(dict):  # type: ignore[type-arg]
         try:
             return self._json  # type: ignore[no-any-return]
         except AttributeError:
-            self._json: str = json.dumps(self, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+            self._json: str = json.dumps(
+                self, ensure_ascii=False, sort_keys=False, separators=(",", ":")
+            )
             return self._json
 
 
@@ -44,7 +46,7 @@ class RecordFileWriter:
     """
 
     def __init__(self, data_dir: Path, run_id: str, *, started_at: datetime | None = None) -> None:
-        started = started_at or datetime.now(timezone.utc)
+        started = started_at or datetime.now(UTC)
         self.path = Path(data_dir) / "records" / started.strftime("%Y/%m/%d") / f"{run_id}.jsonl"
         self._file: IO[str] | None = None
         self.lines = 0

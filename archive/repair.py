@@ -22,7 +22,7 @@ import os
 import re
 import socket
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
@@ -34,7 +34,9 @@ from archive.records import dump_record
 from archive.warc_files import OPEN_SUFFIX, hostname_for_filenames
 
 logger = logging.getLogger(__name__)
-_NAME = re.compile(r"^(?P<prefix>.+)-(?P<ts>\d{17})-(?P<serial>\d{5})-(?P<host>.+)-(?P<pid>\d+)\.warc\.gz$")
+_NAME = re.compile(
+    r"^(?P<prefix>.+)-(?P<ts>\d{17})-(?P<serial>\d{5})-(?P<host>.+)-(?P<pid>\d+)\.warc\.gz$"
+)
 
 
 @dataclass
@@ -120,18 +122,34 @@ def _note_file(catalog: Catalog | None, final: Path, data_dir: Path, status: str
         return
     name = final.name
     size = final.stat().st_size if final.exists() else 0
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with catalog.begin() as conn:
-        row = conn.execute(select(t.warc_files.c.filename).where(t.warc_files.c.filename == name)).first()
-        values = {"status": status, "closed_at": now, "size": size, "sha256": sha256, "records": records}
+        row = conn.execute(
+            select(t.warc_files.c.filename).where(t.warc_files.c.filename == name)
+        ).first()
+        values = {
+            "status": status,
+            "closed_at": now,
+            "size": size,
+            "sha256": sha256,
+            "records": records,
+        }
         if row:
-            conn.execute(update(t.warc_files).where(t.warc_files.c.filename == name).values(**values))
+            conn.execute(
+                update(t.warc_files).where(t.warc_files.c.filename == name).values(**values)
+            )
         else:
             match = _NAME.match(name)
-            opened = (datetime.strptime(match["ts"][:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+            opened = (datetime.strptime(match["ts"][:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
                       if match else now)  # fmt: skip
-            conn.execute(insert(t.warc_files).values(
-                filename=name, relpath=str(final.relative_to(data_dir)), opened_at=opened, **values))
+            conn.execute(
+                insert(t.warc_files).values(
+                    filename=name,
+                    relpath=str(final.relative_to(data_dir)),
+                    opened_at=opened,
+                    **values,
+                )
+            )
 
 
 def repair_records_file(path: Path) -> bool:
@@ -221,7 +239,11 @@ def other_host_runs(catalog: Catalog, data_dir: Path | None = None) -> dict[str,
 def live_runs(catalog: Catalog, data_dir: Path | None = None) -> set[str]:
     """Runs whose files must not be touched: ours still written by a live process, and every
     running run of another host or data directory (not ours to judge)."""
-    return {r.id for r in _running(catalog) if not is_ours(r.host, r.data_dir, data_dir) or _local_alive(r.pid)}
+    return {
+        r.id
+        for r in _running(catalog)
+        if not is_ours(r.host, r.data_dir, data_dir) or _local_alive(r.pid)
+    }
 
 
 def mark_crashed_runs(catalog: Catalog, data_dir: Path | None = None) -> int:
@@ -239,7 +261,9 @@ def uploaded_relpaths(catalog: Catalog) -> set[str]:
     with catalog.engine.connect() as conn:
         if not conn.dialect.has_table(conn, "uploads"):
             return set()
-        return set(conn.exec_driver_sql("SELECT relpath FROM uploads WHERE state = 'uploaded'").scalars())
+        return set(
+            conn.exec_driver_sql("SELECT relpath FROM uploads WHERE state = 'uploaded'").scalars()
+        )
 
 
 def _line_keys(path: Path) -> set[tuple[str, int]]:
@@ -303,7 +327,11 @@ def missing_record_lines(data_dir: Path, catalog: Catalog,
 def crashed_runs(catalog: Catalog, data_dir: Path | None = None) -> set[str]:
     """Runs of ours (this host; this data directory when given) left `running` by a process
     that is gone (not yet marked `crashed`)."""
-    return {r.id for r in _running(catalog) if is_ours(r.host, r.data_dir, data_dir) and not _local_alive(r.pid)}
+    return {
+        r.id
+        for r in _running(catalog)
+        if is_ours(r.host, r.data_dir, data_dir) and not _local_alive(r.pid)
+    }
 
 
 def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool = True,
@@ -347,4 +375,3 @@ def repair_leftovers(data_dir: Path, catalog: Catalog | None, *, records: bool =
                         len(report.runs_of_other_hosts),
                         ", ".join(f"{r} on {h}" for r, h in sorted(report.runs_of_other_hosts.items())))  # fmt: skip
     return report
-

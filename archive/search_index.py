@@ -36,10 +36,10 @@ import os
 import re
 import secrets
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, column, func, or_, select, table, text
@@ -49,7 +49,16 @@ from archive import catalog_schema as t
 from archive import search_schema as schema
 from archive.diff_align import added_removed, align
 from archive.edit_types import classify_edit
-from archive.search_query import ParsedQuery, Term, fts5_term, parse, site_token, to_fts5, to_tsquery, tokens
+from archive.search_query import (
+    ParsedQuery,
+    Term,
+    fts5_term,
+    parse,
+    site_token,
+    to_fts5,
+    to_tsquery,
+    tokens,
+)
 
 CANDIDATES = 1000  # newest matching versions ranked per query
 RANK_WINDOW = 2000  # newest versions a word's commonness is measured on
@@ -89,7 +98,9 @@ class IndexedVersion:
     added: str
     removed: str
     edit_types: list[str]
-    terms: list[str] = field(default_factory=list)  # words for search_vocab (SQLite), not yet known there
+    terms: list[str] = field(
+        default_factory=list
+    )  # words for search_vocab (SQLite), not yet known there
 
 
 @dataclass
@@ -108,7 +119,7 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "snippet_parts"}
-        data["captured_at"] = self.captured_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        data["captured_at"] = self.captured_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         data["snippet_parts"] = [list(p) for p in self.snippet_parts]
         return data
 
@@ -128,7 +139,7 @@ class SearchResults:
 
 # -- what a version contributes --------------------------------------------------------------
 def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _joined_authors(authors: Any) -> str:
@@ -150,7 +161,9 @@ def document(article_id: str, version: int, record: Mapping[str, Any],
         edit_types = classify_edit(previous_record, record, ops=ops)
     if captured_at is None:
         stamp = record.get("captured_at")
-        captured_at = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else datetime.now(timezone.utc)
+        captured_at = (
+            datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else datetime.now(UTC)
+        )
     doc = IndexedVersion(
         article_id=article_id, version=int(version), site=str(record.get("site") or ""),
         captured_at=_aware(captured_at), title=str(record.get("title") or "")[:cap],
@@ -207,7 +220,9 @@ def _cursor(conn: Connection) -> Any:
     return dbapi.cursor()
 
 
-_CONTENT_ROW = "SELECT id, title, authors, text, added, removed, site FROM search_content WHERE id = ?"
+_CONTENT_ROW = (
+    "SELECT id, title, authors, text, added, removed, site FROM search_content WHERE id = ?"
+)
 
 
 def _sqlite_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
@@ -226,22 +241,36 @@ def _sqlite_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
             replaced += 1
     wanted = [_millis(d.captured_at) for d in docs]
     low, high = min(wanted), max(wanted) + len(docs) + 1000
-    taken = {r[0] for r in cur.execute("SELECT id FROM search_docs WHERE id BETWEEN ? AND ?", (low, high))}
+    taken = {
+        r[0]
+        for r in cur.execute("SELECT id FROM search_docs WHERE id BETWEEN ? AND ?", (low, high))
+    }
     doc_rows, fts_rows = [], []
     for doc, rowid in zip(docs, wanted, strict=True):
         # Two versions captured in the same millisecond: the later one takes the next id.
-        while rowid in taken or (rowid > high and cur.execute("SELECT 1 FROM search_docs WHERE id = ?", (rowid,)).fetchone()):
+        while rowid in taken or (
+            rowid > high
+            and cur.execute("SELECT 1 FROM search_docs WHERE id = ?", (rowid,)).fetchone()
+        ):
             rowid += 1
         taken.add(rowid)
         doc_rows.append((rowid, doc.article_id, doc.version, doc.site, _stamp(doc.captured_at), doc.title,
                          doc.authors, doc.added, doc.removed, json.dumps(doc.edit_types)))  # fmt: skip
-        fts_rows.append((rowid, doc.title, doc.authors, doc.text, doc.added, doc.removed, site_token(doc.site)))
+        fts_rows.append(
+            (rowid, doc.title, doc.authors, doc.text, doc.added, doc.removed, site_token(doc.site))
+        )
     cur.executemany("INSERT INTO search_docs (id, article_id, version, site, captured_at, title, authors, added, "
                     "removed, edit_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", doc_rows)  # fmt: skip
     cur.executemany("INSERT INTO search_fts (rowid, title, authors, text, added, removed, site) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", fts_rows)  # fmt: skip
-    cur.executemany("INSERT OR IGNORE INTO search_vocab (term) VALUES (?)", [(w,) for d in docs for w in d.terms])
-    cur.execute("UPDATE search_meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'docs'", (len(docs) - replaced,))
+    cur.executemany(
+        "INSERT OR IGNORE INTO search_vocab (term) VALUES (?)",
+        [(w,) for d in docs for w in d.terms],
+    )
+    cur.execute(
+        "UPDATE search_meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'docs'",
+        (len(docs) - replaced,),
+    )
 
 
 _PG_UPSERT = text(
@@ -274,7 +303,9 @@ def _pg_write(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
 
 # -- (re)building ----------------------------------------------------------------------------
 BUILD_BATCH = 500
-BUILD_IN_MIGRATION = 10_000  # migration 0005 indexes an archive this small at once; a larger one waits for rebuild
+BUILD_IN_MIGRATION = (
+    10_000  # migration 0005 indexes an archive this small at once; a larger one waits for rebuild
+)
 PARALLEL_FROM = 5_000  # versions from which rebuild starts worker processes
 
 
@@ -305,7 +336,9 @@ def _read_rows(conn: Connection, after: tuple[Any, str, int] | None, size: int) 
             v.c.captured_at > at,
             and_(v.c.captured_at == at, or_(v.c.article_id > article,
                                             and_(v.c.article_id == article, v.c.version > number)))))  # fmt: skip
-    rows = conn.execute(query.order_by(v.c.captured_at, v.c.article_id, v.c.version).limit(size)).all()
+    rows = conn.execute(
+        query.order_by(v.c.captured_at, v.c.article_id, v.c.version).limit(size)
+    ).all()
     wanted = [(r.article_id, r.version - 1) for r in rows if r.version > 1]
     previous: dict[tuple[str, int], Any] = {}
     if wanted:
@@ -315,7 +348,9 @@ def _read_rows(conn: Connection, after: tuple[Any, str, int] | None, size: int) 
             for r in rows]  # fmt: skip
 
 
-_SEEN_WORDS: set[str] = set()  # words a (re)build has listed for search_vocab already, in this process
+_SEEN_WORDS: set[str] = (
+    set()
+)  # words a (re)build has listed for search_vocab already, in this process
 
 
 def _documents(rows: list[Row], vocabulary: bool) -> list[IndexedVersion]:
@@ -417,7 +452,7 @@ def _moment(value: datetime | date | str | None, *, end: bool) -> datetime | Non
         value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value or " " in value.strip() \
             else date.fromisoformat(value)  # fmt: skip
     if not isinstance(value, datetime):
-        start = datetime.combine(value, time.min, tzinfo=timezone.utc)
+        start = datetime.combine(value, time.min, tzinfo=UTC)
         return start + timedelta(days=1) - timedelta(microseconds=1) if end else start
     return _aware(value)
 
@@ -440,12 +475,17 @@ class _Marks:
                 out.append((chunk, False))
         # Paragraph breaks and runs of spaces read as one space in a snippet; control
         # characters go; PostgreSQL's stand-ins for < and > (see _pg_search) come back.
-        cleaned = [(_SPACES.sub(" ", _CONTROL.sub("", s).translate(_PG_BRACKETS_BACK)), hit) for s, hit in out]
+        cleaned = [
+            (_SPACES.sub(" ", _CONTROL.sub("", s).translate(_PG_BRACKETS_BACK)), hit)
+            for s, hit in out
+        ]
         return [(s, hit) for s, hit in cleaned if s]
 
     @staticmethod
     def html(parts: list[tuple[str, bool]]) -> str:
-        return "".join(f"<mark>{html.escape(s)}</mark>" if hit else html.escape(s) for s, hit in parts)
+        return "".join(
+            f"<mark>{html.escape(s)}</mark>" if hit else html.escape(s) for s, hit in parts
+        )
 
 
 def search(engine_or_conn: Engine | Connection, query: str, *, site: str | None = None,
@@ -502,7 +542,9 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
         "SELECT f.rowid FROM search_fts f" + (" JOIN search_docs d ON d.id = f.rowid" if exact else "") +
         f" WHERE search_fts MATCH ? AND f.rowid BETWEEN ? AND ?{exact} ORDER BY f.rowid DESC LIMIT ?",
         (match, lo, hi, *bounds, count))]  # fmt: skip
-    results = SearchResults(candidates=min(len(ids), count if ranking else offset + limit), capped=len(ids) == count)
+    results = SearchResults(
+        candidates=min(len(ids), count if ranking else offset + limit), capped=len(ids) == count
+    )
     if not ids:
         return results
     if ranking:
@@ -549,6 +591,7 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
 def _expand_prefixes(cur: Any, parsed: ParsedQuery) -> ParsedQuery:
     """Prefixes longer than the FTS5 prefix index's become the words they start (from
     search_vocab), when there are at most MAX_EXPANSION of them."""
+
     def expand(term: Term) -> Term:
         stem = term.words[-1]
         if not term.prefix or len(stem) <= INDEXED_PREFIX or ord(stem[-1]) >= 0x10FFFF:
@@ -570,7 +613,9 @@ def _ranking_groups(cur: Any, parsed: ParsedQuery, scope: str) -> list[list[Term
     for each). Numbers of versions are estimated from the matches among the newest
     RANK_WINDOW (one bounded count each). BM25 gives common words little weight anyway."""
     total = _indexed_count(cur)
-    start = cur.execute("SELECT id FROM search_docs ORDER BY id DESC LIMIT 1 OFFSET ?", (RANK_WINDOW - 1,)).fetchone()
+    start = cur.execute(
+        "SELECT id FROM search_docs ORDER BY id DESC LIMIT 1 OFFSET ?", (RANK_WINDOW - 1,)
+    ).fetchone()
     scale = total / RANK_WINDOW if start is not None else 1.0
     lowest = start[0] if start else -(2**63)
     columns = "{" + " ".join(SCOPES[scope]) + "} : "
@@ -588,7 +633,9 @@ def _ranking_groups(cur: Any, parsed: ParsedQuery, scope: str) -> list[list[Term
             return math.inf  # FTS5 merges every word it starts: left to the filter
         if len(term.words) > 1:
             each = [estimate(f'"{word}"') for word in term.words[:-1]]
-            each.append(estimate(fts5_term(replace(term, words=term.words[-1:]))))  # a prefix's words, maybe
+            each.append(
+                estimate(fts5_term(replace(term, words=term.words[-1:])))
+            )  # a prefix's words, maybe
             return PHRASE_COST * min(each)
         return estimate(fts5_term(term))
 

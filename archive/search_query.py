@@ -60,7 +60,9 @@ class Term:
 
 @dataclass
 class ParsedQuery:
-    groups: list[list[Term]] = field(default_factory=list)  # AND of groups; a group is an OR of terms
+    groups: list[list[Term]] = field(
+        default_factory=list
+    )  # AND of groups; a group is an OR of terms
     excluded: list[Term] = field(default_factory=list)
 
     def terms(self) -> list[Term]:
@@ -93,7 +95,9 @@ def parse(query: str) -> ParsedQuery:
         if len(words) > MAX_PHRASE_WORDS:
             raise SearchQueryError(f"a phrase can have at most {MAX_PHRASE_WORDS} words")
         if prefix and len(words[-1]) < MIN_PREFIX:
-            raise SearchQueryError(f"a prefix needs at least {MIN_PREFIX} letters before the *: {match.group(0)!r}")
+            raise SearchQueryError(
+                f"a prefix needs at least {MIN_PREFIX} letters before the *: {match.group(0)!r}"
+            )
         count += 1
         if count > MAX_TERMS:
             raise SearchQueryError(f"too many terms (at most {MAX_TERMS})")
@@ -108,8 +112,10 @@ def parse(query: str) -> ParsedQuery:
             parsed.groups.append([term])
     if not parsed.groups:
         if parsed.excluded:
-            raise SearchQueryError("nothing to search for: exclusions (-word) need a word to look for")
-        raise SearchQueryError("nothing to search for: give a word or a \"phrase\"")
+            raise SearchQueryError(
+                "nothing to search for: exclusions (-word) need a word to look for"
+            )
+        raise SearchQueryError('nothing to search for: give a word or a "phrase"')
     return parsed
 
 
@@ -124,7 +130,11 @@ def fts5_term(term: Term) -> str:
 
 
 def _fts_group(group: list[Term]) -> str:
-    return fts5_term(group[0]) if len(group) == 1 else "(" + " OR ".join(fts5_term(t) for t in group) + ")"
+    return (
+        fts5_term(group[0])
+        if len(group) == 1
+        else "(" + " OR ".join(fts5_term(t) for t in group) + ")"
+    )
 
 
 def to_fts5(parsed: ParsedQuery, columns: tuple[str, ...], *, site_token: str | None = None) -> str:
@@ -155,6 +165,10 @@ def to_tsquery(parsed: ParsedQuery) -> str:
     """A tsquery text (cast with `::tsquery`, its lexemes taken as they are)."""
     parts = []
     for group in parsed.groups:
-        parts.append(_ts_term(group[0]) if len(group) == 1 else "(" + " | ".join(_ts_term(t) for t in group) + ")")
+        parts.append(
+            _ts_term(group[0])
+            if len(group) == 1
+            else "(" + " | ".join(_ts_term(t) for t in group) + ")"
+        )
     parts += ["!" + _ts_term(t) for t in parsed.excluded]
     return " & ".join(parts)

@@ -31,7 +31,9 @@ from __future__ import annotations
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-MAX_INDEXED_CHARS = 200_000  # of a version's text (and of added/removed): hostile input stays bounded
+MAX_INDEXED_CHARS = (
+    200_000  # of a version's text (and of added/removed): hostile input stays bounded
+)
 SEARCH_TABLES = ("search_docs", "search_fts", "search_vocab", "search_meta")
 FTS_COLUMNS = ("title", "authors", "text", "added", "removed", "site")
 
@@ -90,7 +92,9 @@ _POSTGRES = (
 
 def is_search_object(name: str | None) -> bool:
     """Whether a table (or its index, or FTS5 shadow table) belongs to the search index."""
-    return bool(name) and (name in SEARCH_TABLES or str(name).startswith(("search_fts_", "search_docs_")))
+    return bool(name) and (
+        name in SEARCH_TABLES or str(name).startswith(("search_fts_", "search_docs_"))
+    )
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:  # type: ignore[type-arg]
@@ -126,7 +130,9 @@ def state_if_exists(conn: Connection) -> str | None:
     if conn.dialect.name == "postgresql":
         found = conn.exec_driver_sql("SELECT to_regclass('search_meta') IS NOT NULL").scalar()
     else:
-        found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'search_meta'").first()
+        found = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'search_meta'"
+        ).first()
     return get_state(conn) if found else None
 
 

@@ -73,7 +73,9 @@ def _ends_sentence(paragraph: str, match: re.Match[str]) -> bool:
     if not punctuation.startswith(".") or punctuation.startswith(".."):
         return True  # ! ? … and ellipses end sentences
     window = paragraph[max(0, match.start() - 40) : match.start()].rsplit(None, 1)
-    token = window[-1] if window and not paragraph[match.start() - 1 : match.start()].isspace() else ""
+    token = (
+        window[-1] if window and not paragraph[match.start() - 1 : match.start()].isspace() else ""
+    )
     bare = token.lstrip("\"'(\u201c\u2018[")
     if bare.lower() in ABBREVIATIONS:
         return False

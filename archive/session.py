@@ -13,7 +13,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from warcio.utils import Digester
@@ -36,7 +36,7 @@ SAME_CONTENT_OUTCOMES = ("new", "edit", "revert", "unchanged", "timestamp-only")
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
@@ -67,7 +67,7 @@ class ArchiveSession:
         self.data_dir = config.data_dir
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.run_id = new_run_id()
-        self.started_at = datetime.now(timezone.utc)
+        self.started_at = datetime.now(UTC)
         self.dedup = dedup
         self.catalog = Catalog(config.resolved_catalog_url)
         self.catalog.start_run(self.run_id, command, sites, os.getpid(), data_dir=self.data_dir)
@@ -83,7 +83,9 @@ class ArchiveSession:
         }
         # -- S3 publishing: every closed WARC gets a CDXJ index; with [s3], closed files are
         # uploaded by one background thread (never the reactor's).
-        self.publisher = ClosedFilePublisher(self.data_dir, self.catalog.engine, s3_config_of(config))
+        self.publisher = ClosedFilePublisher(
+            self.data_dir, self.catalog.engine, s3_config_of(config)
+        )
         self.warc = WarcFileWriter(
             self.data_dir,
             prefix=config.warc.prefix,
@@ -93,7 +95,9 @@ class ArchiveSession:
             on_close=self._warc_closed,
         )
         self.records = RecordFileWriter(self.data_dir, self.run_id, started_at=self.started_at)
-        self.tracker = VersionTracker(self.catalog, ladder=RecheckLadder.from_config(config.recheck))
+        self.tracker = VersionTracker(
+            self.catalog, ladder=RecheckLadder.from_config(config.recheck)
+        )
         self.closed = False
 
     def _warc_opened(self, info: WarcFileInfo) -> None:
@@ -128,7 +132,9 @@ class ArchiveSession:
                 refers_to_uri=original["url"], refers_to_date=original["warc_date"],
             )  # fmt: skip
         else:
-            response = self.warc.records.response(exchange, record_id=response_id, warcinfo_id=warcinfo_id)
+            response = self.warc.records.response(
+                exchange, record_id=response_id, warcinfo_id=warcinfo_id
+            )
         request = self.warc.records.request(
             exchange, record_id=request_id, warcinfo_id=warcinfo_id, concurrent_to=response_id
         )
@@ -157,7 +163,9 @@ class ArchiveSession:
         return CaptureResult(capture_id, records, revisit=original is not None,
                              unchanged_version=article["latest_version"] if article else None)  # fmt: skip
 
-    def _latest_by_payload(self, original: dict[str, Any] | None, uri: str) -> dict[str, Any] | None:
+    def _latest_by_payload(
+        self, original: dict[str, Any] | None, uri: str
+    ) -> dict[str, Any] | None:
         """The article whose latest version came from exactly this payload, if any: then
         the identical payload can only say "unchanged" and needs no extraction."""
         if original is None or original["outcome"] not in SAME_CONTENT_OUTCOMES:

@@ -15,7 +15,7 @@ import contextlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,11 +121,20 @@ def _check_remote_version(config: Any, catalog: Catalog, v: Any, report: VerifyR
         record = next(iter(ArchiveIterator(io.BytesIO(member), check_digests=True)))
         record.raw_stream.read()
     except Exception as exc:  # a damaged or misaddressed member
-        report.problems.append(f"{where}: the S3 bytes at {v.warc_filename}@{v.warc_offset} are not a record: {exc}")
+        report.problems.append(
+            f"{where}: the S3 bytes at {v.warc_filename}@{v.warc_offset} are not a record: {exc}"
+        )
         return
-    if record.rec_headers.get_header("WARC-Record-ID") != v.warc_record_id or record.rec_type != "response":
-        report.problems.append(f"{where}: S3 holds another record at {v.warc_filename}@{v.warc_offset}")
-    elif record.rec_headers.get_header("WARC-Target-URI") != strip_fragment(v.record.get("url", "")):
+    if (
+        record.rec_headers.get_header("WARC-Record-ID") != v.warc_record_id
+        or record.rec_type != "response"
+    ):
+        report.problems.append(
+            f"{where}: S3 holds another record at {v.warc_filename}@{v.warc_offset}"
+        )
+    elif record.rec_headers.get_header("WARC-Target-URI") != strip_fragment(
+        v.record.get("url", "")
+    ):
         report.problems.append(f"{where}: the S3 record is not the response of its URL")
     elif record.digest_checker.passed is False:
         report.problems.append(f"{where}: digest mismatch in S3: {record.digest_checker.problems}")
@@ -143,7 +152,9 @@ def verify_archive(data_dir: Path, catalog: Catalog, *, repair: bool = False,
         if writer_alive(open_path):
             report.notes.append(f"{open_path.name}: being written by a live crawl")
         else:
-            report.problems.append(f"{open_path.name}: left open by a crashed crawl (run `verify --repair`)")
+            report.problems.append(
+                f"{open_path.name}: left open by a crashed crawl (run `verify --repair`)"
+            )
     index: dict[str, RecordInfo] = {}
     local = {p.name: p for p in (data_dir / "warc").rglob("*.warc.gz")}
     for name, path in sorted(local.items()):
@@ -167,8 +178,14 @@ def verify_archive(data_dir: Path, catalog: Catalog, *, repair: bool = False,
     for name, status in files:
         if status in ("closed", "repaired") and name not in local and name not in remote:
             report.problems.append(f"{name}: in the catalog but missing on disk")
-        if status == "open" and name not in local and not any(p.name == name + OPEN_SUFFIX for p in local.values()):
-            report.notes.append(f"{name}: catalog says open (a crawl in progress or a crash before repair)")
+        if (
+            status == "open"
+            and name not in local
+            and not any(p.name == name + OPEN_SUFFIX for p in local.values())
+        ):
+            report.notes.append(
+                f"{name}: catalog says open (a crawl in progress or a crash before repair)"
+            )
     checkable = set(local)
     by_capture = {c.id: c for c in captures}
     known_ids = set()
@@ -183,9 +200,13 @@ def verify_archive(data_dir: Path, catalog: Catalog, *, repair: bool = False,
                                    f"at {c.warc_filename}@{c.warc_offset}")  # fmt: skip
             continue
         if info.type != c.record_type or strip_fragment(c.url) != info.uri:
-            report.problems.append(f"capture {c.id}: record {c.warc_record_id} is a {info.type} of {info.uri}")
+            report.problems.append(
+                f"capture {c.id}: record {c.warc_record_id} is a {info.type} of {info.uri}"
+            )
         if c.payload_digest and info.type == "response" and info.payload_digest != c.payload_digest:
-            report.problems.append(f"capture {c.id}: payload digest {info.payload_digest} != {c.payload_digest}")
+            report.problems.append(
+                f"capture {c.id}: payload digest {info.payload_digest} != {c.payload_digest}"
+            )
     for v in versions:
         if v.warc_filename not in checkable:
             if v.warc_filename in remote and config is not None:
@@ -196,12 +217,20 @@ def verify_archive(data_dir: Path, catalog: Catalog, *, repair: bool = False,
         info = index.get(v.warc_record_id)
         where = f"version {v.version} of {v.article_id}"
         if info is None or info.filename != v.warc_filename or info.offset != v.warc_offset:
-            report.problems.append(f"{where}: no record {v.warc_record_id} at {v.warc_filename}@{v.warc_offset}")
+            report.problems.append(
+                f"{where}: no record {v.warc_record_id} at {v.warc_filename}@{v.warc_offset}"
+            )
             continue
         if info.type != "response" or info.uri != strip_fragment(v.record.get("url", "")):
-            report.problems.append(f"{where}: points at a {info.type} of {info.uri}, not the response of its URL")
+            report.problems.append(
+                f"{where}: points at a {info.type} of {info.uri}, not the response of its URL"
+            )
         capture = by_capture.get(v.capture_id)
-        if capture is not None and capture.payload_digest and info.payload_digest != capture.payload_digest:
+        if (
+            capture is not None
+            and capture.payload_digest
+            and info.payload_digest != capture.payload_digest
+        ):
             report.problems.append(f"{where}: payload digest differs from its capture's")
 
     unknown = [(rid, info) for rid, info in index.items()
@@ -209,8 +238,10 @@ def verify_archive(data_dir: Path, catalog: Catalog, *, repair: bool = False,
     if unknown and repair:
         report.recovered_captures = _recover_captures(catalog, unknown)
     elif unknown:
-        for rid, info in unknown[:20]:
-            report.problems.append(f"{info.filename}@{info.offset}: {info.type} of {info.uri} unknown to the catalog")
+        for _rid, info in unknown[:20]:
+            report.problems.append(
+                f"{info.filename}@{info.offset}: {info.type} of {info.uri} unknown to the catalog"
+            )
         if len(unknown) > 20:
             report.problems.append(f"… and {len(unknown) - 20} more records unknown to the catalog")
 
@@ -219,7 +250,9 @@ def verify_archive(data_dir: Path, catalog: Catalog, *, repair: bool = False,
         if data and not data.endswith(b"\n"):
             report.problems.append(f"{path.name}: the last line is cut short")
     for path, record in missing_record_lines(data_dir, catalog):
-        report.problems.append(f"{path.name}: no line for version {record.get('version')} of {record.get('article_id')}")
+        report.problems.append(
+            f"{path.name}: no line for version {record.get('version')} of {record.get('article_id')}"
+        )
     return report
 
 
@@ -243,7 +276,7 @@ def _recover_captures(catalog: Catalog, unknown: list[tuple[str, RecordInfo]]) -
     """Responses written before a crash but never committed: the catalog learns of them."""
     with catalog.begin() as conn:
         for rid, info in unknown:
-            fetched = datetime.strptime(info.date[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+            fetched = datetime.strptime(info.date[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
             conn.execute(insert(t.captures).values(
                 url=info.uri, kind="page", fetched_at=fetched, outcome="recovered",
                 error="written to the WARC before a crash; not tracked", record_type=info.type,

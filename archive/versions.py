@@ -13,8 +13,8 @@ Outcomes of a capture whose page was extracted:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -27,9 +27,9 @@ from archive.dates import record_precision, same_date
 from archive.diffs import text_diff
 from archive.exchange import RecordLocation
 from archive.recheck import DEFAULT as DEFAULT_LADDER
+from archive.recheck import RecheckLadder
 from archive.records import JsonRecord
 from archive.search_index import index_version
-from archive.recheck import RecheckLadder
 
 VERSIONED_OUTCOMES = ("new", "edit", "revert")
 _INSERT_ARTICLE = insert(t.articles)
@@ -59,7 +59,9 @@ class Observation:
     url: str
     normalized_url: str
     captured_at: datetime
-    fields: dict[str, Any]  # title, authors, text, language, section, published_at, modified_at, dates_source, canonical_url
+    fields: dict[
+        str, Any
+    ]  # title, authors, text, language, section, published_at, modified_at, dates_source, canonical_url
     capture_id: int | None = None
     response: RecordLocation | None = None
     run_id: str | None = None
@@ -85,7 +87,9 @@ class Decision:
     record: dict[str, Any] | None = None
     previous_version: int | None = None
     detail: str | None = None
-    previous_record: dict[str, Any] | None = None  # the version before (search indexing aligns with it)
+    previous_record: dict[str, Any] | None = (
+        None  # the version before (search indexing aligns with it)
+    )
 
     @property
     def makes_version(self) -> bool:
@@ -161,9 +165,7 @@ class VersionTracker:
             outcome = "suspect" if obs.retried else "suspect-retry"
             return Decision(outcome, obs.article_id, content_sha256=digest,
                             previous_version=latest["version"], detail=detail)  # fmt: skip
-        earlier = next(
-            (v for v in versions[:-1] if v["content_sha256"] == digest), None
-        )
+        earlier = next((v for v in versions[:-1] if v["content_sha256"] == digest), None)
         changed = _changed(latest_record, f)
         if earlier is not None:
             return self._versioned(obs, "revert", latest["version"] + 1, digest, latest, changed,
@@ -213,7 +215,9 @@ class VersionTracker:
             if hint is not None and hint[0] == previous["version"]:
                 record["diff"] = hint[1]
             else:
-                record["diff"] = diff_from(previous["version"], previous["record"].get("text"), f.get("text"))
+                record["diff"] = diff_from(
+                    previous["version"], previous["record"].get("text"), f.get("text")
+                )
         return Decision(change, obs.article_id, version=version, change=change,
                         changed_fields=record["changed_fields"], reverted_to=reverted_to,
                         content_sha256=digest, record=JsonRecord(record),
@@ -300,7 +304,9 @@ class VersionTracker:
         fast = self.catalog.fast
         postgres = conn.dialect.name == "postgresql"
         article = self.catalog.article(obs.article_id, conn)
-        last_changed = now if decision.makes_version else utc(article["last_changed_at"]) if article else now
+        last_changed = (
+            now if decision.makes_version else utc(article["last_changed_at"]) if article else now
+        )
         values: dict[str, Any] = {"last_seen_at": now, "fetch_url": obs.url,
                                   "next_check_at": self._next_check(last_changed, now)}  # fmt: skip
         if decision.makes_version:

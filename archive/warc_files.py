@@ -20,7 +20,7 @@ import threading
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -162,7 +162,7 @@ class _MemberSerializer(BaseWARCWriter):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def hostname_for_filenames() -> str:
@@ -318,7 +318,9 @@ class WarcFileWriter:
                 self._file.seek(start)
             except OSError:
                 pass
-            raise WarcWriteError(f"cannot write to {self._path}{OPEN_SUFFIX}: {exc.strerror or exc}") from exc
+            raise WarcWriteError(
+                f"cannot write to {self._path}{OPEN_SUFFIX}: {exc.strerror or exc}"
+            ) from exc
 
     def ensure_open(self) -> str:
         """Open a file if none is open; returns the current warcinfo record id."""

@@ -74,7 +74,9 @@ def read_record_bytes(
             f"{filename} is not in {config.data_dir} and was never uploaded to S3"
         )
     try:
-        publisher = Publisher(s3, config.data_dir, UploadTable(catalog.engine), client=_client_for(s3))
+        publisher = Publisher(
+            s3, config.data_dir, UploadTable(catalog.engine), client=_client_for(s3)
+        )
         data = publisher.get_range(key, offset, length)
     except Exception as exc:
         raise RecordUnavailable(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -39,7 +39,7 @@ def warc_date(moment: datetime) -> str:
     second, which would make one capture in a million lose its microsecond precision.
     """
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "Z"  # strftime costs 4× as much
 
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -67,7 +67,7 @@ def _paragraph(rng: random.Random) -> str:
 def build(catalog: Catalog, n_versions: int) -> dict[str, int]:
     """Articles of 1–6 versions until `n_versions`; site `small` gets every fifth article."""
     rng = random.Random(11)
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     per_site = {"big": 0, "small": 0}
     articles, versions = [], []
     made, i = 0, 0
@@ -83,7 +83,11 @@ def build(catalog: Catalog, n_versions: int) -> dict[str, int]:
         captured = t0 + timedelta(minutes=i)
         for v in range(1, count + 1):
             if v > 1:
-                text = text + "\n\n" + _paragraph(rng) if len(text) < 7600 else _paragraph(rng) + text[800:]
+                text = (
+                    text + "\n\n" + _paragraph(rng)
+                    if len(text) < 7600
+                    else _paragraph(rng) + text[800:]
+                )
             captured += timedelta(hours=rng.randint(1, 48))
             record = {
                 "article_id": article_id, "site": site, "url": url, "canonical_url": None, "version": v,
@@ -153,7 +157,9 @@ def main() -> None:
         print(f"catalog: {opts.versions} versions ({per_site['small']} in site `small`), "
               f"{db_mb:.0f} MB, built in {time.monotonic() - started:.0f} s")  # fmt: skip
         base = run_child({"url": url, "format": None})
-        print(f"baseline (imports + open catalog, no export): peak RSS {base['peak_kb'] / 1024:.0f} MB\n")
+        print(
+            f"baseline (imports + open catalog, no export): peak RSS {base['peak_kb'] / 1024:.0f} MB\n"
+        )
         print(f"{'format':8} {'view':9} {'selection':10} {'rows':>7} {'output':>9} {'seconds':>8} "
               f"{'peak RSS':>9} {'over baseline':>14}")  # fmt: skip
         for fmt in ("jsonl", "parquet", "csv"):

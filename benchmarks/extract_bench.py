@@ -47,7 +47,9 @@ def main() -> None:
     args = parser.parse_args()
     site = _site_module()
     for path in site.article_paths(args.site):
-        PAGES.append((site.article_file(args.site, path).read_bytes().decode("utf-8"), args.base_url + path))
+        PAGES.append(
+            (site.article_file(args.site, path).read_bytes().decode("utf-8"), args.base_url + path)
+        )
     import trafilatura  # noqa: F401
 
     for name in ("trafilatura", "htmldate", "charset_normalizer"):

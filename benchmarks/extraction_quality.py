@@ -76,7 +76,9 @@ def tokens(text: str) -> list[str]:
 
 
 def shingles(words: list[str], n: int = 4) -> Counter[tuple[str, ...]]:
-    return Counter(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)) if words[i : i + n])
+    return Counter(
+        tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)) if words[i : i + n]
+    )
 
 
 def shingle_score(true: str, pred: str) -> Score:
@@ -121,7 +123,9 @@ def bootstrap(scores: list[Score], rounds: int, rng: random.Random) -> dict[str,
     return {key: 1.96 * statistics.stdev(v) for key, v in values.items()}
 
 
-def bootstrap_difference(a: list[Score], b: list[Score], rounds: int, rng: random.Random) -> dict[str, tuple[float, float]]:
+def bootstrap_difference(
+    a: list[Score], b: list[Score], rounds: int, rng: random.Random
+) -> dict[str, tuple[float, float]]:
     """Paired: the same resampled pages for both; mean and 1.96 σ of a − b per metric."""
     diffs: dict[str, list[float]] = {}
     for _ in range(rounds):
@@ -158,7 +162,12 @@ def plain_trafilatura(**options: Any) -> Callable[[Page], str]:
     import trafilatura
 
     def run(page: Page) -> str:
-        return trafilatura.extract(page.html.decode("utf-8", "replace"), include_comments=False, **options) or ""
+        return (
+            trafilatura.extract(
+                page.html.decode("utf-8", "replace"), include_comments=False, **options
+            )
+            or ""
+        )
 
     return run
 
@@ -194,17 +203,30 @@ def evaluate(pages: list[Page], extract: Callable[[Page], str], name: str) -> Re
 # -- the command ---------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, required=True, help="the benchmark's directory (html/, ground-truth.json)")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N pages (by id): a quick check")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="the benchmark's directory (html/, ground-truth.json)",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="only the first N pages (by id): a quick check"
+    )
     parser.add_argument("--n-bootstrap", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--differences", action="store_true", help="paired bootstrap differences vs. generic")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument(
+        "--differences", action="store_true", help="paired bootstrap differences vs. generic"
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write the figures to this file"
+    )
     parser.add_argument("--check-target", action="store_true",
                         help=f"exit status 1 when the generic parser's F1 is below {TARGET_F1}")  # fmt: skip
     args = parser.parse_args(argv)
     if not (args.corpus / "ground-truth.json").is_file() or not (args.corpus / "html").is_dir():
-        print(f"skipped: no benchmark corpus at {args.corpus} (ground-truth.json and html/ expected)")
+        print(
+            f"skipped: no benchmark corpus at {args.corpus} (ground-truth.json and html/ expected)"
+        )
         return 0
     import logging
 
@@ -234,10 +256,15 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['precision']:.3f} ± {r['precision_ci']:.3f} | {r['recall']:.3f} ± {r['recall_ci']:.3f} | "
               f"{r['accuracy']:.3f} | {r['ms_per_page']:.0f} |")  # fmt: skip
     print()
-    print("published (corpus README): " + "; ".join(f"{k} F1 {v[0]:.3f}" for k, v in PUBLISHED.items()))
+    print(
+        "published (corpus README): "
+        + "; ".join(f"{k} F1 {v[0]:.3f}" for k, v in PUBLISHED.items())
+    )
     generic = rows[0]
     met = generic["f1"] >= TARGET_F1
-    print(f"target: generic F1 ≥ {TARGET_F1:.3f}: {'met' if met else 'NOT met'} ({generic['f1']:.4f})")
+    print(
+        f"target: generic F1 ≥ {TARGET_F1:.3f}: {'met' if met else 'NOT met'} ({generic['f1']:.4f})"
+    )
     if args.differences:
         base = results["newsarchive generic"]
         for name, other in results.items():
@@ -246,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             ids = sorted(base.scores)
             diff = bootstrap_difference([base.scores[i] for i in ids], [other.scores[i] for i in ids],
                                         args.n_bootstrap, rng)  # fmt: skip
-            print(f"generic minus {name}: " + ", ".join(f"{k} {m:+.3f} ± {c:.3f}" for k, (m, c) in diff.items()))
+            print(
+                f"generic minus {name}: "
+                + ", ".join(f"{k} {m:+.3f} ± {c:.3f}" for k, (m, c) in diff.items())
+            )
     if args.json:
         args.json.write_text(json.dumps({"corpus": str(args.corpus), "pages": len(pages), "results": rows,
                                          "target_f1": TARGET_F1, "target_met": met}, indent=2) + "\n")  # fmt: skip

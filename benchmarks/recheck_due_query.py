@@ -14,7 +14,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=100_000)
     args = parser.parse_args()
-    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Catalog(f"sqlite:///{Path(tmp) / 'catalog.sqlite'}")
         build(catalog, args.articles, now)

@@ -115,11 +115,15 @@ class Monitor:
         self._thread.join()
 
 
-def measure(cmd: list[str], *, check: bool = True, env: dict[str, str] | None = None) -> dict[str, Any]:
+def measure(
+    cmd: list[str], *, check: bool = True, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run `cmd`; wall time, CPU seconds of the whole tree, peak RSS (sum over the tree)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     monitor = Monitor(process.pid)
     stdout, stderr = process.communicate()
     wall = time.perf_counter() - start
@@ -128,7 +132,9 @@ def measure(cmd: list[str], *, check: bool = True, env: dict[str, str] | None = 
     rusage_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     sampled_cpu = sum(monitor.cpu.values())
     if check and process.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])} … exited {process.returncode}: {stderr.decode()[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd[:4])} … exited {process.returncode}: {stderr.decode()[-2000:]}"
+        )
     return {
         "wall_s": wall, "returncode": process.returncode,
         # Both are lower bounds: sampling misses each process's last < 50 ms; rusage misses
@@ -225,27 +231,45 @@ def med(values: list[float | None]) -> float | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="newsarchive vs trafilatura vs Scrapy on a local lite mirror")
+    parser = argparse.ArgumentParser(
+        description="newsarchive vs trafilatura vs Scrapy on a local lite mirror"
+    )
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--server", choices=("nginx", "python"), default="nginx",
-                        help="nginx when installed (default), else / or the project's newsarchive.demo.server")
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests (and per domain)")
-    parser.add_argument("--parallel", type=int, default=os.cpu_count() or 1, help="trafilatura CLI --parallel")
-    parser.add_argument("--changed", type=float, default=0.10, help="fraction of articles edited for recheck 2")
-    parser.add_argument("--only", default="", help="comma-separated subset of A,A2,B,C,P,newsarchive (debugging)")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the sites and data here (default: temp)")
+    parser.add_argument(
+        "--server",
+        choices=("nginx", "python"),
+        default="nginx",
+        help="nginx when installed (default), else / or the project's newsarchive.demo.server",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="concurrent requests (and per domain)"
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=os.cpu_count() or 1, help="trafilatura CLI --parallel"
+    )
+    parser.add_argument(
+        "--changed", type=float, default=0.10, help="fraction of articles edited for recheck 2"
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated subset of A,A2,B,C,P,newsarchive (debugging)"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep the sites and data here (default: temp)"
+    )
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
-    want = (lambda v: not only or v in only)
+    want = lambda v: not only or v in only
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or HERE / "results" / f"{stamp}.json"
     tmp = tempfile.TemporaryDirectory(prefix="newsarchive-bench-") if args.workdir is None else None
     work = Path(tmp.name) if tmp else args.workdir
     work.mkdir(parents=True, exist_ok=True)
-    work.chmod(0o755)  # nginx's workers run as another user (nobody / www-data) when started by root
+    work.chmod(
+        0o755
+    )  # nginx's workers run as another user (nobody / www-data) when started by root
     try:
         run(args, want, work, out)
     finally:
@@ -259,7 +283,9 @@ def run(args: argparse.Namespace, want: Any, work: Path, out: Path) -> None:
     for root, n in ((site, args.articles), (one, 1), (empty, 0)):
         shutil.rmtree(root, ignore_errors=True)
         bench_site.generate(root, n)
-    sizes = [bench_site.article_file(site, p).stat().st_size for p in bench_site.article_paths(site)]
+    sizes = [
+        bench_site.article_file(site, p).stat().st_size for p in bench_site.article_paths(site)
+    ]
     console.print(f"generated {len(sizes)} articles ({min(sizes)}–{max(sizes)} bytes, median "
                   f"{statistics.median(sizes):.0f}) in {time.perf_counter() - t0:.1f} s", highlight=False)  # fmt: skip
     config = work / "bench.toml"
@@ -284,13 +310,25 @@ def run(args: argparse.Namespace, want: Any, work: Path, out: Path) -> None:
         urls = work / "urls.txt"
         urls.write_text("".join(server.base_url + p + "\n" for p in bench_site.article_paths(site)))
         one_url = work / "one-url.txt"
-        one_url.write_text("".join(server_one.base_url + p + "\n" for p in bench_site.article_paths(one)))
+        one_url.write_text(
+            "".join(server_one.base_url + p + "\n" for p in bench_site.article_paths(one))
+        )
         for r in range(args.repeats):
             rnd: dict[str, Any] = {"round": r + 1, "load_avg": os.getloadavg()[0]}
-            step = lambda name: console.print(f"round {r + 1}/{args.repeats}: {name}", highlight=False)
+            step = lambda name: console.print(
+                f"round {r + 1}/{args.repeats}: {name}", highlight=False
+            )
             if want("A"):
                 step("A trafilatura, 1 process")
-                m = measure([sys.executable, str(HERE / "extract_bench.py"), str(site), server.base_url, str(work / "a.json")])
+                m = measure(
+                    [
+                        sys.executable,
+                        str(HERE / "extract_bench.py"),
+                        str(site),
+                        server.base_url,
+                        str(work / "a.json"),
+                    ]
+                )
                 rnd["A"] = {**json.loads((work / "a.json").read_text()), **_lean(m)}
             if want("A2"):
                 step("A×2 trafilatura, 2 processes")
@@ -300,10 +338,20 @@ def run(args: argparse.Namespace, want: Any, work: Path, out: Path) -> None:
             for name, extra in (("B", []), ("C", ["--extract"])):
                 if want(name):
                     step(f"{name} Scrapy{' + trafilatura in parse' if extra else ''}")
-                    m = measure([sys.executable, str(HERE / "scrapy_bench.py"), str(urls), str(work / "s.json"), *extra])
+                    m = measure(
+                        [
+                            sys.executable,
+                            str(HERE / "scrapy_bench.py"),
+                            str(urls),
+                            str(work / "s.json"),
+                            *extra,
+                        ]
+                    )
                     rnd[name] = {**json.loads((work / "s.json").read_text()), **_lean(m)}
                     if rnd[name]["statuses"] != {"200": n}:
-                        raise RuntimeError(f"{name}: not every page answered 200: {rnd[name]['statuses']}")
+                        raise RuntimeError(
+                            f"{name}: not every page answered 200: {rnd[name]['statuses']}"
+                        )
             if want("P"):
                 step("P trafilatura CLI")
                 m1 = trafilatura_cli(one_url, traf_cfg, work / "p-out", args.parallel)
@@ -333,7 +381,9 @@ def newsarchive_round(r: int, server: Server, server_one: Server, server_empty: 
     step("newsarchive start-up (crawl --help, empty index, one article)")
     help_ = measure([str(BIN / "newsarchive"), "crawl", "--help"])
     empty_dir = work / f"data-empty-{r}"
-    empty_run = newsarchive(empty_dir, config, *crawl_args(server_empty, work / "empty"), check=False)
+    empty_run = newsarchive(
+        empty_dir, config, *crawl_args(server_empty, work / "empty"), check=False
+    )
     one_dir = work / f"data-one-{r}"
     one_crawl = newsarchive(one_dir, config, *crawl_args(server_one, one))
     one_recheck = newsarchive(one_dir, config, *RECHECK)

@@ -63,7 +63,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("urls")
     parser.add_argument("out")
-    parser.add_argument("--extract", action="store_true", help="call trafilatura in the parse callback (C)")
+    parser.add_argument(
+        "--extract", action="store_true", help="call trafilatura in the parse callback (C)"
+    )
     args = parser.parse_args()
     with open(args.urls) as f:
         urls = f.read().split()

@@ -33,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ from archive.search_index import rebuild, search  # noqa: E402
 
 SITES = [("cnn-lite", 30), ("npr-text", 20), ("ap-lite", 15), ("reuters-text", 12), ("bbc-lite", 10),
          ("guardian-lite", 7), ("local-ledger", 4), ("tiny-gazette", 2)]  # fmt: skip
-START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 730
 ONSETS = "b c d f g h j k l m n p r s t v w z br cr dr fr gr pr tr st sl sp ch sh th".split()
 VOWELS = "a e i o u ai ea ou io".split()
@@ -55,7 +55,9 @@ def vocabulary(rng: random.Random, size: int) -> list[str]:
     words: list[str] = []
     seen: set[str] = set()
     while len(words) < size:
-        word = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(rng.choice((1, 2, 2, 3, 3, 4))))
+        word = "".join(
+            rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(rng.choice((1, 2, 2, 3, 3, 4)))
+        )
         word += rng.choice(CODAS)
         if word not in seen:
             seen.add(word)
@@ -110,7 +112,9 @@ def pool_size(versions: int) -> int:
     return max(2_000, min(300_000, versions * 3))
 
 
-def edit(maker: TextMaker, rng: random.Random, title: str, paras: list[list[str]]) -> tuple[str, list[list[str]]]:
+def edit(
+    maker: TextMaker, rng: random.Random, title: str, paras: list[list[str]]
+) -> tuple[str, list[list[str]]]:
     """One realistic edit of a version (see the module's docstring)."""
     paras = [list(p) for p in paras]
     r = rng.random()
@@ -140,7 +144,11 @@ def edit(maker: TextMaker, rng: random.Random, title: str, paras: list[list[str]
     elif r < 0.98:
         title = maker.title()
     else:
-        paras.append([f"Correction: An earlier version of this story misstated {rng.choice(maker.words)} {maker.number()}."])
+        paras.append(
+            [
+                f"Correction: An earlier version of this story misstated {rng.choice(maker.words)} {maker.number()}."
+            ]
+        )
     return title, paras
 
 
@@ -153,7 +161,9 @@ def generate(path: Path, versions: int, seed: int) -> dict:
     rng = random.Random(seed)
     started = time.perf_counter()
     maker = TextMaker(rng, pool=pool_size(versions))
-    print(f"vocabulary and sentence pool ready in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"vocabulary and sentence pool ready in {time.perf_counter() - started:.1f} s", flush=True
+    )
     Catalog(f"sqlite:///{path}").close()  # the project's schema, migrations applied
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
@@ -234,7 +244,9 @@ def query_mix(maker: TextMaker, rng: random.Random, per_kind: int) -> list[tuple
         sentence = rng.choice(maker.pool).rstrip(".").split()
         at = rng.randrange(len(sentence) - 2)
         out.append(("phrase", '"' + " ".join(sentence[at : at + rng.choice((2, 3))]) + '"', {}))
-        out.append(("two words", f"{words[rng.randrange(50, 3000)]} {words[rng.randrange(50, 3000)]}", {}))
+        out.append(
+            ("two words", f"{words[rng.randrange(50, 3000)]} {words[rng.randrange(50, 3000)]}", {})
+        )
         stem = rng.choice([w for w in words[300:5000] if len(w) >= 5])
         out.append(("prefix", stem[: max(3, min(len(stem) - 1, rng.randint(4, 7)))] + "*", {}))
         out.append(("site filter", words[rng.randrange(0, 50)], {"site": rng.choice(SITES)[0]}))
@@ -273,8 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--versions", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=40, help="queries of each kind (9 kinds)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--db", type=Path, help="keep the catalog here (reused when it has the versions)")
-    parser.add_argument("--rebuild", action="store_true", help="build the index again on a kept catalog")
+    parser.add_argument(
+        "--db", type=Path, help="keep the catalog here (reused when it has the versions)"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build the index again on a kept catalog"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     temp = None
@@ -304,13 +320,19 @@ def main(argv: list[str] | None = None) -> int:
                 def progress(done: int, total: int) -> None:
                     if time.perf_counter() - last[0] >= 10:
                         last[0] = time.perf_counter()
-                        print(f"  indexed {done:,} / {total:,} versions ({time.perf_counter() - started:.0f} s)", flush=True)
+                        print(
+                            f"  indexed {done:,} / {total:,} versions ({time.perf_counter() - started:.0f} s)",
+                            flush=True,
+                        )
 
                 count = rebuild(catalog.engine, progress)
                 seconds = time.perf_counter() - started
                 figures["build"] = {"versions": count, "seconds": round(seconds, 1),
                                     "versions_per_second": round(count / seconds)}  # fmt: skip
-                print(f"index built: {count:,} versions in {seconds:.1f} s ({count / seconds:,.0f} versions/s)", flush=True)
+                print(
+                    f"index built: {count:,} versions in {seconds:.1f} s ({count / seconds:,.0f} versions/s)",
+                    flush=True,
+                )
             figures["size"] = index_bytes(path)
             print(f"index size: {figures['size']['index_mb']} MB (FTS5 {figures['size']['fts_mb']} MB); "
                   f"catalog file {figures['size']['file_mb']} MB", flush=True)  # fmt: skip
@@ -321,10 +343,14 @@ def main(argv: list[str] | None = None) -> int:
             figures["queries"] = measured
         finally:
             catalog.close()
-        print(f"\nquery latency, ms (second pass of {len(mix)} queries; first pass: p95 {first['all']['p95']} ms)")
+        print(
+            f"\nquery latency, ms (second pass of {len(mix)} queries; first pass: p95 {first['all']['p95']} ms)"
+        )
         print(f"{'kind':<14} {'n':>4} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}")
         for kind, row in sorted(measured.items(), key=lambda item: (item[0] == "all", item[0])):
-            print(f"{kind:<14} {row['n']:>4} {row['p50']:>8} {row['p95']:>8} {row['p99']:>8} {row['max']:>8}")
+            print(
+                f"{kind:<14} {row['n']:>4} {row['p50']:>8} {row['p95']:>8} {row['p99']:>8} {row['max']:>8}"
+            )
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2) + "\n")
     finally:

@@ -84,7 +84,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
-        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        nginx = shutil.which("nginx") or (
+            "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+        )
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-server-")
         prefix = Path(self._tmp.name)
         if nginx and self.prefer == "nginx":
@@ -134,7 +136,10 @@ if __name__ == "__main__":
     parser.add_argument("--server", choices=("nginx", "python"), default="nginx")
     args = parser.parse_args()
     with Server(args.root, prefer=args.server) as server:
-        print(f"{server.kind} ({server.version}) serving {server.root} on {server.base_url}", flush=True)
+        print(
+            f"{server.kind} ({server.version}) serving {server.root} on {server.base_url}",
+            flush=True,
+        )
         try:
             while True:
                 time.sleep(3600)

@@ -43,7 +43,18 @@ def _sample_sites() -> ModuleType:
 
 bss = _sample_sites()
 
-SECTIONS = ("politics", "business", "world", "us", "health", "tech", "climate", "sport", "entertainment", "economy")
+SECTIONS = (
+    "politics",
+    "business",
+    "world",
+    "us",
+    "health",
+    "tech",
+    "climate",
+    "sport",
+    "entertainment",
+    "economy",
+)
 FIRST = ("Natasha", "Haley", "Oren", "Kevin", "Maria", "James", "Priya", "Daniel", "Elena", "Samuel", "Aisha",
          "Tom", "Lucia", "Marcus", "Jenna", "Rafael", "Nadia", "Owen", "Grace", "Ibrahim")  # fmt: skip
 LAST = ("Bertrand", "Britzky", "Liebermann", "Liptak", "Alvarez", "Chen", "Okafor", "Schmidt", "Novak", "Patel",
@@ -67,7 +78,18 @@ CLAUSES = ("would take effect next month", "had been delayed for years", "was ex
 EXTRAS = ("according to figures released on Monday", "in a briefing with reporters", "after weeks of talks",
           "despite earlier assurances", "citing people familiar with the matter", "in a rare public rebuke",
           "as pressure mounted", "late on Thursday", "during a visit to the region", "in an interview")  # fmt: skip
-HEAD_VERBS = ("faces", "rejects", "backs", "delays", "unveils", "questions", "expands", "weighs", "halts", "wins")
+HEAD_VERBS = (
+    "faces",
+    "rejects",
+    "backs",
+    "delays",
+    "unveils",
+    "questions",
+    "expands",
+    "weighs",
+    "halts",
+    "wins",
+)
 
 
 def _sentence(rng: random.Random) -> str:
@@ -109,7 +131,9 @@ def _story(i: int, rng: random.Random):  # -> bss.CnnStory
         paras.append(_paragraph(rng))
 
 
-def generate(root: Path, articles: int = 2000, *, seed: int = 1, index_size: int = 100) -> dict[str, list[str]]:
+def generate(
+    root: Path, articles: int = 2000, *, seed: int = 1, index_size: int = 100
+) -> dict[str, list[str]]:
     """Write the site under `root`; returns {"articles": [paths], "indexes": [paths]}."""
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
@@ -125,7 +149,9 @@ def generate(root: Path, articles: int = 2000, *, seed: int = 1, index_size: int
         chunk = stories[start : start + index_size]
         path = "/" if page == 1 else f"/page/{page}"
         (root / bss.url_to_file(path)).parent.mkdir(parents=True, exist_ok=True)
-        (root / bss.url_to_file(path)).write_bytes(bss.cnn_index([(s.path, s.headline) for s in chunk]).encode())
+        (root / bss.url_to_file(path)).write_bytes(
+            bss.cnn_index([(s.path, s.headline) for s in chunk]).encode()
+        )
         indexes.append(path)
     (root / "articles.txt").write_text("".join(p + "\n" for p in paths))
     (root / "indexes.txt").write_text("".join(p + "\n" for p in indexes))
@@ -160,7 +186,9 @@ def mutate(root: Path, fraction: float = 0.1, seed: int = 2) -> dict[str, bytes]
         file = article_file(root, path)
         data = file.read_bytes()
         text = data.decode()
-        starts = [i for i in range(len(text)) if text.startswith(PARA_OPEN, i)][:-1]  # the last one is the link
+        starts = [i for i in range(len(text)) if text.startswith(PARA_OPEN, i)][
+            :-1
+        ]  # the last one is the link
         at = rng.choice(starts) + len(PARA_OPEN)
         end = text.index("\n", at)
         edited = text[:at] + text[at:end] + " " + bss.esc(_sentence(rng)) + text[end:]

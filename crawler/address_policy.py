@@ -83,7 +83,9 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 def is_public_address(address: str | IPAddress) -> bool:
     """True when the address is globally routable: not loopback, private, link-local,
     multicast, reserved, unspecified, CGNAT, or an IPv6 form of any of these."""
-    ip = ipaddress.ip_address(str(address).split("%", 1)[0]) if isinstance(address, str) else address
+    ip = (
+        ipaddress.ip_address(str(address).split("%", 1)[0]) if isinstance(address, str) else address
+    )
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
@@ -125,7 +127,9 @@ def check_host(host: str, *, allowed: Sequence[IPNetwork] = (),
     return addresses
 
 
-def check_addresses(host: str, addresses: Sequence[str], *, allowed: Sequence[IPNetwork] = ()) -> None:
+def check_addresses(
+    host: str, addresses: Sequence[str], *, allowed: Sequence[IPNetwork] = ()
+) -> None:
     """Raise AddressRefused unless every one of `addresses` (what `host` resolved to) is
     public or in an `allowed` network. Used on the middleware's own lookup (check_host) and
     on the answers the crawler actually connects to (crawler/dns_guard.py)."""
@@ -135,7 +139,9 @@ def check_addresses(host: str, addresses: Sequence[str], *, allowed: Sequence[IP
         try:
             ip = ipaddress.ip_address(str(address).split("%", 1)[0])
         except ValueError:
-            raise AddressRefused(f"refused: {host} resolves to something not an IP address ({address!r})") from None
+            raise AddressRefused(
+                f"refused: {host} resolves to something not an IP address ({address!r})"
+            ) from None
         if any(ip.version == n.version and ip in n for n in allowed):
             continue
         if not is_public_address(ip):
@@ -203,7 +209,7 @@ class AddressPolicy:
         if spec == "public":
             return cls()
         if spec.startswith("public+"):
-            return cls.of(False, [n for n in spec[len("public+"):].split(",") if n.strip()])
+            return cls.of(False, [n for n in spec[len("public+") :].split(",") if n.strip()])
         raise ValueError(f"not an address policy: {spec!r}")
 
     def describe(self) -> str:
@@ -240,7 +246,9 @@ class AddressPolicy:
             ip = ipaddress.ip_address(str(address).split("%", 1)[0])
         except ValueError:
             return False
-        return is_public_address(ip) or any(ip.version == n.version and ip in n for n in self.networks)
+        return is_public_address(ip) or any(
+            ip.version == n.version and ip in n for n in self.networks
+        )
 
     def check_addresses(self, host: str, addresses: Sequence[str]) -> None:
         """AddressRefused unless every one of `addresses` (what `host` resolved to) is allowed."""

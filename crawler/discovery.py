@@ -29,8 +29,20 @@ PATTERN = "pattern"  # the profile's `article_pattern` (an optional extra filter
 DUPLICATE = "duplicate"  # already offered by this page or another listing of the run
 KNOWN = "known"  # already in the archive: left to the recheck ladder (`--refetch` follows it)
 MAX_ARTICLES = "max-articles"  # over the run's `--max-articles` budget
-FRONTIER = "frontier"  # distributed: the shared frontier refused it (queued recently, or budget spent)
-DROP_RULES = (INVALID_URL, NOT_HTTP, OFF_HOST, SKIP_PATTERN, PATTERN, DUPLICATE, KNOWN, MAX_ARTICLES, FRONTIER)
+FRONTIER = (
+    "frontier"  # distributed: the shared frontier refused it (queued recently, or budget spent)
+)
+DROP_RULES = (
+    INVALID_URL,
+    NOT_HTTP,
+    OFF_HOST,
+    SKIP_PATTERN,
+    PATTERN,
+    DUPLICATE,
+    KNOWN,
+    MAX_ARTICLES,
+    FRONTIER,
+)
 
 # Rules that depend on the site's markup and links: a share that grows from one run to the
 # next means the site changed. Duplicates, known articles and budgets vary by design.
@@ -134,7 +146,9 @@ def drop_warnings(site: str, now: dict[str, Any], before: dict[str, Any] | None)
     return warnings
 
 
-def previous_totals(catalog: Any, site: str, run_id: str, *, limit: int = 100) -> dict[str, Any] | None:
+def previous_totals(
+    catalog: Any, site: str, run_id: str, *, limit: int = 100
+) -> dict[str, Any] | None:
     """The discovery totals of `site` in its most recent earlier crawl that has them (the
     summaries are read one run at a time, newest first: usually the first one answers)."""
     from sqlalchemy import select

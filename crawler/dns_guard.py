@@ -152,7 +152,9 @@ class GuardedResolver:
         # `crawler` is the CrawlerProcess here (see Scrapy's _setup_reactor): settings only.
         upstream_cls = load_object(crawler.settings.get(UPSTREAM_SETTING) or DEFAULT_UPSTREAM)
         if isinstance(upstream_cls, type) and issubclass(upstream_cls, GuardedResolver):
-            raise ValueError(f"{UPSTREAM_SETTING} must be the resolver to guard, not the guard itself")
+            raise ValueError(
+                f"{UPSTREAM_SETTING} must be the resolver to guard, not the guard itself"
+            )
         upstream = build_from_crawler(upstream_cls, crawler, reactor=reactor)
         from crawler.middlewares.address_guard import crawl_policy
 
@@ -171,7 +173,9 @@ class GuardedResolver:
         transportSemantics: str = "TCP",
     ) -> IHostResolution:
         receiver = _CheckingReceiver(self, resolutionReceiver, hostName)
-        return self.upstream.resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
+        return self.upstream.resolveHostName(
+            receiver, hostName, portNumber, addressTypes, transportSemantics
+        )
 
     def check(self, host: str, addresses: Sequence[IAddress]) -> list[IAddress]:
         """`addresses` if every one may be connected to; otherwise none, and the refusal is
@@ -184,7 +188,11 @@ class GuardedResolver:
             ips = [str(address.host) for address in addresses]  # type: ignore[attr-defined]
             self.policy.check_addresses(host, ips)
         except (AddressRefused, AttributeError) as exc:
-            message = str(exc) if isinstance(exc, AddressRefused) else f"refused: {host} resolves to a non-IP address"
+            message = (
+                str(exc)
+                if isinstance(exc, AddressRefused)
+                else f"refused: {host} resolves to a non-IP address"
+            )
             message += " when connecting"
             _refusals[key] = message
             logger.info("%s", message)

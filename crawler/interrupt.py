@@ -62,7 +62,11 @@ class InterruptibleCrawlerProcess(CrawlerProcess):
 
     def _stop_gracefully(self) -> None:
         n = self.in_flight()
-        name = "Ctrl-C" if self.signal == signal.SIGINT else signal.Signals(self.signal or signal.SIGTERM).name
+        name = (
+            "Ctrl-C"
+            if self.signal == signal.SIGINT
+            else signal.Signals(self.signal or signal.SIGTERM).name
+        )
         timeout = self.settings.getint("DOWNLOAD_TIMEOUT")
         self._say(f"{name}: stopping: {n} page(s) in flight finish first (at most {timeout} s each), then "
                   "the WARC file is closed; Ctrl-C again to stop now")  # fmt: skip

@@ -69,7 +69,9 @@ class CrawlProcess:
         )  # fmt: skip
         self.process = InterruptibleCrawlerProcess(Settings(values), console=self.console,
                                                    data_dir=str(config.data_dir))  # fmt: skip
-        configure_logging(self.console, verbose)  # after Scrapy's dictConfig, which resets logger levels
+        configure_logging(
+            self.console, verbose
+        )  # after Scrapy's dictConfig, which resets logger levels
         self.crawlers: list[Any] = []
 
     def add(self, spidercls: type, **kwargs: Any) -> Any:

@@ -144,7 +144,9 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
         base_name = raw["extends"]
         if base_name not in BUILTIN_PROFILES:
             known = ", ".join(BUILTIN_PROFILES)
-            raise ConfigError(f"[sites.{name}] extends {base_name!r}: not a built-in profile ({known})")
+            raise ConfigError(
+                f"[sites.{name}] extends {base_name!r}: not a built-in profile ({known})"
+            )
         base = BUILTIN_PROFILES[base_name]
     start_urls = _str_list(name, "start_urls", raw.get("start_urls", list(base.start_urls)))
     feeds = _str_list(name, "feeds", raw.get("feeds", []))
@@ -158,8 +160,12 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
     if start_urls and not (links or pattern):
         raise ConfigError(f"[sites.{name}]: set article_links (CSS) and/or article_pattern (regex)")
     hosts = raw.get("hosts")
-    hosts_t = _str_list(name, "hosts", hosts) if hosts is not None else tuple(
-        sorted({urlsplit(u).netloc.lower() for u in start_urls + feeds + sitemaps} - {""})
+    hosts_t = (
+        _str_list(name, "hosts", hosts)
+        if hosts is not None
+        else tuple(
+            sorted({urlsplit(u).netloc.lower() for u in start_urls + feeds + sitemaps} - {""})
+        )
     )
     return SiteProfile(
         name=name,
@@ -171,7 +177,10 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
         skip_pattern=skip,
         feeds=feeds,
         sitemaps=sitemaps,
-        description=raw.get("description", f"configured site (extends {base.name})" if extends else "configured site"),
+        description=raw.get(
+            "description",
+            f"configured site (extends {base.name})" if extends else "configured site",
+        ),
         terms_url=raw.get("terms_url", base.terms_url if extends else None),
     )
 
@@ -202,4 +211,6 @@ def get_profile(name: str, profiles: dict[str, SiteProfile]) -> SiteProfile:
     try:
         return profiles[name]
     except KeyError:
-        raise ConfigError(f"unknown site {name!r}; known sites: {', '.join(sorted(profiles))}") from None
+        raise ConfigError(
+            f"unknown site {name!r}; known sites: {', '.join(sorted(profiles))}"
+        ) from None

@@ -22,7 +22,9 @@ def _key(data_dir: Path) -> str:
     return str(Path(data_dir).resolve())
 
 
-def open_session(config: Config, *, command: str, sites: list[str], **kwargs: Any) -> ArchiveSession:
+def open_session(
+    config: Config, *, command: str, sites: list[str], **kwargs: Any
+) -> ArchiveSession:
     """Open the run's session, after repairing what a crashed run left in the data directory."""
     key = _key(config.data_dir)
     if key in _sessions and not _sessions[key].closed:
@@ -53,8 +55,12 @@ def repair_before_run(config: Config) -> None:
             "repaired what a crashed run left: %d WARC file(s) closed, %d set aside as .invalid, "
             "%d byte(s) of incomplete records dropped, %d records file(s) trimmed, %d record line(s) rewritten, "
             "%d orphan record(s) registered",
-            len(report.warcs_closed), len(report.warcs_invalid), report.bytes_dropped,
-            len(report.records_files_trimmed), report.record_lines_rewritten, recovered,
+            len(report.warcs_closed),
+            len(report.warcs_invalid),
+            report.bytes_dropped,
+            len(report.records_files_trimmed),
+            report.record_lines_rewritten,
+            recovered,
         )
 
 

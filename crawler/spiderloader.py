@@ -45,5 +45,5 @@ class ProfileSpiderLoader:
     def list(self) -> list[str]:
         return sorted(self._spiders)
 
-    def find_by_request(self, request: Any) -> "builtins.list[str]":
+    def find_by_request(self, request: Any) -> builtins.list[str]:
         return [name for name, cls in self._spiders.items() if cls.handles_request(request)]

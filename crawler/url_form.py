@@ -52,10 +52,16 @@ def fetch_url(url: str) -> str:
     if len(text) > MAX_URL_LENGTH:
         raise InvalidUrl(f"URL longer than {MAX_URL_LENGTH} characters: {_short(text)}")
     if _CONTROL.search(text):
-        raise InvalidUrl(f"the URL contains a control character (NUL, tab, newline …): {_short(text)}")
+        raise InvalidUrl(
+            f"the URL contains a control character (NUL, tab, newline …): {_short(text)}"
+        )
     scheme, colon, _ = text.partition(":")
     if not colon or scheme.lower() not in SCHEMES:
-        what = scheme if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else "a relative URL"
+        what = (
+            scheme
+            if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme)
+            else "a relative URL"
+        )
         raise InvalidUrl(f"only http and https URLs can be archived, not {what}: {_short(text)}")
     try:
         fetched = safe_url_string(text, "utf-8")

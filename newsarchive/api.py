@@ -30,7 +30,9 @@ class Archive:
     `config`: a config file (default: env `NEWSARCHIVE_CONFIG`, else none), which names a
     shared catalog (`catalog_url`) or S3 (`[s3]`, for WARC files kept only there)."""
 
-    def __init__(self, data_dir: str | Path | None = None, *, config: str | Path | None = None) -> None:
+    def __init__(
+        self, data_dir: str | Path | None = None, *, config: str | Path | None = None
+    ) -> None:
         from archive.catalog import Catalog, catalog_writable
 
         self.config: Config = load_config(config, data_dir)
@@ -77,7 +79,8 @@ class Archive:
         start, end = parse_when(since), parse_when(until, end_of_day=True)
         v = t.versions.c
         query = sa.select(v.article_id, v.version, v.record).select_from(
-            t.versions.join(t.articles, t.articles.c.id == v.article_id))
+            t.versions.join(t.articles, t.articles.c.id == v.article_id)
+        )
         if sites:
             query = query.where(t.articles.c.site.in_(sites))
         if start is not None:
@@ -137,7 +140,9 @@ class Archive:
         return read_response(self.config, self.catalog, pointer)
 
 
-def open_archive(data_dir: str | Path | None = None, *, config: str | Path | None = None) -> Archive:
+def open_archive(
+    data_dir: str | Path | None = None, *, config: str | Path | None = None
+) -> Archive:
     """Open the archive in `data_dir` for reading (see `Archive`)."""
     return Archive(data_dir, config=config)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from archive.config import Config, ConfigError, load_config
-from newsarchive.cli_output import err, error_line, out, print_table, warning_line
+from newsarchive.cli_output import err, error_line, out, print_table
 
 # `-h` as well as `--help`, on every command.
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -21,8 +21,6 @@ app = typer.Typer(
     context_settings=CONTEXT,
     help="Archive every version of every story from lite news sites into WARC files and JSON records.",
 )
-
-
 
 
 class UserError(Exception):
@@ -49,7 +47,9 @@ class State:
                 load_profiles(config)
             except ConfigError as exc:
                 where = str(config.source or "config")
-                raise ConfigError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
+                raise ConfigError(
+                    str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+                ) from None
         return config
 
 
@@ -110,13 +110,22 @@ def _help_when_bare(ctx: typer.Context) -> None:
 @app.callback(invoke_without_command=True)
 def _options(
     ctx: typer.Context,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="NEWSARCHIVE_DATA_DIR",
-                        help="Data directory (default ./data).")] = None,  # fmt: skip
-    config: Annotated[Path | None, typer.Option("--config", envvar="NEWSARCHIVE_CONFIG",
-                      help="TOML config file.")] = None,  # fmt: skip
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="NEWSARCHIVE_DATA_DIR", help="Data directory (default ./data)."
+        ),
+    ] = None,  # fmt: skip
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar="NEWSARCHIVE_CONFIG", help="TOML config file.")
+    ] = None,  # fmt: skip
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
-    _version_flag: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
-                             help="Print the version and exit.")] = False,  # fmt: skip
+    _version_flag: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,  # fmt: skip
 ) -> None:
     ctx.obj = State(data_dir, config, verbose)
     _help_when_bare(ctx)
@@ -138,17 +147,40 @@ def sites(ctx: typer.Context) -> None:
 @app.command()
 def crawl(
     ctx: typer.Context,
-    site: Annotated[list[str], typer.Argument(metavar="SITE", help="Site profile names (see `newsarchive sites`).")],
-    start_url: Annotated[list[str] | None, typer.Option("--start-url", metavar="URL",
-                         help="Crawl a mirror: index URL(s) replacing the profile's start URLs.")] = None,  # fmt: skip
-    max_articles: Annotated[int | None, typer.Option("--max-articles", min=1,
-                            help="Stop queueing articles after N per site.")] = None,  # fmt: skip
-    refetch: Annotated[bool, typer.Option("--refetch",
-                       help="Also fetch articles already in the archive (normally the recheck ladder's job).")] = False,  # fmt: skip
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress display.")] = False,
+    site: Annotated[
+        list[str],
+        typer.Argument(metavar="SITE", help="Site profile names (see `newsarchive sites`)."),
+    ],
+    start_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--start-url",
+            metavar="URL",
+            help="Crawl a mirror: index URL(s) replacing the profile's start URLs.",
+        ),
+    ] = None,  # fmt: skip
+    max_articles: Annotated[
+        int | None,
+        typer.Option("--max-articles", min=1, help="Stop queueing articles after N per site."),
+    ] = None,  # fmt: skip
+    refetch: Annotated[
+        bool,
+        typer.Option(
+            "--refetch",
+            help="Also fetch articles already in the archive (normally the recheck ladder's job).",
+        ),
+    ] = False,  # fmt: skip
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="No progress display.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    distributed: Annotated[bool, typer.Option("--distributed",
-                           help="Queue the discovery in Redis for `newsarchive worker`s; crawl nothing here.")] = False,  # fmt: skip
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Queue the discovery in Redis for `newsarchive worker`s; crawl nothing here.",
+        ),
+    ] = False,  # fmt: skip
 ) -> None:
     """Discovery crawl: index pages (feeds, sitemaps) → new articles → WARC + versions."""
     from crawler.profiles import get_profile, load_profiles
@@ -172,8 +204,17 @@ def crawl(
     targets = [CrawlTarget(p, start_urls=list(start_url or []), max_articles=max_articles, refetch=refetch)
                for p in chosen]  # fmt: skip
     if distributed:
-        return _push_distributed(config, lambda: _worker().push_discovery(
-            config, chosen, start_urls=list(start_url or []), refetch=refetch, max_articles=max_articles), json_out)
+        return _push_distributed(
+            config,
+            lambda: _worker().push_discovery(
+                config,
+                chosen,
+                start_urls=list(start_url or []),
+                refetch=refetch,
+                max_articles=max_articles,
+            ),
+            json_out,
+        )
     _check_writable(config)
     result = run_crawl(config, targets, command="crawl", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
@@ -206,16 +247,20 @@ def _fail_on_fatal(result: Any) -> None:
 def archive(
     ctx: typer.Context,
     url: Annotated[list[str], typer.Argument(metavar="URL", help="URLs to archive now.")],
-    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Parse with this site profile (default: by host).")] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site", metavar="NAME", help="Parse with this site profile (default: by host)."
+        ),
+    ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """On-demand: fetch, capture, extract and track the given URLs now."""
     from crawler.profiles import get_profile, load_profiles, profile_for_url
+    from crawler.url_form import InvalidUrl, fetch_url, url_key
     from newsarchive.crawl import CrawlTarget, run_crawl
     from newsarchive.history_view import print_archive_results
-
-    from crawler.url_form import InvalidUrl, fetch_url, url_key
 
     state = _state(ctx)
     config = state.config()
@@ -244,7 +289,9 @@ def archive(
     rows = [{"requested_url": u, **results.get(url_key(u), {"outcome": "not-fetched", "error": "no response recorded"})}
             for u in url]  # fmt: skip
     if json_out:
-        out.print_json(json.dumps({"run_id": result.summary["run_id"], "results": rows}, default=str))
+        out.print_json(
+            json.dumps({"run_id": result.summary["run_id"], "results": rows}, default=str)
+        )
     else:
         print_archive_results(out, rows)
     _fail_on_fatal(result)
@@ -256,22 +303,42 @@ def archive(
 @app.command()
 def recheck(
     ctx: typer.Context,
-    site: Annotated[list[str] | None, typer.Option("--site", metavar="NAME", help="Only these sites (repeatable).")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every tracked article now, due or not.")] = False,
-    list_: Annotated[bool, typer.Option("--list", help="Show what is due and when; fetch nothing.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=1,
-                     help="At most N articles per site this run (default [recheck] max_per_site).")] = None,  # fmt: skip
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="NAME", help="Only these sites (repeatable)."),
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every tracked article now, due or not.")
+    ] = False,
+    list_: Annotated[
+        bool, typer.Option("--list", help="Show what is due and when; fetch nothing.")
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help="At most N articles per site this run (default [recheck] max_per_site).",
+        ),
+    ] = None,  # fmt: skip
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary (or the list) as JSON.")] = False,
-    distributed: Annotated[bool, typer.Option("--distributed",
-                           help="Queue the due articles in Redis for `newsarchive worker`s; fetch nothing here.")] = False,  # fmt: skip
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the summary (or the list) as JSON.")
+    ] = False,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Queue the due articles in Redis for `newsarchive worker`s; fetch nothing here.",
+        ),
+    ] = False,  # fmt: skip
 ) -> None:
     """Re-fetch known articles that are due by the recheck ladder, most overdue first."""
     from archive import clock
     from archive.recheck import RecheckLadder
     from crawler.profiles import load_profiles
-    from newsarchive.recheck import due_by_site, overdue, recheck_targets
     from newsarchive.crawl import run_crawl
+    from newsarchive.recheck import due_by_site, overdue, recheck_targets
     from newsarchive.summary import print_summary
 
     state = _state(ctx)
@@ -347,7 +414,9 @@ def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, trac
             except ArticleNotFound as exc:
                 raise UserError(str(exc), status=1) from None
             catalog.set_tracking(tracking, article_id=article["id"])
-            out.print(f"{'tracking' if tracking else 'stopped tracking'} {article['id']} {article['url']}")
+            out.print(
+                f"{'tracking' if tracking else 'stopped tracking'} {article['id']} {article['url']}"
+            )
     finally:
         catalog.close()
 
@@ -355,8 +424,12 @@ def _set_tracking(ctx: typer.Context, target: str | None, site: str | None, trac
 @tracking_app.command("stop")
 def tracking_stop(
     ctx: typer.Context,
-    article: Annotated[str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")] = None,
-    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")] = None,
+    article: Annotated[
+        str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")
+    ] = None,
 ) -> None:
     """Stop rechecking an article (or a site's articles); its versions stay."""
     _set_tracking(ctx, article, site, False)
@@ -365,8 +438,12 @@ def tracking_stop(
 @tracking_app.command("start")
 def tracking_start(
     ctx: typer.Context,
-    article: Annotated[str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")] = None,
-    site: Annotated[str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")] = None,
+    article: Annotated[
+        str | None, typer.Argument(metavar="URL_OR_ID", help="Article URL or id.")
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", metavar="NAME", help="Every article of this site.")
+    ] = None,
 ) -> None:
     """Resume rechecking an article (or a site's articles)."""
     _set_tracking(ctx, article, site, True)
@@ -404,7 +481,9 @@ def _check_writable(config: Config) -> None:
             with tempfile.TemporaryFile(dir=existing, prefix=".newsarchive-write-check-"):
                 pass
         except OSError as exc:
-            raise UserError(f"cannot write to {existing}: {exc.strerror or exc}", status=1) from None
+            raise UserError(
+                f"cannot write to {existing}: {exc.strerror or exc}", status=1
+            ) from None
     if catalog is not None and catalog.exists():
         try:
             with open(catalog, "r+b"):
@@ -416,12 +495,27 @@ def _check_writable(config: Config) -> None:
 @app.command()
 def history(
     ctx: typer.Context,
-    url_or_id: Annotated[str, typer.Argument(metavar="URL_OR_ID", help="Article URL or article id.")],
-    json_out: Annotated[bool, typer.Option("--json", help="The article and all its versions as JSON.")] = False,
-    diff: Annotated[str | None, typer.Option("--diff", help="Show the diff between two versions, e.g. 1..3.")] = None,
-    response: Annotated[int | None, typer.Option("--response", min=1, help="Print the archived HTTP response "
-                        "of version N (read from the local WARC, else from S3 by byte range).")] = None,  # fmt: skip
-    headers_only: Annotated[bool, typer.Option("--headers-only", help="With --response: status line and headers only.")] = False,  # fmt: skip
+    url_or_id: Annotated[
+        str, typer.Argument(metavar="URL_OR_ID", help="Article URL or article id.")
+    ],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="The article and all its versions as JSON.")
+    ] = False,
+    diff: Annotated[
+        str | None, typer.Option("--diff", help="Show the diff between two versions, e.g. 1..3.")
+    ] = None,
+    response: Annotated[
+        int | None,
+        typer.Option(
+            "--response",
+            min=1,
+            help="Print the archived HTTP response "
+            "of version N (read from the local WARC, else from S3 by byte range).",
+        ),
+    ] = None,  # fmt: skip
+    headers_only: Annotated[
+        bool, typer.Option("--headers-only", help="With --response: status line and headers only.")
+    ] = False,  # fmt: skip
 ) -> None:
     """Versions of one article with their diffs."""
     from archive.history import ArticleNotFound, article_history, diff_between
@@ -438,7 +532,9 @@ def history(
             try:
                 a, b = (int(x) for x in diff.split(".."))
             except ValueError:
-                raise UserError(f"--diff takes two version numbers like 1..2, not {diff!r}") from None
+                raise UserError(
+                    f"--diff takes two version numbers like 1..2, not {diff!r}"
+                ) from None
             d = diff_between(record, a, b)
             if json_out:
                 out.print_json(json.dumps(d))
@@ -459,8 +555,14 @@ def history(
 @app.command()
 def verify(
     ctx: typer.Context,
-    repair: Annotated[bool, typer.Option("--repair", help="First close or set aside files a crash left, trim "
-                      "cut records files, rewrite lost record lines, register orphan records.")] = False,  # fmt: skip
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="First close or set aside files a crash left, trim "
+            "cut records files, rewrite lost record lines, register orphan records.",
+        ),
+    ] = False,  # fmt: skip
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check WARC files and the catalog against each other; exit 0 only when all is well."""
@@ -494,7 +596,9 @@ def verify(
             table.add_row("repaired: records files trimmed", str(len(r.records_files_trimmed)))
             table.add_row("repaired: record lines rewritten", str(r.record_lines_rewritten))
             table.add_row("repaired: orphan records registered", str(report.recovered_captures))
-        table.add_row("problems", str(len(report.problems)), style="red" if report.problems else "green")
+        table.add_row(
+            "problems", str(len(report.problems)), style="red" if report.problems else "green"
+        )
         out.print(table)
         for note in report.notes:
             out.print(f"note: {note}", soft_wrap=True)
@@ -505,17 +609,26 @@ def verify(
                         status=1)  # fmt: skip
 
 
-def _print_response(config: Config, catalog: Any, record: dict[str, Any], n: int, headers_only: bool) -> None:
+def _print_response(
+    config: Config, catalog: Any, record: dict[str, Any], n: int, headers_only: bool
+) -> None:
     from archive.warc_reader import RecordUnavailable, read_response
 
     version = next((v for v in record["versions"] if v["version"] == n), None)
     if version is None or not version.get("warc"):
-        raise UserError(f"article {record['article_id']} has no version {n} with a WARC record", status=1)
+        raise UserError(
+            f"article {record['article_id']} has no version {n} with a WARC record", status=1
+        )
     try:
         archived = read_response(config, catalog, version["warc"])
     except RecordUnavailable as exc:
         raise UserError(str(exc), status=1) from None
-    head = archived.status_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in archived.headers) + "\r\n"
+    head = (
+        archived.status_line
+        + "\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in archived.headers)
+        + "\r\n"
+    )
     sys.stdout.buffer.write(head.encode("latin-1", "replace"))
     if not headers_only:
         sys.stdout.buffer.write(archived.body)
@@ -525,9 +638,16 @@ def _print_response(config: Config, catalog: Any, record: dict[str, Any], n: int
 @app.command()
 def sync(
     ctx: typer.Context,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be uploaded; upload nothing.")] = False,
-    delete_local: Annotated[bool, typer.Option("--delete-local-after-upload",
-                            help="Delete each local file once its upload is verified.")] = False,  # fmt: skip
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be uploaded; upload nothing.")
+    ] = False,
+    delete_local: Annotated[
+        bool,
+        typer.Option(
+            "--delete-local-after-upload",
+            help="Delete each local file once its upload is verified.",
+        ),
+    ] = False,  # fmt: skip
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -551,7 +671,9 @@ def sync(
     config = _state(ctx).config()
     s3 = s3_config_of(config)
     if s3 is None:
-        raise UserError("S3 is not configured: add an [s3] table with at least `bucket` to the config file")
+        raise UserError(
+            "S3 is not configured: add an [s3] table with at least `bucket` to the config file"
+        )
     catalog = _open_catalog(config, write=not dry_run)
     try:
         plan = plan_sync(config.data_dir, catalog.engine)
@@ -560,7 +682,11 @@ def sync(
             rows: list[dict[str, Any]] = [{"relpath": rel, "kind": kind, "size": size, "key": s3.key_for(rel)}
                                           for rel, kind, size in files]  # fmt: skip
             if json_out:
-                out.print_json(json.dumps({"dry_run": True, "files": rows, "bytes": sum(r["size"] for r in rows)}))
+                out.print_json(
+                    json.dumps(
+                        {"dry_run": True, "files": rows, "bytes": sum(r["size"] for r in rows)}
+                    )
+                )
                 return
             print_table(out, ["kind", "file", "bytes", "key"],
                         [[r["kind"], r["relpath"], f"{r['size']:,}", r["key"]] for r in rows],
@@ -592,7 +718,9 @@ def sync(
     if json_out:
         out.print_json(json.dumps(summary))
     else:
-        table = Table(show_header=False, title=f"sync to s3://{s3.bucket}/{s3.prefix}", title_justify="left")
+        table = Table(
+            show_header=False, title=f"sync to s3://{s3.bucket}/{s3.prefix}", title_justify="left"
+        )
         for label, name in (("uploaded", "uploaded"), ("bytes", "uploaded_bytes"), ("failed", "failed"),
                             ("not attempted (S3 unreachable)", "not_attempted"),
                             ("local copies deleted", "deleted_local"), ("still pending", "pending")):  # fmt: skip
@@ -608,10 +736,20 @@ def sync(
 @app.command()
 def demo(
     ctx: typer.Context,
-    keep_serving: Annotated[bool, typer.Option("--serve", help="Keep serving the sample sites after the crawl.")] = False,
+    keep_serving: Annotated[
+        bool, typer.Option("--serve", help="Keep serving the sample sites after the crawl.")
+    ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
-    port: Annotated[int, typer.Option("--port", min=1, max=65534, help="Serve the sample sites on 127.0.0.1:N "
-                    "and N+1 (default 8701: the URLs the README's examples use).")] = 8701,  # fmt: skip
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            min=1,
+            max=65534,
+            help="Serve the sample sites on 127.0.0.1:N "
+            "and N+1 (default 8701: the URLs the README's examples use).",
+        ),
+    ] = 8701,  # fmt: skip
 ) -> None:
     """Serve the bundled sample sites on 127.0.0.1 and crawl them: the offline quickstart."""
     from newsarchive.demo.run import DemoPortBusy, run_demo
@@ -646,14 +784,37 @@ def _parse_when(value: str | None, option: str, *, end_of_day: bool) -> Any:
 def export(
     ctx: typer.Context,
     format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, csv or wacz.")],
-    out_path: Annotated[Path, typer.Option("--out", help="Output file; its dataset card goes beside it as <name>.md.")],
-    view: Annotated[str, typer.Option("--view", help="latest: one row per article; versions: one row per version.")] = "latest",
-    site: Annotated[list[str] | None, typer.Option("--site", metavar="NAME", help="Only these sites (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Versions captured on or before this ISO date/time (UTC).")] = None,
-    fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated columns to keep, in order.")] = None,
-    csv_raw: Annotated[bool, typer.Option("--csv-raw", help="CSV: write text cells as they are; by default a cell "
-                       "starting with = + - @ (a spreadsheet formula) gets a ' in front.")] = False,  # fmt: skip
+    out_path: Annotated[
+        Path,
+        typer.Option("--out", help="Output file; its dataset card goes beside it as <name>.md."),
+    ],
+    view: Annotated[
+        str,
+        typer.Option("--view", help="latest: one row per article; versions: one row per version."),
+    ] = "latest",
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="NAME", help="Only these sites (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Versions captured on or before this ISO date/time (UTC)."),
+    ] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="Comma-separated columns to keep, in order.")
+    ] = None,
+    csv_raw: Annotated[
+        bool,
+        typer.Option(
+            "--csv-raw",
+            help="CSV: write text cells as they are; by default a cell "
+            "starting with = + - @ (a spreadsheet formula) gets a ' in front.",
+        ),
+    ] = False,  # fmt: skip
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Dataset export: JSONL / Parquet / CSV (latest or versions view) or a WACZ package."""
@@ -695,7 +856,9 @@ def export(
         raise
     from archive.warc_reader import read_record_bytes
 
-    request.fetch_record = lambda name, offset, length: read_record_bytes(config, catalog, name, offset, length)
+    request.fetch_record = lambda name, offset, length: read_record_bytes(
+        config, catalog, name, offset, length
+    )
     try:
         if no_progress:
             result = export_dataset(catalog, config.data_dir, request)
@@ -722,12 +885,16 @@ def export(
 @app.command()
 def schedule(
     ctx: typer.Context,
-    list_: Annotated[bool, typer.Option("--list", help="Print each job and its next run time; run nothing.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="With --list: print the jobs as JSON.")] = False,
+    list_: Annotated[
+        bool, typer.Option("--list", help="Print each job and its next run time; run nothing.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="With --list: print the jobs as JSON.")
+    ] = False,
 ) -> None:
     """Run the scheduled jobs of the config ([[schedule.jobs]], recheck, S3 sync) in the foreground."""
-    from newsarchive.scheduling.scheduler import ArchiveScheduler, configure_logging
     from newsarchive.scheduling.lock import SchedulerLocked, describe_holder
+    from newsarchive.scheduling.scheduler import ArchiveScheduler, configure_logging
 
     scheduler = ArchiveScheduler(_state(ctx).config())
     if list_:
@@ -739,15 +906,21 @@ def schedule(
                     [[j["id"], j["when"], j["command"], j["next_run_time"] or "-", j["state"]]
                      for j in listing["jobs"]])  # fmt: skip
         holder = listing["scheduler"]
-        out.print(f"scheduler: running ({describe_holder(holder)})" if holder else "scheduler: not running")
+        out.print(
+            f"scheduler: running ({describe_holder(holder)})"
+            if holder
+            else "scheduler: not running"
+        )
         return
     _check_writable(scheduler.config)
     configure_logging()
 
     def started(changes: dict[str, str]) -> None:
         kept = sum(c != "removed" for c in changes.values())
-        err.print(f"scheduler started on {scheduler.data_dir}: {kept} job(s); stop with Ctrl-C or SIGTERM",
-                  soft_wrap=True)
+        err.print(
+            f"scheduler started on {scheduler.data_dir}: {kept} job(s); stop with Ctrl-C or SIGTERM",
+            soft_wrap=True,
+        )
 
     try:
         status = scheduler.run(on_started=started)
@@ -777,12 +950,18 @@ def runs(
     finally:
         log.close()
     if json_out:
-        out.print_json(json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+        out.print_json(
+            json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+        )
         return
     table = []
     for r in rows:
         summary = r["summary"] or {}
-        seconds = f"{(r['ended_at'] - r['started_at']).total_seconds():.1f}" if r["ended_at"] else "running"
+        seconds = (
+            f"{(r['ended_at'] - r['started_at']).total_seconds():.1f}"
+            if r["ended_at"]
+            else "running"
+        )
         exit_status = "-" if r["exit_status"] is None else str(r["exit_status"])
         table.append([r["job_id"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", seconds, exit_status, r["run_id"] or "-",
                       str(summary.get("pages_fetched", "-")), str(summary.get("versions_new", "-")),
@@ -797,7 +976,9 @@ def runs(
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8080,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8080,
 ) -> None:
     """HTTP API for on-demand archiving and reading the archive (docs at /docs); writes need
     env NEWSARCHIVE_API_TOKEN."""
@@ -835,11 +1016,25 @@ def _push_distributed(config: Config, push: Any, json_out: bool) -> None:
 @app.command()
 def worker(
     ctx: typer.Context,
-    exit_when_empty: Annotated[float | None, typer.Option("--exit-when-empty", min=0,
-                               help="Stop once the shared queue has been empty for this many seconds.")] = None,  # fmt: skip
-    max_inflight: Annotated[int | None, typer.Option("--max-inflight", min=1,
-                            help="Requests this worker holds at once (default [crawl] concurrent_requests).")] = None,  # fmt: skip
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON when stopped.")] = False,
+    exit_when_empty: Annotated[
+        float | None,
+        typer.Option(
+            "--exit-when-empty",
+            min=0,
+            help="Stop once the shared queue has been empty for this many seconds.",
+        ),
+    ] = None,  # fmt: skip
+    max_inflight: Annotated[
+        int | None,
+        typer.Option(
+            "--max-inflight",
+            min=1,
+            help="Requests this worker holds at once (default [crawl] concurrent_requests).",
+        ),
+    ] = None,  # fmt: skip
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON when stopped.")
+    ] = False,
 ) -> None:
     """Crawl what `crawl --distributed` / `recheck --distributed` queued in Redis, until stopped
     ([distributed] redis_url; use its own --data-dir and a shared catalog_url)."""

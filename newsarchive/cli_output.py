@@ -26,7 +26,9 @@ class _Output(Console):
     """Standard output: `print_json` writes plain JSON (no colour, no re-wrapping) for scripts;
     rich's highlighter costs seconds on a large summary."""
 
-    def print_json(self, json_text: str | None = None, *, data: Any = None, indent: Any = 2, **_: Any) -> None:  # type: ignore[override]
+    def print_json(
+        self, json_text: str | None = None, *, data: Any = None, indent: Any = 2, **_: Any
+    ) -> None:  # type: ignore[override]
         value = json.loads(json_text) if json_text is not None else data
         sys.stdout.write(json.dumps(value, indent=indent, ensure_ascii=False, default=str) + "\n")
         sys.stdout.flush()
@@ -49,14 +51,22 @@ def _text(value: Any) -> Text:
     return value if isinstance(value, Text) else Text("" if value is None else str(value))
 
 
-def print_table(console: Console, columns: list[str], rows: list[list[Any]], *, title: str | None = None) -> None:
+def print_table(
+    console: Console, columns: list[str], rows: list[list[Any]], *, title: str | None = None
+) -> None:
     """A table whose cells print whole. Cells wrap at spaces only; when the terminal is too
     narrow for the table without breaking a word (a URL, a regex, a timestamp), each row
     becomes a block of `column  value` lines instead, so nothing is cut and every value
     stays one piece to copy."""
     cells = [[_text(v) for v in row] for row in rows]
-    shortest = [max([len(column), *(_longest_word(row[i]) for row in cells)]) for i, column in enumerate(columns)]
-    natural = [max([len(column), *(_longest_line(row[i]) for row in cells)]) for i, column in enumerate(columns)]
+    shortest = [
+        max([len(column), *(_longest_word(row[i]) for row in cells)])
+        for i, column in enumerate(columns)
+    ]
+    natural = [
+        max([len(column), *(_longest_line(row[i]) for row in cells)])
+        for i, column in enumerate(columns)
+    ]
     room = console.width - (3 * len(columns) + 1)  # rich's default box: borders and padding
     if sum(shortest) > room:
         _print_list(console, columns, cells, title=title)
@@ -83,7 +93,9 @@ def _longest_line(text: Text) -> int:
     return max((len(line) for line in text.plain.splitlines()), default=0)
 
 
-def _print_list(console: Console, columns: list[str], rows: list[list[Text]], *, title: str | None) -> None:
+def _print_list(
+    console: Console, columns: list[str], rows: list[list[Text]], *, title: str | None
+) -> None:
     if title:
         console.print(Text(title, style="italic"))
     label = max(len(c) for c in columns)
@@ -101,5 +113,7 @@ def command_line(*args: str) -> str:
     path of this installation's `newsarchive` script (a fresh shell has no virtual
     environment on its PATH), every argument quoted for the shell."""
     script = Path(sys.executable).parent / "newsarchive"  # the venv's bin/, symlinks kept
-    program = [str(script.absolute())] if script.is_file() else [sys.executable, "-m", "newsarchive.cli"]
+    program = (
+        [str(script.absolute())] if script.is_file() else [sys.executable, "-m", "newsarchive.cli"]
+    )
     return shlex.join([*program, *args])

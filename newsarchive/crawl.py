@@ -113,7 +113,9 @@ def run_crawl(
         console.print(Text("warning: " + warning, style="yellow"), soft_wrap=True)
     summary = run.close(status, extra={"sites": site_reports, "fatal_error": fatal,
                                        "warnings": warnings, "status": status})  # fmt: skip
-    return CrawlResult(summary=summary, reports=reports, status=status, fatal_error=fatal, signal=run.signal)
+    return CrawlResult(
+        summary=summary, reports=reports, status=status, fatal_error=fatal, signal=run.signal
+    )
 
 
 def _site_report(report: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +141,9 @@ def _discovery_warnings(session: Any, site_reports: list[dict[str, Any]]) -> lis
         try:
             before = previous_totals(session.catalog, report["site"], session.run_id)
         except Exception as exc:  # a catalog hiccup must not lose the run's summary
-            logging.getLogger(__name__).warning("could not read the previous run of %s: %s", report["site"], exc)
+            logging.getLogger(__name__).warning(
+                "could not read the previous run of %s: %s", report["site"], exc
+            )
             continue
         warnings += drop_warnings(report["site"], totals, before)
     return warnings

@@ -40,7 +40,9 @@ def print_archive_results(console: Console, rows: list[dict[str, Any]]) -> None:
 
 def print_history(console: Console, history: dict[str, Any]) -> None:
     console.print(Text(history["title"] or history["url"], style="bold"), soft_wrap=True)
-    console.print(f"{history['url']}  article {history['article_id']}  site {history['site']}", soft_wrap=True)
+    console.print(
+        f"{history['url']}  article {history['article_id']}  site {history['site']}", soft_wrap=True
+    )
     console.print(f"first seen {history['first_seen_at']}, last seen {history['last_seen_at']}, "
                   f"last changed {history['last_changed_at']}", soft_wrap=True)  # fmt: skip
     rows = []
@@ -52,7 +54,11 @@ def print_history(console: Console, history: dict[str, Any]) -> None:
         rows.append([str(v["version"]), v["captured_at"], change, ", ".join(changed),
                      str(diff.get("chars_added", "")), str(diff.get("chars_removed", "")),
                      f"{warc.get('filename', '')}@{warc.get('offset', '')}"])  # fmt: skip
-    print_table(console, ["version", "captured", "change", "changed", "+chars", "-chars", "WARC record"], rows)
+    print_table(
+        console,
+        ["version", "captured", "change", "changed", "+chars", "-chars", "WARC record"],
+        rows,
+    )
     versions = history["versions"]
     for older, newer in zip(versions, versions[1:], strict=False):
         console.print()
@@ -84,7 +90,9 @@ def _marks(a: list[str], b: list[str], sep: str) -> tuple[Text, int, int]:
 
 
 def _fields_changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    changed = [f for f in ("title", "authors", "text") if (old.get(f) or None) != (new.get(f) or None)]
+    changed = [
+        f for f in ("title", "authors", "text") if (old.get(f) or None) != (new.get(f) or None)
+    ]
     return changed + [f for f in ("published_at", "modified_at") if old.get(f) != new.get(f)]
 
 

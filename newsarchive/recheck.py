@@ -29,9 +29,14 @@ def due_by_site(catalog: Catalog, profiles: dict[str, SiteProfile], *, at: datet
     for site in sites or catalog.tracked_sites():
         profile = profiles.get(site)
         if profile is None:
-            logger.warning("site %r is no longer configured: its articles are rechecked with the generic parser", site)
+            logger.warning(
+                "site %r is no longer configured: its articles are rechecked with the generic parser",
+                site,
+            )
             profile = GENERIC
-        articles = catalog.due_articles(None if everything else at, site=site, limit=None if everything else per_site)
+        articles = catalog.due_articles(
+            None if everything else at, site=site, limit=None if everything else per_site
+        )
         result.append(DueArticles(site, profile, articles, catalog.upcoming_count(at, site)))
     return result
 

@@ -11,7 +11,9 @@ from rich.text import Text
 
 
 def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> None:
-    title = f"run {summary['run_id']}" + (" (interrupted)" if summary.get("status") == "interrupted" else "")
+    title = f"run {summary['run_id']}" + (
+        " (interrupted)" if summary.get("status") == "interrupted" else ""
+    )
     table = Table(title=title, show_header=False, title_justify="left", min_width=len(title))
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -47,4 +49,3 @@ def _discovery_rows(table: Table, summary: dict[str, Any]) -> None:
                             f"{sum(dropped.values())} dropped")  # fmt: skip
         for rule, n in dropped.items():
             table.add_row(f"  dropped: {rule}", str(n))
-

@@ -6,10 +6,15 @@ from __future__ import annotations
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
 
-def classify_response(status: int, content_type: str | None, flags: list[str]) -> tuple[str, str] | None:
+def classify_response(
+    status: int, content_type: str | None, flags: list[str]
+) -> tuple[str, str] | None:
     """`(outcome, message)` when the page cannot hold an article version, else None."""
     if "download_stopped" in flags:
-        return "too-large", "body larger than max_page_bytes: stored truncated (WARC-Truncated: length)"
+        return (
+            "too-large",
+            "body larger than max_page_bytes: stored truncated (WARC-Truncated: length)",
+        )
     # Scrapy's `partial` means no length was declared: a body ending at close is complete.
     if "dataloss" in flags:
         return "truncated", "the connection dropped before the body was complete"

@@ -6,9 +6,9 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from pipelines.items import ArticlePage
 from pipelines.classify import classify_response
 from pipelines.extractor_pool import ExtractorPool
+from pipelines.items import ArticlePage
 
 
 class ExtractionPipeline:
@@ -22,7 +22,9 @@ class ExtractionPipeline:
     `NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES` (larger pages always wait for the pool; 0: all).
     """
 
-    def __init__(self, crawler: Crawler, pool: ExtractorPool, in_process_max_bytes: int = 1_000_000) -> None:
+    def __init__(
+        self, crawler: Crawler, pool: ExtractorPool, in_process_max_bytes: int = 1_000_000
+    ) -> None:
         self.crawler = crawler
         self.pool = pool
         self.in_process_max_bytes = in_process_max_bytes
@@ -42,14 +44,16 @@ class ExtractionPipeline:
         )
         return cls(crawler, pool, s.getint("NEWSARCHIVE_EXTRACT_IN_PROCESS_MAX_BYTES", 1_000_000))
 
-
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):
             return item
         if item.capture is None:
             # The exchange could not be archived (the WARC write failed): no version
             # may exist without its proof in a WARC.
-            item.outcome, item.error = "not-archived", "the response could not be written to a WARC file"
+            item.outcome, item.error = (
+                "not-archived",
+                "the response could not be written to a WARC file",
+            )
             return item
         problem = classify_response(item.status, item.headers.get("Content-Type"), item.flags)
         if problem is not None:
@@ -71,7 +75,9 @@ class ExtractionPipeline:
             # finds nothing new should not pay at start-up.
             from pipelines.extract import extract_fast
 
-            fast = extract_fast(item.body, url=item.url, content_type=content_type, parser=item.parser)
+            fast = extract_fast(
+                item.body, url=item.url, content_type=content_type, parser=item.parser
+            )
         if fast is not None:
             result = fast.to_dict()
             self.crawler.stats.inc_value("newsarchive/extracted_in_process")

@@ -47,7 +47,9 @@ def _warm_up() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def extract_in_worker(body: bytes, url: str, content_type: str | None, parser: str) -> dict[str, Any]:
+def extract_in_worker(
+    body: bytes, url: str, content_type: str | None, parser: str
+) -> dict[str, Any]:
     from pipelines.extract import extract_article
 
     return extract_article(body, url=url, content_type=content_type, parser=parser).to_dict()
@@ -155,10 +157,14 @@ class ExtractorPool:
                 self._spawn()
             except Exception as exc:  # noqa: BLE001  (no fds left, fork refused…)
                 if not self._pool:
-                    self._fail_all(f"no extraction worker could be started: {type(exc).__name__}: {exc}")
+                    self._fail_all(
+                        f"no extraction worker could be started: {type(exc).__name__}: {exc}"
+                    )
                 return
 
-    async def extract(self, body: bytes, *, url: str, content_type: str | None, parser: str) -> dict[str, Any]:
+    async def extract(
+        self, body: bytes, *, url: str, content_type: str | None, parser: str
+    ) -> dict[str, Any]:
         if self._closed:
             return _failure("extract-error", "the extraction pool is closed")
         self.start()
@@ -226,7 +232,9 @@ class ExtractorPool:
                 self._spawn()
             except Exception as exc:  # noqa: BLE001  (no fds left, fork refused…)
                 if not self._pool:
-                    self._fail_all(f"no extraction worker could be started: {type(exc).__name__}: {exc}")
+                    self._fail_all(
+                        f"no extraction worker could be started: {type(exc).__name__}: {exc}"
+                    )
 
     @staticmethod
     def _answer(worker: _Worker, detail: str) -> None:
@@ -278,7 +286,9 @@ class ExtractorPool:
                 try:
                     task.future.set_result(pickle.loads(message))
                 except Exception as exc:  # noqa: BLE001  (an unpicklable result)
-                    task.future.set_result(_failure("extract-error", f"{type(exc).__name__}: {exc}"))
+                    task.future.set_result(
+                        _failure("extract-error", f"{type(exc).__name__}: {exc}")
+                    )
             if worker.done >= self.max_tasks_per_child:
                 # Recycled: the worker exits by itself after its last page (the forkserver,
                 # its parent, reaps it: no join on the reactor's thread).
@@ -306,7 +316,9 @@ class ExtractorPool:
                     "extract-error", f"the extraction worker died ({_MAX_ATTEMPTS} times; exit code {exitcode})"
                 ))  # fmt: skip
             else:
-                logger.warning("extraction worker died on %s (exit code %s): trying again", task.url, exitcode)
+                logger.warning(
+                    "extraction worker died on %s (exit code %s): trying again", task.url, exitcode
+                )
                 self._queue.appendleft(task)
         self._replace(worker)
         self._dispatch()
@@ -324,10 +336,14 @@ class ExtractorPool:
         task, worker.task, worker.timer = worker.task, None, None
         if task is None:
             return
-        logger.warning("extraction of %s took longer than %g s: worker replaced", task.url, self.timeout)
+        logger.warning(
+            "extraction of %s took longer than %g s: worker replaced", task.url, self.timeout
+        )
         self.restarts += 1
         if not task.future.done():
-            task.future.set_result(_failure("extract-timeout", f"extraction took longer than {self.timeout:g} s"))
+            task.future.set_result(
+                _failure("extract-timeout", f"extraction took longer than {self.timeout:g} s")
+            )
         worker.process.kill()  # reaped by the forkserver, its parent
         self._replace(worker)
         self._dispatch()

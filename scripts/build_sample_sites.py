@@ -896,7 +896,10 @@ def all_sites() -> list[Site]:
         build_cnn(
             TEST_ROOT / "cnn-lite",
             [cnn_by_key[k] for k in CNN_TEST_KEYS],
-            ("/2026/05/05/world/missing-story", "Port authority reviews overnight fire at container terminal"),
+            (
+                "/2026/05/05/world/missing-story",
+                "Port authority reviews overnight fire at container terminal",
+            ),
         ),  # fmt: skip
         build_npr(
             TEST_ROOT / "npr-text",

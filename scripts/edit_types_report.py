@@ -30,7 +30,15 @@ def evaluate(directory: Path = DEFAULT_DIR) -> dict:
         case = json.loads(path.read_text(encoding="utf-8"))
         expected, got = set(case["edit_types"]), set(classify_edit(case["old"], case["new"]))
         for name in EDIT_TYPES:
-            key = "tp" if name in expected and name in got else "fp" if name in got else "fn" if name in expected else None
+            key = (
+                "tp"
+                if name in expected and name in got
+                else "fp"
+                if name in got
+                else "fn"
+                if name in expected
+                else None
+            )
             if key:
                 counts[name][key] += 1
         if expected != got:
@@ -45,9 +53,14 @@ def format_report(result: dict) -> str:
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value:.0%}"
 
-    lines = [f"{result['pairs']} labelled pairs", f"{'type':<12} {'tp':>3} {'fp':>3} {'fn':>3} {'precision':>9} {'recall':>7}"]
+    lines = [
+        f"{result['pairs']} labelled pairs",
+        f"{'type':<12} {'tp':>3} {'fp':>3} {'fn':>3} {'precision':>9} {'recall':>7}",
+    ]
     for name, c in result["types"].items():
-        lines.append(f"{name:<12} {c['tp']:>3} {c['fp']:>3} {c['fn']:>3} {pct(c['precision']):>9} {pct(c['recall']):>7}")
+        lines.append(
+            f"{name:<12} {c['tp']:>3} {c['fp']:>3} {c['fn']:>3} {pct(c['precision']):>9} {pct(c['recall']):>7}"
+        )
     for name, expected, got in result["mismatches"]:
         lines.append(f"MISMATCH {name}: expected {expected}, got {got}")
     return "\n".join(lines)

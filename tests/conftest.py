@@ -24,7 +24,9 @@ BIN = Path(sys.executable).parent
 LOOPBACK = ("127.0.0.0/8",)
 
 
-def mirror_config_text(*, allowed_networks: tuple[str, ...] | list[str] = LOOPBACK, allow_private: bool = False) -> str:
+def mirror_config_text(
+    *, allowed_networks: tuple[str, ...] | list[str] = LOOPBACK, allow_private: bool = False
+) -> str:
     """MIRROR_CONFIG with another address policy (e.g. `allowed_networks=()`: public only)."""
     policy = f"allowed_networks = {list(allowed_networks)!r}".replace("'", '"')
     if allow_private:
@@ -68,13 +70,22 @@ def serve_site(tmp_path: Path) -> Iterator:
     started: list[ServedSite] = []
 
     def start(name_or_path: str | Path, *, copy: bool = True, gzip: bool = False) -> ServedSite:
-        source = Path(name_or_path) if Path(name_or_path).is_absolute() else SITES / str(name_or_path)
+        source = (
+            Path(name_or_path) if Path(name_or_path).is_absolute() else SITES / str(name_or_path)
+        )
         root = source
         if copy:
             root = tmp_path / f"site-{len(started)}-{source.name}"
             shutil.copytree(source, root)
         port_file = tmp_path / f"port-{len(started)}"
-        cmd = [sys.executable, "-m", "newsarchive.demo.server", str(root), "--port-file", str(port_file)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "newsarchive.demo.server",
+            str(root),
+            "--port-file",
+            str(port_file),
+        ]
         if gzip:
             cmd.append("--gzip")
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
-from typing import Union
 
 Handler = Callable[[socket.socket, bytes], None]
-Route = Union[bytes, Handler]
+Route = bytes | Handler
 
 
 def response(status: int = 200, body: bytes | str = b"", headers: dict[str, str] | list[tuple[str, str]] | None = None,
@@ -54,7 +53,9 @@ class RawServer:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []  # "GET /path" of every request, in order
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name=f"raw-server-{host}:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, name=f"raw-server-{host}:{self.port}", daemon=True
+        )
         self._thread.start()
 
     @property
@@ -75,7 +76,7 @@ class RawServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -100,7 +101,9 @@ class RawServer:
             route = self.routes.get(target, self.routes.get(target.split("?", 1)[0]))
             try:
                 if route is None:
-                    conn.sendall(response(404, "<html><body>not here</body></html>", reason="Not Found"))
+                    conn.sendall(
+                        response(404, "<html><body>not here</body></html>", reason="Not Found")
+                    )
                 elif callable(route):
                     route(conn, data)
                 else:

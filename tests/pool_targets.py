@@ -24,4 +24,10 @@ def behave(body: bytes, url: str, content_type: str | None, parser: str) -> dict
         time.sleep(0.02)
     if body == b"boom":
         raise RuntimeError("extractor bug")
-    return {"url": url, "pid": os.getpid(), "length": len(body), "parser": parser, "type": content_type}
+    return {
+        "url": url,
+        "pid": os.getpid(),
+        "length": len(body),
+        "parser": parser,
+        "type": content_type,
+    }

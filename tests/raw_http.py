@@ -85,7 +85,9 @@ class RawServer:
                 self.requests.append(received)
                 answer = self.routes.get(received.path.split("?")[0])
                 if answer is None:
-                    answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    answer = (
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
                 if callable(answer):
                     answer = answer(head)
                 try:
@@ -127,7 +129,7 @@ def self_signed_context(tmp_dir: str) -> ssl.SSLContext:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -82,7 +82,9 @@ def _start_cluster() -> tuple[str, callable] | None:  # type: ignore[valid-type]
                    check=True, capture_output=True)  # fmt: skip
 
     def stop() -> None:
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop

@@ -70,7 +70,10 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_private():
                              "rebind.example": ["93.184.215.14", "10.0.0.5"],
                              "meta.example": ["169.254.169.254"]})  # fmt: skip
     assert check_host("news.example", resolve=resolve) == ["93.184.215.14", "2606:2800:21f:cb07::1"]
-    with pytest.raises(AddressRefused, match=r"refused: rebind\.example resolves to a private address \(10\.0\.0\.5\)"):
+    with pytest.raises(
+        AddressRefused,
+        match=r"refused: rebind\.example resolves to a private address \(10\.0\.0\.5\)",
+    ):
         check_host("rebind.example", resolve=resolve)
     with pytest.raises(AddressRefused, match="169.254.169.254"):
         check_url("http://meta.example/latest/meta-data/", resolve=resolve)
@@ -125,7 +128,10 @@ def test_every_crawl_runs_under_the_configs_address_policy():
 
     guard = "crawler.middlewares.address_guard.AddressGuardMiddleware"
     strict = build_settings(parse_config({}, data_dir=Path("d")))
-    assert strict["DOWNLOADER_MIDDLEWARES"] == {guard: 50, "crawler.dns_guard.ResolverRefusalMiddleware": 555}
+    assert strict["DOWNLOADER_MIDDLEWARES"] == {
+        guard: 50,
+        "crawler.dns_guard.ResolverRefusalMiddleware": 555,
+    }
     assert strict["NEWSARCHIVE_ADDRESS_POLICY"] == "public"
     # The connect-time check: the reactor's resolver wraps Scrapy's default one.
     assert strict["TWISTED_DNS_RESOLVER"] == "crawler.dns_guard.GuardedResolver"
@@ -134,11 +140,15 @@ def test_every_crawl_runs_under_the_configs_address_policy():
                                          data_dir=Path("d")))  # fmt: skip
     assert mirror["NEWSARCHIVE_ADDRESS_POLICY"] == "public+10.0.0.0/8,127.0.0.2/32"
     assert mirror["TWISTED_DNS_RESOLVER"] == "crawler.dns_guard.GuardedResolver"
-    anything = build_settings(parse_config({"crawl": {"allow_private_addresses": True}}, data_dir=Path("d")))
+    anything = build_settings(
+        parse_config({"crawl": {"allow_private_addresses": True}}, data_dir=Path("d"))
+    )
     assert anything["NEWSARCHIVE_ADDRESS_POLICY"] == "any"
     # Nothing for the resolver to refuse; the middleware still checks schemes and the
     # narrower policy a recheck's request carries.
-    assert anything["DOWNLOADER_MIDDLEWARES"] == {guard: 50} and "TWISTED_DNS_RESOLVER" not in anything
+    assert (
+        anything["DOWNLOADER_MIDDLEWARES"] == {guard: 50} and "TWISTED_DNS_RESOLVER" not in anything
+    )
 
 
 def test_policies_narrow_and_round_trip():
@@ -252,7 +262,8 @@ def test_the_resolver_refuses_a_rebinding_answer(fresh_dns_state):
     # ... the second, the one a connection would use, is loopback: nothing is handed on.
     assert resolve(guard, "rebind.example") == []
     assert refusal_for("REBIND.example.") == (
-        "refused: rebind.example resolves to a private address (127.0.0.1) when connecting")
+        "refused: rebind.example resolves to a private address (127.0.0.1) when connecting"
+    )
     assert upstream.asked == ["rebind.example", "rebind.example"]
     # reactor.resolver (connectTCP with a host name, e.g. a proxy) goes through the same check.
     simple = ComplexResolverSimplifier(guard)
@@ -293,7 +304,9 @@ def test_allowed_networks_pass_and_a_later_good_answer_clears_the_refusal(fresh_
     from crawler.address_policy import parse_networks
     from crawler.dns_guard import GuardedResolver, refusal_for
 
-    upstream = SequenceResolver({"local.example": ["127.0.0.1"], "flip.example": ["10.1.1.1", "93.184.215.14"]})
+    upstream = SequenceResolver(
+        {"local.example": ["127.0.0.1"], "flip.example": ["10.1.1.1", "93.184.215.14"]}
+    )
     allowed = GuardedResolver(None, upstream, parse_networks(["127.0.0.0/8"]))
     assert resolve(allowed, "local.example", 8080) == ["127.0.0.1"]
     guard = GuardedResolver(None, upstream)
@@ -317,7 +330,9 @@ def test_cached_answers_are_checked_too(fresh_dns_state):
     # The IPv6-capable one (IHostnameResolver): first answer public and cached, then the
     # cache entry turns private (as a rebinding answer cached by an earlier lookup would be).
     class Reactor:  # CachingHostnameResolver wraps the reactor's resolver: here, a fake
-        nameResolver = SimpleResolverComplexifier(SequenceResolver({"cached6.example": ["93.184.215.14"]}))
+        nameResolver = SimpleResolverComplexifier(
+            SequenceResolver({"cached6.example": ["93.184.215.14"]})
+        )
 
     caching = CachingHostnameResolver(Reactor(), cache_size=100)
     guard = GuardedResolver(None, caching)
@@ -327,7 +342,9 @@ def test_cached_answers_are_checked_too(fresh_dns_state):
     assert resolve(guard, "cached6.example", 443) == []
 
 
-def test_the_resolver_is_built_from_settings_and_installed_on_the_reactor(fresh_dns_state, monkeypatch):
+def test_the_resolver_is_built_from_settings_and_installed_on_the_reactor(
+    fresh_dns_state, monkeypatch
+):
     from scrapy.settings import Settings
     from scrapy.utils.misc import build_from_crawler
 
@@ -341,7 +358,9 @@ def test_the_resolver_is_built_from_settings_and_installed_on_the_reactor(fresh_
             self.nameResolver = resolver
 
     class Process:  # what Scrapy's _setup_reactor passes: the CrawlerProcess, for its settings
-        settings = Settings({"NEWSARCHIVE_ADDRESS_POLICY": "public+127.0.0.2/32", "DNSCACHE_ENABLED": True})
+        settings = Settings(
+            {"NEWSARCHIVE_ADDRESS_POLICY": "public+127.0.0.2/32", "DNSCACHE_ENABLED": True}
+        )
 
     reactor = Reactor()
     guard = build_from_crawler(dns_guard.GuardedResolver, Process(), reactor=reactor)
@@ -357,7 +376,9 @@ def test_the_resolver_is_built_from_settings_and_installed_on_the_reactor(fresh_
         build_from_crawler(dns_guard.GuardedResolver, Process(), reactor=reactor)
 
 
-def test_a_resolver_refusal_is_reported_as_address_refused_not_retried(fresh_dns_state, monkeypatch):
+def test_a_resolver_refusal_is_reported_as_address_refused_not_retried(
+    fresh_dns_state, monkeypatch
+):
     import twisted.internet
     from scrapy import Request
     from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
@@ -370,19 +391,30 @@ def test_a_resolver_refusal_is_reported_as_address_refused_not_retried(fresh_dns
     middleware = ResolverRefusalMiddleware()
     request = Request("http://rebind.example:8080/story")
     # Fails closed while the reactor's resolver is not the guard (never the real reactor here).
-    monkeypatch.setattr(twisted.internet, "reactor", type("R", (), {"nameResolver": None})(), raising=False)
+    monkeypatch.setattr(
+        twisted.internet, "reactor", type("R", (), {"nameResolver": None})(), raising=False
+    )
     with pytest.raises(AddressRefusedError, match="connection-time address check is not installed"):
         middleware.process_request(request)
-    monkeypatch.setattr(twisted.internet, "reactor", type("R", (), {"nameResolver": guard})(), raising=False)
+    monkeypatch.setattr(
+        twisted.internet, "reactor", type("R", (), {"nameResolver": guard})(), raising=False
+    )
     assert middleware.process_request(request) is None
 
-    dns_error = CannotResolveHostError("DNS lookup failed: no results for hostname lookup: rebind.example.")
-    assert middleware.process_exception(request, dns_error) is None  # not refused (yet): a DNS error
+    dns_error = CannotResolveHostError(
+        "DNS lookup failed: no results for hostname lookup: rebind.example."
+    )
+    assert (
+        middleware.process_exception(request, dns_error) is None
+    )  # not refused (yet): a DNS error
     assert resolve(guard, "rebind.example", 8080) == []
     with pytest.raises(AddressRefusedError) as refused:
         middleware.process_exception(request, dns_error)
     assert isinstance(refused.value, IgnoreRequest)  # RetryMiddleware does not retry it
-    assert str(refused.value) == "refused: rebind.example resolves to a private address (127.0.0.1) when connecting"
+    assert (
+        str(refused.value)
+        == "refused: rebind.example resolves to a private address (127.0.0.1) when connecting"
+    )
     assert classify_failure(Failure(refused.value)) == ("address-refused", False)
     assert middleware.process_exception(request, ValueError("other")) is None
     assert middleware.process_exception(Request("http://other.example/"), dns_error) is None
@@ -401,8 +433,12 @@ def test_the_guard_refuses_to_run_with_a_handler_that_bypasses_the_resolver():
     with pytest.raises(NotConfigured):  # every address allowed: nothing to refuse
         ResolverRefusalMiddleware.from_crawler(Crawler({"NEWSARCHIVE_ADDRESS_POLICY": "any"}))
     assert ResolverRefusalMiddleware.from_crawler(Crawler({}))  # unset: the strict policy
-    assert ResolverRefusalMiddleware.from_crawler(Crawler({"NEWSARCHIVE_ADDRESS_POLICY": "public+127.0.0.0/8"}))
-    other = {"https": "scrapy.core.downloader.handlers.datauri.DataURIDownloadHandler"}  # any non-HTTP/1.1
+    assert ResolverRefusalMiddleware.from_crawler(
+        Crawler({"NEWSARCHIVE_ADDRESS_POLICY": "public+127.0.0.0/8"})
+    )
+    other = {
+        "https": "scrapy.core.downloader.handlers.datauri.DataURIDownloadHandler"
+    }  # any non-HTTP/1.1
     with pytest.raises(ValueError, match="HTTP/1.1 download handler for https"):
         ResolverRefusalMiddleware.from_crawler(Crawler({"DOWNLOAD_HANDLERS": other}))
 
@@ -414,21 +450,29 @@ REBIND_HOST = "rebind.test"  # RFC 6761: never a real name; answered by the hook
 
 
 def _archive_with_rebinding_dns(url: str, *, data_dir: Path, allowed: tuple[str, ...]) -> dict:
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")
+    }
     env.update({
         "NO_COLOR": "1", "COLUMNS": "200",
         "PYTHONPATH": os.pathsep.join(p for p in (str(REBIND_HOOK), env.get("PYTHONPATH", "")) if p),
         "NEWSARCHIVE_TEST_REBIND_HOST": REBIND_HOST, "NEWSARCHIVE_TEST_REBIND_TO": "127.0.0.1",
     })  # fmt: skip
     config = data_dir.parent / "rebinding.toml"
-    config.write_text(mirror_config_text(allowed_networks=allowed))  # no loopback opt-in unless `allowed`
+    config.write_text(
+        mirror_config_text(allowed_networks=allowed)
+    )  # no loopback opt-in unless `allowed`
     cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config),
            "archive", url, "--site", "cnn-lite", "--no-progress", "--json"]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
     try:
         return json.loads(result.stdout)["results"][0]
     except (ValueError, KeyError, IndexError):
-        raise AssertionError(f"archive failed ({result.returncode}): {result.stdout}\n{result.stderr}") from None
+        raise AssertionError(
+            f"archive failed ({result.returncode}): {result.stdout}\n{result.stderr}"
+        ) from None
 
 
 def _captures(data_dir: Path) -> list[dict]:
@@ -437,13 +481,19 @@ def _captures(data_dir: Path) -> list[dict]:
     catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
     try:
         with catalog.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.exec_driver_sql("SELECT url, status, outcome FROM captures")]
+            return [
+                dict(r._mapping)
+                for r in conn.exec_driver_sql("SELECT url, status, outcome FROM captures")
+            ]
     finally:
         catalog.close()
 
 
 def _warc_text(data_dir: Path) -> str:
-    return "".join(gzip.open(p).read().decode("utf-8", "replace") for p in sorted((data_dir / "warc").rglob("*.warc.gz*")))
+    return "".join(
+        gzip.open(p).read().decode("utf-8", "replace")
+        for p in sorted((data_dir / "warc").rglob("*.warc.gz*"))
+    )
 
 
 def _article():
@@ -460,10 +510,15 @@ def test_rebinding_to_loopback_is_refused_at_connect_time(serve_site, data_dir):
     # through; the lookup the connection uses answers 127.0.0.1 and is refused there.
     result = _archive_with_rebinding_dns(url, data_dir=data_dir, allowed=())
     assert result["outcome"] == "address-refused" and result["version"] is None, result
-    assert f"refused: {REBIND_HOST} resolves to a private address (127.0.0.1) when connecting" in result["error"]
+    assert (
+        f"refused: {REBIND_HOST} resolves to a private address (127.0.0.1) when connecting"
+        in result["error"]
+    )
     assert _captures(data_dir) == [{"url": url, "status": None, "outcome": "address-refused"}]
     warcs = _warc_text(data_dir)
-    assert "WARC-Type: response" not in warcs and article["title"] not in warcs  # nothing from the server
+    assert (
+        "WARC-Type: response" not in warcs and article["title"] not in warcs
+    )  # nothing from the server
 
 
 def test_rebinding_to_an_allowed_network_is_archived(serve_site, data_dir):
@@ -483,16 +538,25 @@ def test_the_middleware_refuses_by_address_and_leaves_dns_failures_to_the_connec
     from scrapy import Request
 
     from crawler.address_policy import AddressPolicy
-    from crawler.middlewares.address_guard import META_POLICY, AddressGuardMiddleware, request_policy
+    from crawler.middlewares.address_guard import (
+        META_POLICY,
+        AddressGuardMiddleware,
+        request_policy,
+    )
 
     resolve = fake_resolver({"news.example": ["93.184.215.14"], "mirror.example": ["127.0.0.1"]})
     guard = AddressGuardMiddleware(AddressPolicy.of(False, ["127.0.0.0/8"]), resolve)
     assert guard.refusal(guard.policy, "news.example") is None
     assert guard.refusal(guard.policy, "mirror.example") is None
     assert guard.refusal(guard.policy, "nowhere.example") is None  # cannot resolve: not a refusal
-    strict = request_policy(guard.policy, Request("http://mirror.example/", meta={META_POLICY: "public"}))
+    strict = request_policy(
+        guard.policy, Request("http://mirror.example/", meta={META_POLICY: "public"})
+    )
     assert strict == AddressPolicy()
     assert "private address (127.0.0.1)" in guard.refusal(strict, "mirror.example")
     assert "private address" in guard.refusal(strict, "127.0.0.2")
     # An unreadable stored policy is the strictest, never the widest.
-    assert request_policy(guard.policy, Request("http://x/", meta={META_POLICY: "nonsense"})) == AddressPolicy()
+    assert (
+        request_policy(guard.policy, Request("http://x/", meta={META_POLICY: "nonsense"}))
+        == AddressPolicy()
+    )

@@ -45,15 +45,21 @@ def _urlset(urls: list[str]) -> str:
     return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
 
 
-def _config(tmp_path: Path, name: str, public: RawServer, *, allowed: tuple[str, ...], extra: str = "") -> Path:
+def _config(
+    tmp_path: Path, name: str, public: RawServer, *, allowed: tuple[str, ...], extra: str = ""
+) -> Path:
     path = tmp_path / name
-    path.write_text(mirror_config_text(allowed_networks=allowed) + extra + f"""
+    path.write_text(
+        mirror_config_text(allowed_networks=allowed)
+        + extra
+        + f"""
 [sites.hostile]
 start_urls = ["{public.url}/"]
 feeds = ["{public.url}/feed.xml"]
 sitemaps = ["{public.url}/sitemap.xml"]
 article_pattern = "^/2024/"
-""")
+"""
+    )
     return path
 
 
@@ -79,14 +85,21 @@ def _hostile_site(public: RawServer, private: RawServer) -> None:
 </sitemap></sitemapindex>""", {"Content-Type": "application/xml"})  # fmt: skip
 
 
-def test_a_crawl_refuses_redirects_feed_items_and_sitemap_entries_to_private_addresses(servers, tmp_path, data_dir):
+def test_a_crawl_refuses_redirects_feed_items_and_sitemap_entries_to_private_addresses(
+    servers, tmp_path, data_dir
+):
     public, private = servers
     _hostile_site(public, private)
     config = _config(tmp_path, "c.toml", public, allowed=("127.0.0.1/32",))
-    result = run_cli("crawl", "hostile", "--no-progress", "--json", data_dir=data_dir, config=config)
+    result = run_cli(
+        "crawl", "hostile", "--no-progress", "--json", data_dir=data_dir, config=config
+    )
     assert result.returncode == 0, result.stderr
     assert private.hits == [], "the private service was contacted"
-    refused = {r["url"] for r in _rows(data_dir, "SELECT url FROM captures WHERE outcome = 'address-refused'")}
+    refused = {
+        r["url"]
+        for r in _rows(data_dir, "SELECT url FROM captures WHERE outcome = 'address-refused'")
+    }
     assert refused == {private.url + "/2024/01/01/us/secret", private.url + "/2024/01/01/us/secret?from=feed",
                        private.url + "/sitemap-private.xml"}  # fmt: skip
     summary = json.loads(result.stdout)
@@ -94,13 +107,17 @@ def test_a_crawl_refuses_redirects_feed_items_and_sitemap_entries_to_private_add
     texts = [r["record"] for r in _rows(data_dir, "SELECT record FROM versions")]
     assert len(texts) == 1 and SECRET not in "".join(texts)
     # The article keeps the policy it was archived under.
-    assert _rows(data_dir, "SELECT address_policy FROM articles") == [{"address_policy": "public+127.0.0.1/32"}]
+    assert _rows(data_dir, "SELECT address_policy FROM articles") == [
+        {"address_policy": "public+127.0.0.1/32"}
+    ]
 
 
 def test_the_default_policy_refuses_loopback_for_crawl_and_archive(servers, tmp_path, data_dir):
     public, private = servers
     _hostile_site(public, private)
-    config = _config(tmp_path, "strict.toml", public, allowed=())  # no opt-in: public addresses only
+    config = _config(
+        tmp_path, "strict.toml", public, allowed=()
+    )  # no opt-in: public addresses only
     crawl = run_cli("crawl", "hostile", "--no-progress", data_dir=data_dir, config=config)
     assert crawl.returncode == 1 and "no start page" in crawl.stderr, crawl.stderr
     archive = run_cli("archive", public.url + "/2024/01/01/us/good", "--json", "--no-progress",
@@ -111,7 +128,9 @@ def test_the_default_policy_refuses_loopback_for_crawl_and_archive(servers, tmp_
     assert public.hits == [] and private.hits == []
 
 
-def test_a_recheck_never_widens_the_policy_an_article_was_archived_under(servers, tmp_path, data_dir):
+def test_a_recheck_never_widens_the_policy_an_article_was_archived_under(
+    servers, tmp_path, data_dir
+):
     public, private = servers
     public.routes["/2024/01/01/us/story"] = article("A story that will move", TEXT)
     narrow = _config(tmp_path, "narrow.toml", public, allowed=("127.0.0.1/32",))
@@ -132,10 +151,15 @@ def test_a_recheck_never_widens_the_policy_an_article_was_archived_under(servers
     # The wide config itself does allow 127.0.0.2: only the article's own policy refused it.
     direct = run_cli("archive", private.url + "/2024/01/01/us/secret", "--json", "--no-progress",
                      data_dir=data_dir, config=wide)  # fmt: skip
-    assert direct.returncode == 0 and private.hits == ["GET /robots.txt", "GET /2024/01/01/us/secret"]
+    assert direct.returncode == 0 and private.hits == [
+        "GET /robots.txt",
+        "GET /2024/01/01/us/secret",
+    ]
 
 
-def test_a_worker_rechecks_under_the_articles_own_policy(servers, tmp_path, postgres_url, redis_url):
+def test_a_worker_rechecks_under_the_articles_own_policy(
+    servers, tmp_path, postgres_url, redis_url
+):
     """`recheck --distributed` carries each article's policy through Redis to the worker."""
     public, private = servers
     url, prefix = redis_url
@@ -143,16 +167,30 @@ def test_a_worker_rechecks_under_the_articles_own_policy(servers, tmp_path, post
     distributed = f'\n[distributed]\nredis_url = "{url}"\nkey_prefix = "{prefix}"\n'
     public.routes["/2024/01/01/us/story"] = article("A story that will move", TEXT)
     narrow = tmp_path / "narrow.toml"
-    narrow.write_text(cluster + _config(tmp_path, "n.toml", public, allowed=("127.0.0.1/32",)).read_text())
+    narrow.write_text(
+        cluster + _config(tmp_path, "n.toml", public, allowed=("127.0.0.1/32",)).read_text()
+    )
     story = public.url + "/2024/01/01/us/story"
-    first = run_cli("archive", story, "--json", "--no-progress", data_dir=tmp_path / "d0", config=narrow)
+    first = run_cli(
+        "archive", story, "--json", "--no-progress", data_dir=tmp_path / "d0", config=narrow
+    )
     assert first.returncode == 0, first.stderr
     wide = tmp_path / "wide.toml"
-    wide.write_text(cluster + _config(tmp_path, "w.toml", public, allowed=("127.0.0.0/8",)).read_text() + distributed)
+    wide.write_text(
+        cluster
+        + _config(tmp_path, "w.toml", public, allowed=("127.0.0.0/8",)).read_text()
+        + distributed
+    )
     public.routes["/2024/01/01/us/story"] = redirect(private.url + "/2024/01/01/us/secret", 301)
-    pushed = run_cli("recheck", "--all", "--distributed", "--json", data_dir=tmp_path / "d1", config=wide)
-    assert pushed.returncode == 0 and json.loads(pushed.stdout) == {"queued": {"hostile": 1}}, pushed.stderr
-    worker = run_cli("worker", "--exit-when-empty", "1", "--json", data_dir=tmp_path / "d2", config=wide)
+    pushed = run_cli(
+        "recheck", "--all", "--distributed", "--json", data_dir=tmp_path / "d1", config=wide
+    )
+    assert pushed.returncode == 0 and json.loads(pushed.stdout) == {"queued": {"hostile": 1}}, (
+        pushed.stderr
+    )
+    worker = run_cli(
+        "worker", "--exit-when-empty", "1", "--json", data_dir=tmp_path / "d2", config=wide
+    )
     assert worker.returncode == 0, worker.stderr
     assert private.hits == []
     assert json.loads(worker.stdout)["errors"] == {"address-refused": 1}

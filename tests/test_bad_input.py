@@ -132,4 +132,7 @@ def test_unreachable_start_page_is_one_line_and_non_zero(data_dir, mirror_config
                      data_dir=data_dir, config=mirror_config)  # fmt: skip
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1] == "error: the crawl failed: no start page of any site could be read"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "error: the crawl failed: no start page of any site could be read"
+    )

@@ -34,11 +34,18 @@ def test_generated_site_looks_like_cnn_lite(tmp_path: Path) -> None:
         data = site.article_file(tmp_path / "a", path).read_bytes()
         assert site.MIN_BYTES <= len(data) <= site.MAX_BYTES
         doc = lxml_html.fromstring(data)
-        assert doc.cssselect("h2.headline") and doc.cssselect("p.byline--lite") and doc.cssselect("p.timestamp--lite")
+        assert (
+            doc.cssselect("h2.headline")
+            and doc.cssselect("p.byline--lite")
+            and doc.cssselect("p.timestamp--lite")
+        )
         assert len(doc.cssselect("article.article--lite p.paragraph--lite")) >= 2
     site.generate(tmp_path / "b", 20, index_size=8)
     for path in made["articles"]:
-        assert site.article_file(tmp_path / "a", path).read_bytes() == site.article_file(tmp_path / "b", path).read_bytes()
+        assert (
+            site.article_file(tmp_path / "a", path).read_bytes()
+            == site.article_file(tmp_path / "b", path).read_bytes()
+        )
 
 
 def test_mutate_edits_one_paragraph_in_a_fraction_and_restores(tmp_path: Path) -> None:
@@ -46,12 +53,20 @@ def test_mutate_edits_one_paragraph_in_a_fraction_and_restores(tmp_path: Path) -
     made = site.generate(tmp_path, 20)
     before = {p: site.article_file(tmp_path, p).read_bytes() for p in made["articles"]}
     originals = site.mutate(tmp_path, 0.1, seed=3)
-    changed = [p for p in made["articles"] if site.article_file(tmp_path, p).read_bytes() != before[p]]
+    changed = [
+        p for p in made["articles"] if site.article_file(tmp_path, p).read_bytes() != before[p]
+    ]
     assert len(changed) == 2 == len(originals)
     for path in changed:
         old = lxml_html.fromstring(before[path]).cssselect("p.paragraph--lite")
-        new = lxml_html.fromstring(site.article_file(tmp_path, path).read_bytes()).cssselect("p.paragraph--lite")
-        diffs = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a.text_content() != b.text_content()]
+        new = lxml_html.fromstring(site.article_file(tmp_path, path).read_bytes()).cssselect(
+            "p.paragraph--lite"
+        )
+        diffs = [
+            i
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            if a.text_content() != b.text_content()
+        ]
         assert len(diffs) == 1 and diffs[0] < len(old) - 1  # never the "See Full Web Article" link
     site.restore(originals)
     assert all(site.article_file(tmp_path, p).read_bytes() == before[p] for p in made["articles"])
@@ -62,7 +77,9 @@ CORPUS = REPO.parent / "shared" / "corpora" / "article-extraction-benchmark"
 
 
 def _quality():
-    spec = importlib.util.spec_from_file_location("extraction_quality", REPO / "benchmarks" / "extraction_quality.py")
+    spec = importlib.util.spec_from_file_location(
+        "extraction_quality", REPO / "benchmarks" / "extraction_quality.py"
+    )
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     sys.modules[spec.name] = module  # type: ignore[union-attr]  (its dataclasses look their module up)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
@@ -75,7 +92,11 @@ def test_shingle_scoring_follows_the_published_method() -> None:
     assert q.shingle_score(truth, truth) == (1.0, 0.0, 0.0)
     assert q.shingle_score(truth, "") == (0.0, 0.0, 1.0)
     # Punctuation and line breaks do not count: words do.
-    assert q.shingle_score(truth, "One two three four five six\n\nSeven eight nine ten") == (1.0, 0.0, 0.0)
+    assert q.shingle_score(truth, "One two three four five six\n\nSeven eight nine ten") == (
+        1.0,
+        0.0,
+        0.0,
+    )
     # 7 true shingles; the prediction misses the last word: 6 shared, 1 missing.
     tp, fp, fn = q.shingle_score(truth, "One two three four five six Seven eight nine")
     assert (round(tp * 7), fp, round(fn * 7)) == (6, 0.0, 1)

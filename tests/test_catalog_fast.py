@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, insert, select, update
 
 from archive import catalog_schema as t
 from archive.catalog import Catalog
 
-AT = datetime(2026, 11, 24, 23, 5, 7, 123456, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 24, 23, 5, 7, 123456, tzinfo=UTC)
 _INSERT_CAPTURE = insert(t.captures)
 _INSERT_ARTICLE = insert(t.articles)
 _INSERT_VERSION = insert(t.versions)
@@ -42,9 +42,13 @@ def test_rows_written_fast_read_the_same_through_sqlalchemy(tmp_path):
     with catalog.engine.connect() as conn:
         article = dict(conn.execute(select(t.articles)).one()._mapping)
         version = dict(conn.execute(select(t.versions)).one()._mapping)
-        raw = conn.exec_driver_sql("SELECT first_seen_at, tracking, latest_version FROM articles").one()
+        raw = conn.exec_driver_sql(
+            "SELECT first_seen_at, tracking, latest_version FROM articles"
+        ).one()
         raw_record = conn.exec_driver_sql("SELECT record FROM versions").scalar_one()
-    assert article["latest_version"] == 0 and article["tracking"] is False and article["title"] is None
+    assert (
+        article["latest_version"] == 0 and article["tracking"] is False and article["title"] is None
+    )
     assert article["first_seen_at"] == AT.replace(tzinfo=None) == article["next_check_at"]
     assert version["record"] == record and version["captured_at"] == AT.replace(tzinfo=None)
     # The same storage SQLAlchemy itself writes.
@@ -53,8 +57,12 @@ def test_rows_written_fast_read_the_same_through_sqlalchemy(tmp_path):
                                           "first_seen_at": AT, "last_seen_at": AT, "last_changed_at": AT, "tracking": False})  # fmt: skip
         conn.execute(insert(t.versions), {"article_id": "a2", "version": 1, "content_sha256": "d",
                                           "change": "new", "captured_at": AT, "record": record})  # fmt: skip
-        same = conn.exec_driver_sql("SELECT first_seen_at, tracking, latest_version FROM articles WHERE id='a2'").one()
-        same_record = conn.exec_driver_sql("SELECT record FROM versions WHERE article_id='a2'").scalar_one()
+        same = conn.exec_driver_sql(
+            "SELECT first_seen_at, tracking, latest_version FROM articles WHERE id='a2'"
+        ).one()
+        same_record = conn.exec_driver_sql(
+            "SELECT record FROM versions WHERE article_id='a2'"
+        ).scalar_one()
     assert tuple(raw) == tuple(same) and raw_record == same_record
     catalog.close()
 
@@ -72,7 +80,11 @@ def test_reads_fast_equal_reads_through_sqlalchemy(tmp_path):
         fast = catalog.fast.fetch_one(conn, _LAST, {"url": "https://x/1"})
         assert fast == expected and fast["id"] == 3  # literals (record_type, LIMIT) bound as given
         assert catalog.fast.fetch_one(conn, _LAST, {"url": "https://x/none"}) is None
-    assert catalog.article("a1") == {**catalog.article("a1"), "tracking": True, "next_check_at": AT.replace(tzinfo=None)}
+    assert catalog.article("a1") == {
+        **catalog.article("a1"),
+        "tracking": True,
+        "next_check_at": AT.replace(tzinfo=None),
+    }
     assert catalog.versions("a1") == []
     catalog.close()
 
@@ -81,13 +93,17 @@ def test_batched_fast_writes_are_committed_with_the_batch(tmp_path):
     catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}")
     catalog.start_batching(3600)
     with catalog.writing() as conn:
-        catalog.fast.write(conn, _INSERT_CAPTURE, {"url": "u", "kind": "page", "fetched_at": AT, "outcome": "x"})
+        catalog.fast.write(
+            conn, _INSERT_CAPTURE, {"url": "u", "kind": "page", "fetched_at": AT, "outcome": "x"}
+        )
     other = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}")
     assert other.count("captures") == 0  # not committed yet
     catalog.flush()
     assert other.count("captures") == 1
     with catalog.writing() as conn:
-        catalog.fast.write(conn, _INSERT_CAPTURE, {"url": "u", "kind": "page", "fetched_at": AT, "outcome": "y"})
+        catalog.fast.write(
+            conn, _INSERT_CAPTURE, {"url": "u", "kind": "page", "fetched_at": AT, "outcome": "y"}
+        )
     catalog.close()  # stop_batching commits
     assert other.count("captures") == 2
     other.close()

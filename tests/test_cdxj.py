@@ -6,7 +6,7 @@ import io
 import json
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -76,7 +76,7 @@ def test_open_files_are_never_indexed(tmp_path):
 # A crawl indexes each file it closes from what it wrote (no reading back); cdxj-indexer,
 # reading the file, is the reference: the two indexes are the same bytes.
 
-T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
 
 def _exchange(url: str, n: int, *, status: int = 200, headers: list | None = None,
@@ -131,10 +131,21 @@ def test_entries_give_the_index_cdxj_indexer_gives(tmp_path):
     _write(writer, _exchange("http://news.example/cut", 5, truncated="length"))
     _write(writer, _exchange("http://news.example/odd-status", 6, status=599))
     # Header values as servers send them: Latin-1 and UTF-8 bytes, stray spaces, odd names.
-    _write(writer, _exchange("http://news.example/latin", 7, headers=[("Content-Type", "text/h\xe9ml")]))
-    _write(writer, _exchange("http://news.example/utf8", 8, headers=[("Content-Type", "t\xc3\xabxt/html")]))
-    _write(writer, _exchange("http://news.example/space", 9, headers=[("Content-Type", "  text/plain ;x")]))
-    _write(writer, _exchange("http://news.example/name", 10, headers=[("content-type ", "image/png")]))
+    _write(
+        writer,
+        _exchange("http://news.example/latin", 7, headers=[("Content-Type", "text/h\xe9ml")]),
+    )
+    _write(
+        writer,
+        _exchange("http://news.example/utf8", 8, headers=[("Content-Type", "t\xc3\xabxt/html")]),
+    )
+    _write(
+        writer,
+        _exchange("http://news.example/space", 9, headers=[("Content-Type", "  text/plain ;x")]),
+    )
+    _write(
+        writer, _exchange("http://news.example/name", 10, headers=[("content-type ", "image/png")])
+    )
     _write(writer, _exchange("http://news.example/empty", 11, headers=[("Content-Type", "")]))
     _write(writer, _exchange("http://news.example/none", 12, headers=[]))
     _write(writer, _exchange("http://news.example/caf\xe9?q=a b", 13))
@@ -182,7 +193,9 @@ def test_each_rotated_file_is_indexed_from_its_entries(tmp_path, monkeypatch):
     url = "http://news.example/2024/05/06/us/story"
     session.capture(_exchange(url, 0), kind="article", site="example")
     session.capture(_exchange(url, 1), kind="article", site="example")  # a revisit
-    session.capture(_exchange("http://news.example/gone", 2, status=404), kind="article", site="example")
+    session.capture(
+        _exchange("http://news.example/gone", 2, status=404), kind="article", site="example"
+    )
     session.failed_fetch(_exchange("http://news.example/reset", 3, status=None), kind="article",
                          site="example", outcome="connection-error", error="reset")  # fmt: skip
     session.capture(_exchange(url + "?page=2", 4), kind="index", site="example")
@@ -214,15 +227,23 @@ def test_entries_that_cannot_be_made_leave_the_file_to_cdxj_indexer(tmp_path, mo
     assert "com,example)/page/0 " in (tmp_path / index_relpath(info.filename)).read_text()
 
 
-def test_crawl_indexes_equal_cdxj_indexer_byte_for_byte(serve_site, data_dir, mirror_config, tmp_path):
+def test_crawl_indexes_equal_cdxj_indexer_byte_for_byte(
+    serve_site, data_dir, mirror_config, tmp_path
+):
     """A crawl of the bad-input site (responses, requests, robots.txt, redirects, 404s, a
     truncated body, article resources), then `recheck --all` of the unchanged site
     (revisits): each closed file's index equals cdxj-indexer's. cdxj-indexer is made
     unimportable in the crawl, so the indexes cannot come from reading the files back."""
     blocker = tmp_path / "no-cdxj-indexer" / "cdxj_indexer"
     blocker.mkdir(parents=True)
-    (blocker / "__init__.py").write_text('raise ImportError("a crawl must not read its WARCs back")\n')
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(blocker.parent), os.environ.get("PYTHONPATH")]))}
+    (blocker / "__init__.py").write_text(
+        'raise ImportError("a crawl must not read its WARCs back")\n'
+    )
+    env = {
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(blocker.parent), os.environ.get("PYTHONPATH")])
+        )
+    }
     site = serve_site("bad-input")
     crawl = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", "--json",
                     data_dir=data_dir, config=mirror_config, env=env)  # fmt: skip
@@ -250,7 +271,11 @@ def _kinds_of_records(warc: Path) -> set[str]:
         for record in ArchiveIterator(stream):
             uri = record.rec_headers.get_header("WARC-Target-URI") or ""
             status = record.http_headers.get_statuscode() if record.http_headers else "-"
-            kinds |= {record.rec_type, f"{record.rec_type} {status}", f"{record.rec_type} {status[0]}xx"}
+            kinds |= {
+                record.rec_type,
+                f"{record.rec_type} {status}",
+                f"{record.rec_type} {status[0]}xx",
+            }
             if uri.endswith("/robots.txt"):
                 kinds.add("robots.txt")
             if uri.startswith("urn:newsarchive:article:"):

@@ -24,10 +24,20 @@ def _config(tmp_path: Path, extra: str) -> Path:
 
 
 def test_sites_lists_builtin_and_configured(tmp_path, data_dir):
-    config = _config(tmp_path, '[sites.my-mirror]\nextends = "cnn-lite"\nstart_urls = ["http://127.0.0.1:8000/"]\n')
+    config = _config(
+        tmp_path,
+        '[sites.my-mirror]\nextends = "cnn-lite"\nstart_urls = ["http://127.0.0.1:8000/"]\n',
+    )
     result = run_cli("sites", data_dir=data_dir, config=config)
     assert result.returncode == 0, result.stderr
-    for name in ("cnn-lite", "npr-text", "my-mirror", "li.card--lite > a", "a.topic-title", "http://127.0.0.1:8000/"):
+    for name in (
+        "cnn-lite",
+        "npr-text",
+        "my-mirror",
+        "li.card--lite > a",
+        "a.topic-title",
+        "http://127.0.0.1:8000/",
+    ):
         assert name in result.stdout
 
 
@@ -36,7 +46,10 @@ def test_sites_lists_builtin_and_configured(tmp_path, data_dir):
     [
         ("[crawl]\ndownload_dealy = 0\n", "unknown setting 'download_dealy'"),
         ("[crawl]\nobey_robots = 'no'\n", "expected true or false"),
-        ("[sites.x]\nstart_urls = ['http://a/']\n", "set article_links (CSS) and/or article_pattern"),
+        (
+            "[sites.x]\nstart_urls = ['http://a/']\n",
+            "set article_links (CSS) and/or article_pattern",
+        ),
         ("[sites.x]\nextends = 'bbc-lite'\nstart_urls = ['http://a/']\n", "not a built-in profile"),
         ("[crawl\n", "not valid TOML"),
     ],
@@ -82,20 +95,33 @@ def test_archive_on_demand_and_history(serve_site, data_dir, mirror_config):
     assert article["title"] in history.stdout and "new" in history.stdout
     by_id = run_cli("history", row["article_id"], "--json", data_dir=data_dir)
     doc = json.loads(by_id.stdout)
-    assert doc["article_id"] == row["article_id"] and doc["versions"][0]["authors"] == article["authors"]
+    assert (
+        doc["article_id"] == row["article_id"]
+        and doc["versions"][0]["authors"] == article["authors"]
+    )
     unknown = run_cli("history", site.page("/nothing/here"), data_dir=data_dir)
-    assert unknown.returncode == 1 and unknown.stderr.startswith("error: no archived article matches")
+    assert unknown.returncode == 1 and unknown.stderr.startswith(
+        "error: no archived article matches"
+    )
     check_archive(data_dir)
 
 
 def test_archive_unknown_host_uses_generic_profile(serve_site, data_dir, mirror_config):
     site = serve_site("npr-text")
-    url = site.page(json.loads((SITES / "npr-text" / "expected.json").read_text())["articles"][0]["path"])
-    result = run_cli("archive", url, "--no-progress", "--json", data_dir=data_dir, config=mirror_config)
+    url = site.page(
+        json.loads((SITES / "npr-text" / "expected.json").read_text())["articles"][0]["path"]
+    )
+    result = run_cli(
+        "archive", url, "--no-progress", "--json", data_dir=data_dir, config=mirror_config
+    )
     assert result.returncode == 0, result.stderr
     (row,) = json.loads(result.stdout)["results"]
     assert row["version"] == 1
-    records = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
+    records = [
+        json.loads(x)
+        for p in (data_dir / "records").rglob("*.jsonl")
+        for x in p.read_text().splitlines()
+    ]
     assert records[0]["site"] == "generic" and records[0]["text"]
 
 
@@ -114,21 +140,33 @@ def test_configured_site_with_sitemap_and_feed(serve_site, tmp_path, data_dir):
     )
     (site.root / "feed.xml").write_text(
         '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>t</title>\n'
-        + "".join(f"<item><title>x</title><link>{site.page(a['path'])}</link></item>\n" for a in articles[2:5])
+        + "".join(
+            f"<item><title>x</title><link>{site.page(a['path'])}</link></item>\n"
+            for a in articles[2:5]
+        )
         + "</channel></rss>\n"
     )
-    config = _config(tmp_path, f"""
+    config = _config(
+        tmp_path,
+        f"""
 [sites.cnn-mirror]
 extends = "cnn-lite"
 start_urls = []
-sitemaps = ["{site.page('/sitemap.xml')}"]
-feeds = ["{site.page('/feed.xml')}"]
-""")
-    result = run_cli("crawl", "cnn-mirror", "--no-progress", "--json", data_dir=data_dir, config=config)
+sitemaps = ["{site.page("/sitemap.xml")}"]
+feeds = ["{site.page("/feed.xml")}"]
+""",
+    )
+    result = run_cli(
+        "crawl", "cnn-mirror", "--no-progress", "--json", data_dir=data_dir, config=config
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["articles_new"] == 5
-    records = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
+    records = [
+        json.loads(x)
+        for p in (data_dir / "records").rglob("*.jsonl")
+        for x in p.read_text().splitlines()
+    ]
     assert {r["site"] for r in records} == {"cnn-mirror"}
     assert sorted(r["title"] for r in records) == sorted(a["title"] for a in articles[:5])
 
@@ -149,7 +187,9 @@ def _free_port_pair() -> int:
 
     low = 20000
     try:
-        low = min(low, int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) - 2000)
+        low = min(
+            low, int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) - 2000
+        )
     except (OSError, ValueError, IndexError):
         pass
     for _ in range(200):
@@ -169,7 +209,11 @@ def test_demo_crawls_the_bundled_sample_sites(data_dir, tmp_path):
     result = run_cli("demo", "--no-progress", "--port", str(port), data_dir=data_dir)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "new versions" in result.stdout
-    records = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
+    records = [
+        json.loads(x)
+        for p in (data_dir / "records").rglob("*.jsonl")
+        for x in p.read_text().splitlines()
+    ]
     # 40 articles, then the demo edits one story and archives it again: its version 2.
     assert len(records) == 41
     assert {r["site"] for r in records} == {"cnn-lite", "npr-text"}
@@ -179,7 +223,9 @@ def test_demo_crawls_the_bundled_sample_sites(data_dir, tmp_path):
     check_archive(data_dir)
 
     # The `next:` hint works as printed in a fresh shell: another folder, a bare PATH.
-    (hint,) = [line[len("next: "):] for line in result.stdout.splitlines() if line.startswith("next: ")]
+    (hint,) = [
+        line[len("next: ") :] for line in result.stdout.splitlines() if line.startswith("next: ")
+    ]
     fresh = subprocess.run(["env", "-i", "PATH=/usr/bin:/bin", "HOME=" + str(tmp_path), "sh", "-c", hint],
                            capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
     assert fresh.returncode == 0, (hint, fresh.stderr)
@@ -188,9 +234,15 @@ def test_demo_crawls_the_bundled_sample_sites(data_dir, tmp_path):
     # Run it again: the same URLs, so the same articles; nothing new, the edit comes back as a revert.
     again = run_cli("demo", "--no-progress", "--port", str(port), data_dir=data_dir)
     assert again.returncode == 0, again.stderr
-    records = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
+    records = [
+        json.loads(x)
+        for p in (data_dir / "records").rglob("*.jsonl")
+        for x in p.read_text().splitlines()
+    ]
     assert len({r["article_id"] for r in records}) == 40
-    edited = sorted((r for r in records if r["article_id"] == v2["article_id"]), key=lambda r: r["version"])
+    edited = sorted(
+        (r for r in records if r["article_id"] == v2["article_id"]), key=lambda r: r["version"]
+    )
     # v3: the original page again (a revert to v1); v4: the demo's edit again (a revert to v2).
     assert [(r["change"], r.get("reverted_to")) for r in edited] == [("new", None), ("edit", None), ("revert", 1),
                                                                     ("revert", 2)]  # fmt: skip

@@ -102,7 +102,9 @@ def crawl_slowly(serve_site, tmp_path, data_dir):
         # The index page is archived: the article requests are being sent now.
         deadline = time.monotonic() + 60
         while not _index_captured(data_dir):
-            assert crawl.proc.poll() is None and time.monotonic() < deadline, "\n".join(crawl.lines[-40:])
+            assert crawl.proc.poll() is None and time.monotonic() < deadline, "\n".join(
+                crawl.lines[-40:]
+            )
             time.sleep(0.1)
         time.sleep(1.0)
         return crawl
@@ -148,7 +150,10 @@ def test_one_ctrl_c_is_acknowledged_at_once_and_lets_pages_in_flight_finish(craw
     assert summary["status"] == "interrupted"
     assert "connection-error" not in summary["errors"]  # the pages in flight were fetched, not cut
     assert summary["articles_new"] >= 1
-    assert crawl.lines[-1] == "error: interrupted (SIGINT): what was fetched is archived, the rest was not fetched"
+    assert (
+        crawl.lines[-1]
+        == "error: interrupted (SIGINT): what was fetched is archived, the rest was not fetched"
+    )
     _verified(data_dir)
 
 
@@ -162,7 +167,9 @@ def test_second_ctrl_c_cuts_downloads_off_and_still_closes_cleanly(crawl_slowly,
     summary = crawl.finish(timeout=60)  # not the 90 s the pages would take
     assert crawl.proc.returncode == 130
     assert summary["status"] == "interrupted"
-    assert summary["errors"].get("connection-error", 0) >= 1  # each cut download is a recorded capture
+    assert (
+        summary["errors"].get("connection-error", 0) >= 1
+    )  # each cut download is a recorded capture
     _verified(data_dir)
 
 

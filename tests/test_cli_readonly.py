@@ -41,19 +41,34 @@ def _read_only_mounts_work(tmp: Path) -> bool:
 
 
 def _env(columns: str = "200") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")
+    }
     return {**env, "COLUMNS": columns, "NO_COLOR": "1"}
 
 
-def run_read_only(data_dir: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_read_only(
+    data_dir: Path, *args: str, config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """The real `newsarchive` with `data_dir` mounted read-only."""
-    cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), *(["--config", str(config)] if config else []), *args]
+    cmd = [
+        str(BIN / "newsarchive"),
+        "--data-dir",
+        str(data_dir),
+        *(["--config", str(config)] if config else []),
+        *args,
+    ]
     return subprocess.run(["unshare", "-m", "sh", "-c", _READ_ONLY, str(data_dir), *cmd], capture_output=True,
                           text=True, timeout=180, env=_env(), cwd=REPO, check=False)  # fmt: skip
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -71,25 +86,45 @@ def built(tmp_path_factory):
     try:
         deadline = time.monotonic() + 20
         while not port_file.exists():
-            assert server.poll() is None and time.monotonic() < deadline, "fixture server did not start"
+            assert server.poll() is None and time.monotonic() < deadline, (
+                "fixture server did not start"
+            )
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port_file.read_text()}"
         data_dir, config = tmp / "data", tmp / "newsarchive.toml"
         config.write_text(MIRROR_CONFIG + '\n[[schedule.jobs]]\nid = "cnn-hourly"\ncrawl = ["cnn-lite"]\n'
                           'cron = "5 * * * *"\n')  # fmt: skip
         urls = [base + a["path"] for a in CNN["articles"][:2]]
-        first = run_cli("archive", *urls, "--site", "cnn-lite", "--no-progress", data_dir=data_dir, config=config)
+        first = run_cli(
+            "archive",
+            *urls,
+            "--site",
+            "cnn-lite",
+            "--no-progress",
+            data_dir=data_dir,
+            config=config,
+        )
         assert first.returncode == 0, first.stderr
         page = root / CNN["articles"][0]["path"].lstrip("/") / "index.html"
         marker = '<p class="paragraph--lite">'
         page.write_text(page.read_text(encoding="utf-8").replace(
             marker, f"{marker}\nUPDATE: a new first paragraph.\n</p>\n{marker}", 1), encoding="utf-8")  # fmt: skip
-        second = run_cli("archive", urls[0], "--site", "cnn-lite", "--no-progress", data_dir=data_dir, config=config)
+        second = run_cli(
+            "archive",
+            urls[0],
+            "--site",
+            "cnn-lite",
+            "--no-progress",
+            data_dir=data_dir,
+            config=config,
+        )
         assert second.returncode == 0, second.stderr
     finally:
         server.terminate()
         server.wait(10)
-    assert not Path(f"{data_dir}/catalog.sqlite-wal").exists()  # the last connection checkpointed it
+    assert not Path(
+        f"{data_dir}/catalog.sqlite-wal"
+    ).exists()  # the last connection checkpointed it
     return data_dir, config, urls
 
 
@@ -117,7 +152,9 @@ def test_read_commands_work_on_a_read_only_archive(archive, tmp_path):
 
     out = tmp_path / "out" / "articles.jsonl"  # export writes elsewhere: it must work
     out.parent.mkdir()
-    export = run_read_only(data_dir, "export", "--format", "jsonl", "--out", str(out), "--no-progress")
+    export = run_read_only(
+        data_dir, "export", "--format", "jsonl", "--out", str(out), "--no-progress"
+    )
     assert export.returncode == 0, export.stderr
     assert len(out.read_text().splitlines()) == 2 and (out.parent / "articles.jsonl.md").is_file()
     wacz = run_read_only(data_dir, "export", "--format", "wacz", "--out", str(tmp_path / "out" / "a.wacz"),
@@ -130,7 +167,10 @@ def test_read_commands_work_on_a_read_only_archive(archive, tmp_path):
         result = run_read_only(data_dir, *args, config=config)
         assert result.returncode == 0, (args, result.stderr)
         assert "error" not in result.stderr, (args, result.stderr)
-    assert doc["article_id"] in run_read_only(data_dir, "recheck", "--list", "--all", config=config).stdout
+    assert (
+        doc["article_id"]
+        in run_read_only(data_dir, "recheck", "--list", "--all", config=config).stdout
+    )
     assert "cnn-hourly" in run_read_only(data_dir, "schedule", "--list", config=config).stdout
     # Nothing was written: no WAL or shared-memory file, no migration, no new file.
     assert _snapshot(data_dir) == before
@@ -172,7 +212,10 @@ def test_a_crashed_writers_log_is_read_not_ignored(archive):
         "c.commit()\n"
         "os._exit(0)\n"  # no checkpoint, no clean close: the -wal and -shm files stay
     )  # fmt: skip
-    subprocess.run([sys.executable, "-c", script, str(data_dir / "catalog.sqlite"), doc["article_id"]], check=True)
+    subprocess.run(
+        [sys.executable, "-c", script, str(data_dir / "catalog.sqlite"), doc["article_id"]],
+        check=True,
+    )
     assert Path(f"{data_dir}/catalog.sqlite-wal").stat().st_size > 0
     result = run_read_only(data_dir, "history", doc["article_id"])
     assert result.returncode == 0, result.stderr
@@ -195,7 +238,16 @@ def test_serve_reads_a_read_only_archive_and_refuses_writes(archive):
     data_dir, config, urls = archive
     with socket_port() as port:
         pass
-    cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config), "serve", "--port", str(port)]
+    cmd = [
+        str(BIN / "newsarchive"),
+        "--data-dir",
+        str(data_dir),
+        "--config",
+        str(config),
+        "serve",
+        "--port",
+        str(port),
+    ]
     env = {**_env(), "NEWSARCHIVE_API_TOKEN": "test-token-0123456789abcdef"}
     proc = subprocess.Popen(["unshare", "-m", "sh", "-c", _READ_ONLY, str(data_dir), *cmd], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip

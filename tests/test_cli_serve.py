@@ -45,7 +45,9 @@ def test_busy_port_is_one_line_and_announces_nothing(data_dir, tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
-    assert not Path(data_dir / "catalog.sqlite").exists()  # nothing was set up for a server that cannot run
+    assert not Path(
+        data_dir / "catalog.sqlite"
+    ).exists()  # nothing was set up for a server that cannot run
 
 
 def _rendered(url: str, tmp_path: Path) -> str:
@@ -58,6 +60,8 @@ def _rendered(url: str, tmp_path: Path) -> str:
            "--disable-domain-reliability", "--no-pings", "--no-proxy-server",
            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--virtual-time-budget=15000",
            f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom", url]  # fmt: skip
-    result = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=90, env=_env())
+    result = subprocess.run(
+        cmd, check=False, capture_output=True, text=True, timeout=90, env=_env()
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout

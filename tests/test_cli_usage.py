@@ -17,7 +17,9 @@ from tests.conftest import BIN, REPO
 pytestmark = pytest.mark.timeout(120)
 
 
-def newsarchive(*args: str, cwd: Path = REPO, columns: int = 100) -> subprocess.CompletedProcess[str]:
+def newsarchive(
+    *args: str, cwd: Path = REPO, columns: int = 100
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
     env.pop("NEWSARCHIVE_CONFIG", None)
     return subprocess.run([str(BIN / "newsarchive"), *args], capture_output=True, text=True, timeout=60,
@@ -41,7 +43,9 @@ def test_help_flags(flag):
     # Help text carries config names in brackets: printed as written, not read as markup.
     assert "[[schedule.jobs]]" in newsarchive("schedule", flag).stdout
     sub = newsarchive("history", flag)
-    assert sub.returncode == 0 and sub.stdout.startswith("Usage: newsarchive history [OPTIONS] {URL_OR_ID}")
+    assert sub.returncode == 0 and sub.stdout.startswith(
+        "Usage: newsarchive history [OPTIONS] {URL_OR_ID}"
+    )
 
 
 def test_bare_command_prints_help_like_pip():
@@ -79,13 +83,19 @@ def test_usage_errors_are_the_parsers_own_message_with_status_2(args, message):
 
 def test_usage_errors_point_at_help():
     result = newsarchive("crawll")
-    assert result.stderr.startswith("Usage: newsarchive [OPTIONS] COMMAND [ARGS]...\nTry 'newsarchive -h' for help.")
+    assert result.stderr.startswith(
+        "Usage: newsarchive [OPTIONS] COMMAND [ARGS]...\nTry 'newsarchive -h' for help."
+    )
 
 
 def test_cli_libraries_are_pinned_to_a_tested_range():
     """An unpinned Typer broke every usage error once (it started bundling its own Click):
     the CLI libraries have an upper bound, and what is installed falls inside it."""
-    pins = {Requirement(r).name: Requirement(r) for r in requires("newsarchive") or [] if "extra ==" not in r}
+    pins = {
+        Requirement(r).name: Requirement(r)
+        for r in requires("newsarchive") or []
+        if "extra ==" not in r
+    }
     for name in ("typer", "rich"):
         spec = pins[name].specifier
         assert any(s.operator == "<" for s in spec), f"{name} has no upper bound: {spec}"
@@ -113,7 +123,9 @@ def test_unknown_site_names_are_refused_everywhere(tmp_path, args):
     args = [str(tmp_path / "out.jsonl") if a == "OUT" else a for a in args]
     result = newsarchive("--data-dir", str(data_dir), *args)
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stderr == "error: unknown site 'cnn-lte'; known sites: cnn-lite, generic, npr-text\n"
+    assert (
+        result.stderr == "error: unknown site 'cnn-lte'; known sites: cnn-lite, generic, npr-text\n"
+    )
     assert not (tmp_path / "out.jsonl").exists()
 
 
@@ -123,9 +135,20 @@ def test_known_and_configured_site_names_are_accepted(tmp_path):
     data_dir = tmp_path / "data"
     Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}").close()
     config = tmp_path / "c.toml"
-    config.write_text('[sites.mine]\nstart_urls = ["http://127.0.0.1:9/"]\narticle_pattern = "^/a/"\n')
+    config.write_text(
+        '[sites.mine]\nstart_urls = ["http://127.0.0.1:9/"]\narticle_pattern = "^/a/"\n'
+    )
     for site in ("cnn-lite", "mine", "generic"):
-        result = newsarchive("--data-dir", str(data_dir), "--config", str(config), "recheck", "--list", "--site", site)
+        result = newsarchive(
+            "--data-dir",
+            str(data_dir),
+            "--config",
+            str(config),
+            "recheck",
+            "--list",
+            "--site",
+            site,
+        )
         assert result.returncode == 0, result.stderr
         assert f"{site}: 0 due" in result.stdout
 
@@ -133,10 +156,16 @@ def test_known_and_configured_site_names_are_accepted(tmp_path):
 @pytest.mark.parametrize("command", ["crawl", "archive"])
 def test_urls_without_a_scheme_are_refused_up_front(tmp_path, command):
     data_dir = tmp_path / "data"
-    args = ["crawl", "cnn-lite", "--start-url", "127.0.0.1:8801"] if command == "crawl" else ["archive", "127.0.0.1:8801"]
+    args = (
+        ["crawl", "cnn-lite", "--start-url", "127.0.0.1:8801"]
+        if command == "crawl"
+        else ["archive", "127.0.0.1:8801"]
+    )
     result = newsarchive("--data-dir", str(data_dir), *args)
     assert result.returncode == 2
-    assert result.stderr == ("error: not an http(s) URL: '127.0.0.1:8801' (did you mean 'http://127.0.0.1:8801'?)\n")
+    assert result.stderr == (
+        "error: not an http(s) URL: '127.0.0.1:8801' (did you mean 'http://127.0.0.1:8801'?)\n"
+    )
     assert not data_dir.exists()  # refused before anything was set up
 
 
@@ -145,5 +174,7 @@ def test_the_distribution_installs_exactly_its_four_import_packages():
     the names the README's installation notes promise."""
     from importlib.metadata import packages_distributions
 
-    ours = sorted({name for name, dists in packages_distributions().items() if "newsarchive" in dists})
+    ours = sorted(
+        {name for name, dists in packages_distributions().items() if "newsarchive" in dists}
+    )
     assert ours == ["archive", "crawler", "newsarchive", "pipelines"]

@@ -144,7 +144,9 @@ def test_the_design_example_parses(tmp_path):
     ]
     assert config.recheck["ladder"][0] == ["3h", "15m"]
     assert config.serve == {"workers": 2}
-    assert config.crawl.allow_private_addresses is False and config.crawl.allowed_networks == ["10.1.2.0/24"]
+    assert config.crawl.allow_private_addresses is False and config.crawl.allowed_networks == [
+        "10.1.2.0/24"
+    ]
     assert config.distributed["redis_url"].startswith("redis://")
 
 

@@ -48,7 +48,9 @@ def _header(coding: str) -> str | None:
 
 def _page(coding: str) -> bytes:
     # Each site's article differs (its own headline), so each becomes its own version.
-    return GOOD.replace(b"Flooded streets drain slowly", f"Flooded streets ({coding}) drain slowly".encode())
+    return GOOD.replace(
+        b"Flooded streets drain slowly", f"Flooded streets ({coding}) drain slowly".encode()
+    )
 
 
 def _answer(body: bytes, coding: str, content_type: str) -> bytes:
@@ -88,7 +90,12 @@ def coded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     result = run_cli("archive", *[s.page(ARTICLE) for s in servers.values()], "--json", "--no-progress",
                      data_dir=data_dir, config=config)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    yield {"servers": servers, "data_dir": data_dir, "config": config, "result": json.loads(result.stdout)}
+    yield {
+        "servers": servers,
+        "data_dir": data_dir,
+        "config": config,
+        "result": json.loads(result.stdout),
+    }
     for server in servers.values():
         server.close()
 
@@ -140,7 +147,10 @@ def test_the_card_reads_robots_rules_in_every_coding(coded, tmp_path):
              if line.startswith("- robots.txt: ")}  # fmt: skip
     for coding in ENCODERS:
         line = lines[coded["servers"][coding].page("/robots.txt")]
-        assert "AI crawlers disallowed: GPTBot" in line and "`*` not disallowed" in line, (coding, line)
+        assert "AI crawlers disallowed: GPTBot" in line and "`*` not disallowed" in line, (
+            coding,
+            line,
+        )
     # A read failure is never "no rules": the card says it could not read it, and why.
     bad = lines[coded["servers"]["bad-br"].page("/robots.txt")]
     assert "unreadable: the body cannot be decoded \\(br: " in bad, bad
@@ -187,7 +197,9 @@ def test_warcio_command_decodes_br_and_zstd(coded, tmp_path: Path) -> None:
     records = check_archive(coded["data_dir"])
     for coding in ("br", "zstd"):
         uri = coded["servers"][coding].page(ARTICLE)
-        record = next(r for r in records if r["type"] == "response" and r["headers"]["WARC-Target-URI"] == uri)
+        record = next(
+            r for r in records if r["type"] == "response" and r["headers"]["WARC-Target-URI"] == uri
+        )
         extracted = subprocess.run([str(BIN / "warcio"), "extract", "--payload", str(record["file"]),
                                     str(record["offset"])], capture_output=True, check=False)  # fmt: skip
         assert extracted.returncode == 0, extracted.stderr

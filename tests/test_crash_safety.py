@@ -23,9 +23,9 @@ pytestmark = pytest.mark.timeout(300)
 # Slow enough that a kill lands mid-crawl: every article answers after 300 ms, and a
 # request starts every ~150 ms (a download delay; Scrapy 2.19 without one starts several
 # at once whatever the per-domain concurrency): the crawl of 24 articles takes ~4 s.
-SLOW_CONFIG = MIRROR_CONFIG.replace("concurrent_requests_per_domain = 8", "concurrent_requests_per_domain = 2").replace(
-    "download_delay = 0", "download_delay = 0.15"
-)
+SLOW_CONFIG = MIRROR_CONFIG.replace(
+    "concurrent_requests_per_domain = 8", "concurrent_requests_per_domain = 2"
+).replace("download_delay = 0", "download_delay = 0.15")
 
 
 @pytest.fixture
@@ -49,7 +49,9 @@ def _counts(data_dir: Path) -> tuple[int, int, int]:
     try:
         with catalog.engine.connect() as conn:
             versions = conn.exec_driver_sql("SELECT count(*) FROM versions").scalar_one()
-            distinct = conn.exec_driver_sql("SELECT count(DISTINCT article_id) FROM versions").scalar_one()
+            distinct = conn.exec_driver_sql(
+                "SELECT count(DISTINCT article_id) FROM versions"
+            ).scalar_one()
             articles = conn.exec_driver_sql("SELECT count(*) FROM articles").scalar_one()
     finally:
         catalog.close()
@@ -61,7 +63,9 @@ def _record_lines(data_dir: Path) -> list[dict]:
             for line in p.read_text(encoding="utf-8").splitlines()]  # fmt: skip
 
 
-def _kill_crawl_after(seconds: float, site, data_dir: Path, config: Path, *, after_open: bool = True) -> bool:
+def _kill_crawl_after(
+    seconds: float, site, data_dir: Path, config: Path, *, after_open: bool = True
+) -> bool:
     """Start a crawl, SIGKILL it `seconds` after its first WARC file appeared (or after its
     start, without `after_open`); True if it was still running then."""
     cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config),

@@ -93,7 +93,9 @@ def test_crawl_fixture_site_end_to_end(profile, serve_site, data_dir, mirror_con
         assert (site.page(bad["path"]) in uris) == (bad["why"] != "skip-pattern"), bad
     found = next(r for r in summary["sites"] if r["site"] == profile)["discovery"]
     skipped = sum(1 for bad in expected["not_articles"] if bad["why"] == "skip-pattern")
-    assert found["dropped"].get("skip-pattern", 0) == skipped and found["matched"] == n + len(expected["not_articles"])
+    assert found["dropped"].get("skip-pattern", 0) == skipped and found["matched"] == n + len(
+        expected["not_articles"]
+    )
     resources = [r for r in warc_records if r["type"] == "conversion"]
     assert len(resources) == n
     assert all(re.fullmatch(r"urn:newsarchive:article:[0-9a-f]{16}", r["headers"]["WARC-Target-URI"])
@@ -175,7 +177,11 @@ def test_scrapy_crawl_from_the_repository(serve_site, data_dir, tmp_path, mirror
     from tests.conftest import BIN, REPO
 
     site = serve_site("cnn-lite")
-    env = {**os.environ, "NEWSARCHIVE_DATA_DIR": str(data_dir), "NEWSARCHIVE_CONFIG": str(mirror_config)}
+    env = {
+        **os.environ,
+        "NEWSARCHIVE_DATA_DIR": str(data_dir),
+        "NEWSARCHIVE_CONFIG": str(mirror_config),
+    }
     result = subprocess.run(
         [str(BIN / "scrapy"), "crawl", "cnn-lite", "-a", f"start_url={site.url}", "-s", "LOG_LEVEL=WARNING"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=180,

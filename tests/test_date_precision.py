@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -35,7 +35,9 @@ def test_a_day_is_never_an_invented_midnight():
     generic = extract_article(body, url="https://text.harbortext.example/985359077", parser="generic",
                               content_type="text/html; charset=utf-8")  # fmt: skip
     # trafilatura (htmldate) finds only the day: it stays a day.
-    assert generic.published_at == "2021-04-08" and generic.dates_source["published_at"] == "htmldate"
+    assert (
+        generic.published_at == "2021-04-08" and generic.dates_source["published_at"] == "htmldate"
+    )
     # The NPR profile reads the dateline's time: 9:12 PM EDT is already the next day in UTC,
     # which is why a midnight-UTC guess would be the wrong day.
     npr = extract_article(body, url="https://text.npr.org/985359077", parser="npr-text",
@@ -46,15 +48,20 @@ def test_a_day_is_never_an_invented_midnight():
 def test_precision_of_stored_values_old_and_new():
     assert precision_of("2021-04-08") == "day"
     assert precision_of("2021-04-09T01:12:00Z") == "second"
-    assert precision_of("2021-04-08T00:00:00Z", "htmldate") == "day"  # written before precision was kept
+    assert (
+        precision_of("2021-04-08T00:00:00Z", "htmldate") == "day"
+    )  # written before precision was kept
     assert precision_of("2021-04-08T00:00:00Z", "json-ld") == "second"  # a page may say midnight
     assert precision_of(None) is None
-    assert record_precision({"published_at": "2021-04-08", "modified_at": "2021-04-09T01:12:00Z"}) == {
-        "published_at": "day", "modified_at": "second"}
+    assert record_precision(
+        {"published_at": "2021-04-08", "modified_at": "2021-04-09T01:12:00Z"}
+    ) == {"published_at": "day", "modified_at": "second"}
     assert as_day("2021-04-08T00:00:00Z", "htmldate") == date(2021, 4, 8)
     assert as_instant("2021-04-08T00:00:00Z", "htmldate") is None
-    assert as_instant("2021-04-09T01:12:00Z") == datetime(2021, 4, 9, 1, 12, tzinfo=timezone.utc)
-    assert same_date("2021-04-08", "2021-04-08T00:00:00Z") and not same_date("2021-04-08", "2021-04-09T01:12:00Z")
+    assert as_instant("2021-04-09T01:12:00Z") == datetime(2021, 4, 9, 1, 12, tzinfo=UTC)
+    assert same_date("2021-04-08", "2021-04-08T00:00:00Z") and not same_date(
+        "2021-04-08", "2021-04-09T01:12:00Z"
+    )
 
 
 def test_an_old_midnight_record_read_again_as_a_day_is_unchanged(tmp_path):
@@ -64,7 +71,7 @@ def test_an_old_midnight_record_read_again_as_a_day_is_unchanged(tmp_path):
         url = "https://valleytext.example/2025/08/14/school-calendar"
 
         def observe(published: str, modified: str, text: str, hour: int):
-            at = datetime(2025, 8, 14, hour, tzinfo=timezone.utc)
+            at = datetime(2025, 8, 14, hour, tzinfo=UTC)
             capture = catalog.add_capture(run_id="r", site="valley", url=url, kind="article", fetched_at=at,
                                           status=200, outcome="fetched", record_type="response")  # fmt: skip
             obs = Observation(article_id=article_id_for(url), site="valley", url=url, normalized_url=normalize_url(url),
@@ -119,14 +126,22 @@ download_timeout = 5
 start_urls = ["{url}"]
 article_links = "a.topic-title"
 """)
-        result = run_cli("crawl", "harbor-text", "--no-progress", "--json", data_dir=data_dir, config=config)
+        result = run_cli(
+            "crawl", "harbor-text", "--no-progress", "--json", data_dir=data_dir, config=config
+        )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["articles_new"] == 1
     finally:
         proc.terminate()
         proc.wait(5)
-    (line,) = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
-    assert line["published_at"] == "2021-04-08" and line["dates_precision"] == {"published_at": "day"}
+    (line,) = [
+        json.loads(x)
+        for p in (data_dir / "records").rglob("*.jsonl")
+        for x in p.read_text().splitlines()
+    ]
+    assert line["published_at"] == "2021-04-08" and line["dates_precision"] == {
+        "published_at": "day"
+    }
 
     catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
     try:
@@ -134,8 +149,13 @@ article_links = "a.topic-title"
         # A record written before precision was kept: htmldate's day as midnight, no dates_precision.
         legacy = dict(catalog.versions(line["article_id"])[0])
         old = {k: v for k, v in line.items() if k != "dates_precision"}
-        old.update(article_id="0123456789abcdef", url=url + "old-story", published_at="2020-01-02T00:00:00Z",
-                   modified_at="2020-01-03T04:05:06Z", dates_source={"published_at": "htmldate", "modified_at": "meta"})
+        old.update(
+            article_id="0123456789abcdef",
+            url=url + "old-story",
+            published_at="2020-01-02T00:00:00Z",
+            modified_at="2020-01-03T04:05:06Z",
+            dates_source={"published_at": "htmldate", "modified_at": "meta"},
+        )
         seen = legacy["captured_at"].replace(tzinfo=None)  # as SQLAlchemy stores it in SQLite
         with catalog.engine.begin() as conn:
             conn.exec_driver_sql(
@@ -145,7 +165,13 @@ article_links = "a.topic-title"
             conn.exec_driver_sql(
                 "INSERT INTO versions (article_id, version, content_sha256, change, captured_at, record)"
                 " VALUES (?, 1, ?, 'new', ?, ?)",
-                (old["article_id"], legacy["content_sha256"], str(seen + timedelta(seconds=1)), json.dumps(old)))
+                (
+                    old["article_id"],
+                    legacy["content_sha256"],
+                    str(seen + timedelta(seconds=1)),
+                    json.dumps(old),
+                ),
+            )
     finally:
         catalog.close()
 
@@ -163,12 +189,17 @@ article_links = "a.topic-title"
     assert new["published_at"] is None and new["published_date"] == date(2021, 4, 8)
     assert new["dates_precision"] == {"published_at": "day", "modified_at": None}
     assert legacy_row["published_at"] is None and legacy_row["published_date"] == date(2020, 1, 2)
-    assert legacy_row["modified_at"] == datetime(2020, 1, 3, 4, 5, 6, tzinfo=timezone.utc)
+    assert legacy_row["modified_at"] == datetime(2020, 1, 3, 4, 5, 6, tzinfo=UTC)
     assert legacy_row["modified_date"] is None
     assert legacy_row["dates_precision"] == {"published_at": "day", "modified_at": "second"}
-    versions = {r["article_id"]: r for r in pq.read_table(exports["parquet", "versions"]).to_pylist()}
+    versions = {
+        r["article_id"]: r for r in pq.read_table(exports["parquet", "versions"]).to_pylist()
+    }
     assert versions[line["article_id"]]["published_date"] == date(2021, 4, 8)
-    rows = {r["article_id"]: r for r in map(json.loads, exports["jsonl", "latest"].read_text().splitlines())}
+    rows = {
+        r["article_id"]: r
+        for r in map(json.loads, exports["jsonl", "latest"].read_text().splitlines())
+    }
     assert rows[line["article_id"]]["published_at"] is None
     assert rows[line["article_id"]]["published_date"] == "2021-04-08"
     assert rows["0123456789abcdef"]["modified_at"] == "2020-01-03T04:05:06Z"
@@ -185,7 +216,10 @@ def test_export_rows_of_a_record_with_a_time():
     record = {"published_at": "2021-04-09T01:12:00Z", "dates_source": {"published_at": "page:dateline"},
               "dates_precision": {"published_at": "second"}}  # fmt: skip
     raw = {"article_id": "a", "site": "s", "version": 1, "change": "new", "record": record,
-           "captured_at": datetime(2021, 4, 9, 2, tzinfo=timezone.utc), "warc_filename": None}  # fmt: skip
+           "captured_at": datetime(2021, 4, 9, 2, tzinfo=UTC), "warc_filename": None}  # fmt: skip
     row = latest_row(raw)
-    assert row["published_at"] == datetime(2021, 4, 9, 1, 12, tzinfo=timezone.utc) and row["published_date"] is None
+    assert (
+        row["published_at"] == datetime(2021, 4, 9, 1, 12, tzinfo=UTC)
+        and row["published_date"] is None
+    )
     assert versions_row(raw)["published_at"] == row["published_at"]

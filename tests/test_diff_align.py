@@ -44,7 +44,11 @@ def test_sentences_carry_their_paragraph_and_the_cap_keeps_the_rest_in_one():
         ("One.", 0), ("Two.", 0), ("Three four.", 1), ("Five.", 2), ("Six.", 2), ("Seven.", 2),
     ]  # fmt: skip
     capped = split_sentences(text, max_sentences=3)
-    assert [(s.text, s.paragraph) for s in capped] == [("One.", 0), ("Two.", 0), ("Three four. Five. Six. Seven.", 1)]
+    assert [(s.text, s.paragraph) for s in capped] == [
+        ("One.", 0),
+        ("Two.", 0),
+        ("Three four. Five. Six. Seven.", 1),
+    ]
 
 
 OLD = """The storm hit the coast on Monday. At least 12 people died, officials said.
@@ -71,7 +75,9 @@ def test_a_moved_paragraph_is_a_move_not_a_deletion_and_an_addition():
     kinds = [o["op"] for o in ops]
     assert "delete" not in kinds and "insert" not in kinds
     # The two-sentence paragraph moved (not the four sentences around it).
-    assert kinds.count("move") == 2 and kinds.count("move_origin") == 2 and kinds.count("equal") == 4
+    assert (
+        kinds.count("move") == 2 and kinds.count("move_origin") == 2 and kinds.count("equal") == 4
+    )
     moved = [o for o in ops if o["op"] == "move"]
     assert [(o["old_index"], o["new_index"]) for o in moved] == [(4, 0), (5, 1)]
     assert added_removed(ops) == ([], [])
@@ -88,7 +94,11 @@ Rescue teams were searching for survivors."""
     ops = align(OLD, new)
     by_new = {o["new_index"]: o for o in ops if o["new_index"] is not None}
     assert by_new[3]["op"] == "move" and by_new[3]["words"] == [
-        ["equal", "At least"], ["delete", "12"], ["insert", "15"], ["equal", "people died, officials said."]]
+        ["equal", "At least"],
+        ["delete", "12"],
+        ["insert", "15"],
+        ["equal", "people died, officials said."],
+    ]
     # Next to a moved sentence, its edited neighbour moved with it.
     assert by_new[5]["op"] == "move" and by_new[5]["old_index"] == 3 and "words" in by_new[5]
     assert by_new[6]["op"] == "insert"
@@ -96,10 +106,16 @@ Rescue teams were searching for survivors."""
     assert added == ["At least 15 people died, officials said.",
                      "The governor declared a state of emergency on Monday night.",
                      "Rescue teams were searching for survivors."]  # fmt: skip
-    assert removed == ["At least 12 people died, officials said.", "The governor declared an emergency."]
+    assert removed == [
+        "At least 12 people died, officials said.",
+        "The governor declared an emergency.",
+    ]
     text = to_text(ops)
     assert "{>At least [-12-] {+15+} people died, officials said.<}" in text
-    assert "[>The storm hit the coast on Monday.<]" in text and "{+Rescue teams were searching for survivors.+}" in text
+    assert (
+        "[>The storm hit the coast on Monday.<]" in text
+        and "{+Rescue teams were searching for survivors.+}" in text
+    )
 
 
 def test_replacements_pair_similar_sentences_in_place():
@@ -107,7 +123,12 @@ def test_replacements_pair_similar_sentences_in_place():
     new = "Alpha beta gamma delta. The mayor said the bridge would reopen in June. Something new. Omega ends here."
     ops = align(old, new)
     assert _kinds(ops) == [("equal", 0, 0), ("replace", 1, 1), ("insert", None, 2), ("equal", 2, 3)]
-    assert word_diff("a b c", "a x c") == [["equal", "a"], ["delete", "b"], ["insert", "x"], ["equal", "c"]]
+    assert word_diff("a b c", "a x c") == [
+        ["equal", "a"],
+        ["delete", "b"],
+        ["insert", "x"],
+        ["equal", "c"],
+    ]
 
 
 def test_unrelated_sentences_are_deleted_and_inserted_not_paired():
@@ -126,7 +147,9 @@ def test_html_is_escaped_and_marked():
 
 
 def test_paragraphs_are_kept_in_the_renderings():
-    ops = align("One here. Two there.\n\nThree now.", "One here. Two there.\n\nThree now.\n\nFour later.")
+    ops = align(
+        "One here. Two there.\n\nThree now.", "One here. Two there.\n\nThree now.\n\nFour later."
+    )
     assert to_text(ops) == "One here. Two there.\n\nThree now.\n\n{+Four later.+}"
     assert to_html(ops).count("<p>") == 3
 

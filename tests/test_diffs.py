@@ -119,7 +119,11 @@ def test_bounded_opcodes_are_always_a_valid_alignment(seed):
     alphabet = list("abcdefgh")[: rng.randint(1, 8)]
     n, m = rng.randint(0, 3000), rng.randint(0, 3000)
     a = [rng.choice(alphabet) for _ in range(n)]
-    b = a[: rng.randint(0, n)] + [rng.choice(alphabet) for _ in range(rng.randint(0, 50))] + a[rng.randint(0, n):]
+    b = (
+        a[: rng.randint(0, n)]
+        + [rng.choice(alphabet) for _ in range(rng.randint(0, 50))]
+        + a[rng.randint(0, n) :]
+    )
     b = b[:m] if rng.random() < 0.3 else b
     budget = Budget(cells=rng.choice([0, 10_000, 1_000_000]))
     _valid(a, b, bounded_opcodes(a, b, budget))
@@ -131,7 +135,10 @@ def test_small_inputs_get_exactly_difflibs_alignment():
         a = [rng.choice("abcde") for _ in range(rng.randint(0, 200))]
         b = [rng.choice("abcde") for _ in range(rng.randint(0, 200))]
         budget = Budget()
-        assert bounded_opcodes(a, b, budget) == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        assert (
+            bounded_opcodes(a, b, budget)
+            == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        )
         assert not budget.approximate
 
 
@@ -147,7 +154,11 @@ def test_a_hostile_page_of_16000_repeated_words_falls_back_to_the_linear_alignme
     many = "\n\n".join(["same paragraph"] * 16_000)
     more = "\n\n".join(["same paragraph"] * 8_000 + ["a new one"] + ["same paragraph"] * 8_000)
     diff = text_diff(many, more, from_version=1)
-    assert diff["approximate"] is True and diff["paragraphs_added"] == 1 and diff["paragraphs_removed"] == 0
+    assert (
+        diff["approximate"] is True
+        and diff["paragraphs_added"] == 1
+        and diff["paragraphs_removed"] == 0
+    )
     assert "+a new one" in diff["unified"]
 
 
@@ -155,6 +166,11 @@ def test_the_fallback_unified_diff_has_difflibs_format():
     a = ["p1", "p2", "p3", "p4", "p5", "p6"]
     b = ["p1", "p2", "x", "p4", "p5", "p6", "p7"]
     codes = difflib.SequenceMatcher(None, a, b).get_opcodes()
-    expected = "\n".join(difflib.unified_diff(a, b, fromfile="version 1", tofile="version 2", lineterm="", n=1))
+    expected = "\n".join(
+        difflib.unified_diff(a, b, fromfile="version 1", tofile="version 2", lineterm="", n=1)
+    )
     assert unified(a, b, codes, fromfile="version 1", tofile="version 2") == expected
-    assert unified(a, a, difflib.SequenceMatcher(None, a, a).get_opcodes(), fromfile="x", tofile="y") == ""
+    assert (
+        unified(a, a, difflib.SequenceMatcher(None, a, a).get_opcodes(), fromfile="x", tofile="y")
+        == ""
+    )

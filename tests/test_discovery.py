@@ -19,7 +19,9 @@ from tests.conftest import SITES, run_cli
 pytestmark = pytest.mark.timeout(300)
 
 CNN = json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))
-DATED = [a["path"] for a in CNN["articles"] if re.match(r"^/\d{4}/\d{2}/\d{2}/", a["path"])]  # served
+DATED = [
+    a["path"] for a in CNN["articles"] if re.match(r"^/\d{4}/\d{2}/\d{2}/", a["path"])
+]  # served
 UNDATED = "/travel/vientiane-laos-50th-anniversary-intl-hnk"
 FEATURE = "/world/longform-river-delta-spc"
 BAD = "http://[object Object]/"
@@ -72,13 +74,21 @@ def test_malformed_links_are_invalid_urls_and_never_raise():
     assert resolve_link(base, "javascript:void(0)") == (None, "not-http")
     assert resolve_link(base, "mailto:desk@example.org") == (None, "not-http")
     # Whitespace around and inside (WHATWG drops tabs and newlines), fragments stripped.
-    assert resolve_link(base, "  /2025/01/0\n2/us/x#top ") == ("http://127.0.0.1:8000/2025/01/02/us/x", None)
+    assert resolve_link(base, "  /2025/01/0\n2/us/x#top ") == (
+        "http://127.0.0.1:8000/2025/01/02/us/x",
+        None,
+    )
 
 
 def test_cnn_profile_follows_undated_stories_and_skips_interactives():
     rule = CNN_LITE.link_rule
-    for story in (DATED[0], UNDATED, FEATURE, "/2024/02/02/economy/january-jobs-report-wages/index.html",
-                  "/2025/05/05/weather/hurricane-tracker"):  # fmt: skip  (a dated path is a story)
+    for story in (
+        DATED[0],
+        UNDATED,
+        FEATURE,
+        "/2024/02/02/economy/january-jobs-report-wages/index.html",
+        "/2025/05/05/weather/hurricane-tracker",
+    ):  # fmt: skip  (a dated path is a story)
         assert rule("http://lite.cnn.com" + story) is None, story
     for page in ("/interactive/2025/politics/trump-approval-rating-tracker/", "/weather/maps",
                  "/world/ukraine-russia-war-map", "/us/election-results-trackers"):  # fmt: skip
@@ -90,12 +100,17 @@ def test_cnn_profile_follows_undated_stories_and_skips_interactives():
         assert NPR_TEXT.link_rule("http://text.npr.org" + other) == "pattern", other
 
 
-def test_every_index_link_is_followed_or_dropped_by_a_named_rule(serve_site, data_dir, mirror_config):
+def test_every_index_link_is_followed_or_dropped_by_a_named_rule(
+    serve_site, data_dir, mirror_config
+):
     site = serve_site("cnn-lite")
     _add_story(site.root, UNDATED)
     _add_story(site.root, FEATURE)
     hrefs = [
-        DATED[0], UNDATED, FEATURE, DATED[1],
+        DATED[0],
+        UNDATED,
+        FEATURE,
+        DATED[1],
         "/interactive/2025/politics/trump-approval-rating-tracker/",  # skip-pattern
         "/weather/maps",  # skip-pattern
         "https://www.cnn.com/2025/12/01/us/full-site-story",  # off-host
@@ -121,8 +136,14 @@ def test_every_index_link_is_followed_or_dropped_by_a_named_rule(serve_site, dat
     (page,) = found["pages"]
     assert page["url"] == site.url and page["kind"] == "index"
     assert page["dropped"] == want_dropped
-    records = [json.loads(x) for p in (data_dir / "records").rglob("*.jsonl") for x in p.read_text().splitlines()]
-    assert {r["url"] for r in records} == {site.page(p) for p in (DATED[0], UNDATED, FEATURE, DATED[1])}
+    records = [
+        json.loads(x)
+        for p in (data_dir / "records").rglob("*.jsonl")
+        for x in p.read_text().splitlines()
+    ]
+    assert {r["url"] for r in records} == {
+        site.page(p) for p in (DATED[0], UNDATED, FEATURE, DATED[1])
+    }
     undated = next(r for r in records if r["url"] == site.page(UNDATED))
     assert undated["section"] == "travel"
 
@@ -136,7 +157,9 @@ def test_every_index_link_is_followed_or_dropped_by_a_named_rule(serve_site, dat
                      config=mirror_config)  # fmt: skip
     assert second.returncode == 0, second.stderr
     again = len(DATED) - 2
-    assert f"{len(hrefs)} matched · {again} followed · {len(hrefs) - again} dropped" in second.stdout
+    assert (
+        f"{len(hrefs)} matched · {again} followed · {len(hrefs) - again} dropped" in second.stdout
+    )
     for line in ("dropped: known", "dropped: skip-pattern", "dropped: invalid-url"):
         assert line in second.stdout
     rows = _listing_rows(data_dir)
@@ -146,7 +169,9 @@ def test_every_index_link_is_followed_or_dropped_by_a_named_rule(serve_site, dat
     assert "warning" not in second.stderr  # the same rules dropped the same share as before
 
 
-def test_a_rule_that_drops_more_than_in_the_previous_run_is_a_warning(serve_site, tmp_path, data_dir):
+def test_a_rule_that_drops_more_than_in_the_previous_run_is_a_warning(
+    serve_site, tmp_path, data_dir
+):
     site = serve_site("cnn-lite")
     config = tmp_path / "sites.toml"
     config.write_text(f"""
@@ -161,7 +186,9 @@ start_urls = ["{site.url}"]
 article_pattern = "^/\\\\d{{4}}/\\\\d{{2}}/\\\\d{{2}}/"
 """)
     (site.root / "index.html").write_text(_cnn_index(DATED), encoding="utf-8")
-    first = run_cli("crawl", "cnn-dated", "--no-progress", "--json", data_dir=data_dir, config=config)
+    first = run_cli(
+        "crawl", "cnn-dated", "--no-progress", "--json", data_dir=data_dir, config=config
+    )
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["warnings"] == []
 
@@ -169,17 +196,25 @@ article_pattern = "^/\\\\d{{4}}/\\\\d{{2}}/\\\\d{{2}}/"
     for path in ("/us/story-one", "/us/story-two", "/us/story-three"):
         _add_story(site.root, path)
     (site.root / "index.html").write_text(
-        _cnn_index([*DATED[:3], "/us/story-one", "/us/story-two", "/us/story-three"]), encoding="utf-8")
-    second = run_cli("crawl", "cnn-dated", "--no-progress", "--json", data_dir=data_dir, config=config)
+        _cnn_index([*DATED[:3], "/us/story-one", "/us/story-two", "/us/story-three"]),
+        encoding="utf-8",
+    )
+    second = run_cli(
+        "crawl", "cnn-dated", "--no-progress", "--json", data_dir=data_dir, config=config
+    )
     assert second.returncode == 0, second.stderr
     summary = json.loads(second.stdout)
     assert _site(summary, "cnn-dated")["discovery"]["dropped"] == {"pattern": 3, "known": 3}
     (warning,) = summary["warnings"]
-    assert warning.startswith("cnn-dated: pattern dropped 3 of 6 matched links (50%; previous run 0%)")
+    assert warning.startswith(
+        "cnn-dated: pattern dropped 3 of 6 matched links (50%; previous run 0%)"
+    )
     assert "warning: cnn-dated: pattern dropped 3 of 6" in second.stderr
 
     # The same share again: nothing new to warn about.
-    third = run_cli("crawl", "cnn-dated", "--no-progress", "--json", data_dir=data_dir, config=config)
+    third = run_cli(
+        "crawl", "cnn-dated", "--no-progress", "--json", data_dir=data_dir, config=config
+    )
     assert json.loads(third.stdout)["warnings"] == []
 
 
@@ -214,10 +249,12 @@ download_timeout = 2
 [sites.cnn-feeds]
 extends = "cnn-lite"
 start_urls = []
-feeds = ["{site.page('/feed.xml')}"]
-sitemaps = ["{site.page('/sitemap.xml')}"]
+feeds = ["{site.page("/feed.xml")}"]
+sitemaps = ["{site.page("/sitemap.xml")}"]
 """)
-    result = run_cli("crawl", "cnn-feeds", "--no-progress", "--json", data_dir=data_dir, config=config)
+    result = run_cli(
+        "crawl", "cnn-feeds", "--no-progress", "--json", data_dir=data_dir, config=config
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["articles_new"] == 4
@@ -227,32 +264,48 @@ sitemaps = ["{site.page('/sitemap.xml')}"]
     assert found["dropped"] == {"invalid-url": 2, "not-http": 1, "duplicate": 1}
 
     rows = {r["url"]: r for r in _listing_rows(data_dir)}
-    feed, index, articles = (rows[site.page(p)] for p in ("/feed.xml", "/sitemap.xml", "/articles.xml"))
-    assert feed["outcome"] == "feed" and feed["links"]["dropped"] == {"invalid-url": 1, "not-http": 1}
+    feed, index, articles = (
+        rows[site.page(p)] for p in ("/feed.xml", "/sitemap.xml", "/articles.xml")
+    )
+    assert feed["outcome"] == "feed" and feed["links"]["dropped"] == {
+        "invalid-url": 1,
+        "not-http": 1,
+    }
     assert feed["links"]["followed"] == 2
     assert index["outcome"] == "sitemap" and index["links"]["follows"] == "sitemaps"
     assert index["links"]["matched"] == 2 and index["links"]["dropped"] == {"invalid-url": 1}
     assert articles["outcome"] == "sitemap"
     assert articles["links"]["dropped"]["invalid-url"] == 1 and articles["links"]["followed"] == 2
     # The feed and the sitemap share one link: whichever was parsed second counts it a duplicate.
-    assert feed["links"]["dropped"].get("duplicate", 0) + articles["links"]["dropped"].get("duplicate", 0) == 1
+    assert (
+        feed["links"]["dropped"].get("duplicate", 0)
+        + articles["links"]["dropped"].get("duplicate", 0)
+        == 1
+    )
 
 
 def test_an_index_whose_every_link_is_dropped_says_which_rules(serve_site, data_dir, mirror_config):
     site = serve_site("cnn-lite")
     (site.root / "index.html").write_text(
-        _cnn_index([BAD, "https://www.cnn.com/2025/01/01/us/x", "/interactive/2025/maps/"]), encoding="utf-8")
+        _cnn_index([BAD, "https://www.cnn.com/2025/01/01/us/x", "/interactive/2025/maps/"]),
+        encoding="utf-8",
+    )
     result = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", "--json",
                      data_dir=data_dir, config=mirror_config)  # fmt: skip
     assert result.returncode == 1
-    assert "all 3 matched links were dropped (invalid-url 1, off-host 1, skip-pattern 1)" in result.stderr
+    assert (
+        "all 3 matched links were dropped (invalid-url 1, off-host 1, skip-pattern 1)"
+        in result.stderr
+    )
     (row,) = _listing_rows(data_dir)
     assert row["outcome"] == "index-no-links" and row["links"]["matched"] == 3
 
 
 def test_older_container_class_still_matches(serve_site, data_dir, mirror_config):
     site = serve_site("cnn-lite")
-    (site.root / "index.html").write_text(_cnn_index(DATED[:2], container="container--lite"), encoding="utf-8")
+    (site.root / "index.html").write_text(
+        _cnn_index(DATED[:2], container="container--lite"), encoding="utf-8"
+    )
     result = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", "--json",
                      data_dir=data_dir, config=mirror_config)  # fmt: skip
     assert result.returncode == 0, result.stderr

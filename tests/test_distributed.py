@@ -61,7 +61,9 @@ def _worker(cluster: dict, n: int, *extra: str) -> tuple[subprocess.Popen[str], 
            "worker", "--max-inflight", "6", "--json", *extra]  # fmt: skip
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("NEWSARCHIVE_CONFIG", None)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env
+    )
     return proc, data_dir
 
 
@@ -101,12 +103,14 @@ def test_three_workers_fetch_every_article_once(cluster):
     summaries = [_finish(proc) for proc, _ in workers]
 
     versions, fetched = _shared_catalog_state(cluster["postgres"])
-    assert len(fetched) == ARTICLES and set(fetched.values()) == {1}, "every article fetched exactly once"
+    assert len(fetched) == ARTICLES and set(fetched.values()) == {1}, (
+        "every article fetched exactly once"
+    )
     assert len(versions) == ARTICLES and {v["version"] for v in versions} == {1}
     assert len({v["article_id"] for v in versions}) == ARTICLES
     # Each worker wrote its own valid WARCs and records; together they hold every version.
     records = []
-    for (_, data_dir), summary in zip(workers, summaries):
+    for (_, data_dir), summary in zip(workers, summaries, strict=False):
         assert summary["worker"]["claimed"] > 0, "every worker took part"
         check_archive(data_dir)
         records += _records(data_dir)
@@ -133,7 +137,9 @@ def test_killed_worker_loses_nothing_and_makes_no_duplicate(cluster):
         versions, _ = _shared_catalog_state(cluster["postgres"])
         if len(versions) >= 20:
             break
-        assert victim.poll() is None and time.monotonic() < deadline, "the first worker made no progress"
+        assert victim.poll() is None and time.monotonic() < deadline, (
+            "the first worker made no progress"
+        )
         time.sleep(0.2)
     others = [_worker(cluster, n, "--exit-when-empty", "5") for n in (1, 2)]
     time.sleep(1.0)
@@ -147,12 +153,18 @@ def test_killed_worker_loses_nothing_and_makes_no_duplicate(cluster):
     assert {v["version"] for v in versions} == {1}, "no duplicate version"
     assert len({v["article_id"] for v in versions}) == ARTICLES
     assert len(fetched) == ARTICLES
-    assert sum(s["worker"]["requeued_expired_leases"] for s in summaries) > 0, "the victim's leases came back"
-    assert cluster["frontier"].counts()["queued"] == 0 and cluster["frontier"].counts()["leased"] == 0
+    assert sum(s["worker"]["requeued_expired_leases"] for s in summaries) > 0, (
+        "the victim's leases came back"
+    )
+    assert (
+        cluster["frontier"].counts()["queued"] == 0 and cluster["frontier"].counts()["leased"] == 0
+    )
     for _, data_dir in others:
         check_archive(data_dir)
     # The victim's own data directory is repaired by its next start (or `verify --repair`).
-    repaired = run_cli("verify", "--repair", "--json", data_dir=victim_dir, config=cluster["config"])
+    repaired = run_cli(
+        "verify", "--repair", "--json", data_dir=victim_dir, config=cluster["config"]
+    )
     assert repaired.returncode in (0, 1), repaired.stderr
     check_archive(victim_dir)
 
@@ -177,7 +189,11 @@ def test_max_articles_is_a_budget_shared_by_the_workers(cluster):
     catalog = Catalog(cluster["postgres"])
     try:
         with catalog.reading() as conn:
-            tallies = list(conn.execute(select(t.captures.c.links).where(t.captures.c.kind == "index")).scalars())
+            tallies = list(
+                conn.execute(
+                    select(t.captures.c.links).where(t.captures.c.kind == "index")
+                ).scalars()
+            )
     finally:
         catalog.close()
     assert len(tallies) == 4 and sum(x["followed"] for x in tallies) == 7
@@ -197,12 +213,17 @@ def test_article_budget_and_pending_rechecks_in_redis(redis_url):
         assert frontier.push_new_articles("s", urls, budget=budget) == []  # spent
         assert frontier.budget_left(budget) == 0 and frontier.counts()["seen"] == 3
         assert frontier.push_new_articles("s", urls) == urls[3:]  # no budget: not limited
-        assert frontier.push_new_articles("s", ["http://site.test/x"], budget=f"{prefix}:budget:gone") == []
+        assert (
+            frontier.push_new_articles("s", ["http://site.test/x"], budget=f"{prefix}:budget:gone")
+            == []
+        )
 
         frontier.client.delete(frontier.queue_key)
         due = ["http://site.test/a", "http://site.test/b"]
         assert frontier.push_rechecks("s", due) == due
-        assert frontier.push_rechecks("s", [*due, "http://site.test/a#frag"]) == [], "queued: not again"
+        assert frontier.push_rechecks("s", [*due, "http://site.test/a#frag"]) == [], (
+            "queued: not again"
+        )
         raw, item = frontier.claim()
         assert item["recheck"] and item["refetch"] and item["kind"] == "article"
         assert frontier.push_rechecks("s", due) == [], "leased: not again"

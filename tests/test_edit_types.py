@@ -17,7 +17,9 @@ PAIRS = sorted((REPO / "tests" / "fixtures" / "edit_types").glob("*.json"))
 
 
 def _report_module():
-    spec = importlib.util.spec_from_file_location("edit_types_report", REPO / "scripts" / "edit_types_report.py")
+    spec = importlib.util.spec_from_file_location(
+        "edit_types_report", REPO / "scripts" / "edit_types_report.py"
+    )
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
@@ -55,7 +57,13 @@ def test_first_and_unchanged_versions_have_no_types():
     assert classify_edit(None, _record(BASE)) == []
     assert classify_edit(_record(BASE), _record(BASE)) == []
     # What normalisation removes (curly quotes, white space) is no change.
-    assert classify_edit(_record(BASE, title="It's here"), _record(BASE.replace(" ", "  "), title="It\u2019s here")) == []
+    assert (
+        classify_edit(
+            _record(BASE, title="It's here"),
+            _record(BASE.replace(" ", "  "), title="It\u2019s here"),
+        )
+        == []
+    )
 
 
 def test_minor_ends_at_the_named_threshold():
@@ -72,18 +80,30 @@ def test_minor_ends_at_the_named_threshold():
 def test_stealth_needs_the_same_modified_time_on_both_sides():
     new_text = BASE.replace("7 to 2", "6 to 3")
     assert classify_edit(_record(BASE), _record(new_text)) == ["numbers", "stealth"]
-    assert classify_edit(_record(BASE), _record(new_text, modified_at="2025-01-01T12:00:00Z")) == ["numbers"]
-    assert classify_edit(_record(BASE, modified_at=None), _record(new_text, modified_at=None)) == ["numbers"]
+    assert classify_edit(_record(BASE), _record(new_text, modified_at="2025-01-01T12:00:00Z")) == [
+        "numbers"
+    ]
+    assert classify_edit(_record(BASE, modified_at=None), _record(new_text, modified_at=None)) == [
+        "numbers"
+    ]
     assert classify_edit(_record(BASE), _record(new_text, modified_at=None)) == ["numbers"]
     # Dates alone are no content change: no stealth.
-    assert classify_edit(_record(BASE), _record(BASE, published_at="2025-01-02T10:00:00Z")) == ["dates"]
+    assert classify_edit(_record(BASE), _record(BASE, published_at="2025-01-02T10:00:00Z")) == [
+        "dates"
+    ]
 
 
 def test_numbers_means_only_figures():
     modified = {"modified_at": "2025-01-01T11:00:00Z"}
-    assert classify_edit(_record(BASE), _record(BASE.replace("three hours", "four hours"), **modified)) == ["numbers"]
-    assert classify_edit(_record(BASE), _record(BASE.replace("7 to 2", "seven to two votes"), **modified)) == ["minor"]
-    assert classify_edit(_record(BASE), _record(BASE.replace("road repairs", "bridge repairs"), **modified)) == ["minor"]
+    assert classify_edit(
+        _record(BASE), _record(BASE.replace("three hours", "four hours"), **modified)
+    ) == ["numbers"]
+    assert classify_edit(
+        _record(BASE), _record(BASE.replace("7 to 2", "seven to two votes"), **modified)
+    ) == ["minor"]
+    assert classify_edit(
+        _record(BASE), _record(BASE.replace("road repairs", "bridge repairs"), **modified)
+    ) == ["minor"]
 
 
 @pytest.mark.parametrize(
@@ -124,25 +144,42 @@ def test_a_whole_note_paragraph_counts_as_the_note():
     note = "Correction: An earlier version of this story gave the wrong vote. It was 7 to 2, not 6 to 3."
     old = BASE + "\n\n" + note
     new = BASE + "\n\n" + note.replace("It was 7 to 2, not 6 to 3.", "The vote was 7 to 2.")
-    assert classify_edit(_record(old), _record(new, modified_at="2025-01-01T11:00:00Z")) == ["correction"]
-    assert classify_edit(_record(old), _record(BASE, modified_at="2025-01-01T11:00:00Z")) == ["correction"]
+    assert classify_edit(_record(old), _record(new, modified_at="2025-01-01T11:00:00Z")) == [
+        "correction"
+    ]
+    assert classify_edit(_record(old), _record(BASE, modified_at="2025-01-01T11:00:00Z")) == [
+        "correction"
+    ]
 
 
 def test_reorder_and_paragraphing():
     first, second = BASE.split("\n\n")
-    assert classify_edit(_record(BASE), _record(second + "\n\n" + first, modified_at="x")) == ["reorder"]
+    assert classify_edit(_record(BASE), _record(second + "\n\n" + first, modified_at="x")) == [
+        "reorder"
+    ]
     assert classify_edit(_record(BASE), _record(first + " " + second, modified_at="x")) == ["minor"]
 
 
 def test_types_are_listed_in_the_declared_order():
     new = _record("Correction: wrong date.\n\n" + BASE.replace("7 to 2", "8 to 1") + "\n\nMore news later tonight.",
                   title="New title", authors=["Other Writer"])  # fmt: skip
-    assert classify_edit(_record(BASE), new) == ["headline", "byline", "correction", "append", "numbers", "stealth"]
+    assert classify_edit(_record(BASE), new) == [
+        "headline",
+        "byline",
+        "correction",
+        "append",
+        "numbers",
+        "stealth",
+    ]
 
 
 def test_hostile_texts_are_classified_in_bounded_time():
     huge = ("Same sentence again. " * 15_000) + "\n\n" + ("Numbers 1 2 3. " * 15_000)
-    cases = [(huge, huge.replace("Numbers 1 2 3.", "Numbers 1 2 4.", 1)), (huge, "x" * 2_000_000), ("a. " * 100_000, "b. " * 100_000)]
+    cases = [
+        (huge, huge.replace("Numbers 1 2 3.", "Numbers 1 2 4.", 1)),
+        (huge, "x" * 2_000_000),
+        ("a. " * 100_000, "b. " * 100_000),
+    ]
     for old, new in cases:
         started = time.monotonic()
         types = classify_edit(_record(old), _record(new, modified_at="later"))

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -132,7 +132,9 @@ def _id(arc: Archive, site: str, path: str) -> str:
 # -- latest view --------------------------------------------------------------------------
 
 
-def test_latest_jsonl_has_one_row_per_article_with_its_newest_version(archive: Archive, tmp_path: Path) -> None:
+def test_latest_jsonl_has_one_row_per_article_with_its_newest_version(
+    archive: Archive, tmp_path: Path
+) -> None:
     rows = _jsonl(archive.export(tmp_path, "jsonl"))
     assert len(rows) == N_ARTICLES
     assert [r["article_id"] for r in rows] == sorted(r["article_id"] for r in rows)
@@ -147,7 +149,9 @@ def test_latest_jsonl_has_one_row_per_article_with_its_newest_version(archive: A
             assert row["text"].startswith(a["text_startswith"])
     reverted = by_id[_id(archive, "cnn-lite", CNN[0]["path"])]
     assert (reverted["version"], reverted["change"], reverted["reverted_to"]) == (3, "revert", 1)
-    assert reverted["diff"]["from_version"] == 2 and reverted["diff"]["chars_removed"] == len("UPDATE:")
+    assert reverted["diff"]["from_version"] == 2 and reverted["diff"]["chars_removed"] == len(
+        "UPDATE:"
+    )
     retitled = by_id[_id(archive, "cnn-lite", CNN[1]["path"])]
     assert retitled["version"] == 2 and retitled["changed_fields"] == ["title"]
     assert retitled["title"] == CNN[1]["title"] + ", officials say"
@@ -160,7 +164,9 @@ def test_latest_jsonl_has_one_row_per_article_with_its_newest_version(archive: A
 # -- versions view ------------------------------------------------------------------------
 
 
-def test_versions_parquet_round_trips_with_the_documented_schema(archive: Archive, tmp_path: Path) -> None:
+def test_versions_parquet_round_trips_with_the_documented_schema(
+    archive: Archive, tmp_path: Path
+) -> None:
     out = archive.export(tmp_path, "parquet", "--view", "versions")
     table = pq.read_table(out)
     assert table.num_rows == N_VERSIONS
@@ -170,13 +176,23 @@ def test_versions_parquet_round_trips_with_the_documented_schema(archive: Archiv
     assert table.schema.field("captured_at").type == pa.timestamp("us", tz="UTC")
     assert table.schema.field("authors").type == pa.list_(pa.string())
     rows = table.to_pylist()
-    assert [(r["article_id"], r["version"]) for r in rows] == sorted((r["article_id"], r["version"]) for r in rows)
+    assert [(r["article_id"], r["version"]) for r in rows] == sorted(
+        (r["article_id"], r["version"]) for r in rows
+    )
     edited_id = _id(archive, "cnn-lite", CNN[0]["path"])
     history = [r for r in rows if r["article_id"] == edited_id]
-    assert [(r["version"], r["change"]) for r in history] == [(1, "new"), (2, "edit"), (3, "revert")]
+    assert [(r["version"], r["change"]) for r in history] == [
+        (1, "new"),
+        (2, "edit"),
+        (3, "revert"),
+    ]
     v1, v2, v3 = history
     assert v1["diff_from_version"] is None and v1["chars_added"] is None
-    assert (v2["diff_from_version"], v2["chars_added"], v2["chars_removed"]) == (1, len("UPDATE:"), 0)
+    assert (v2["diff_from_version"], v2["chars_added"], v2["chars_removed"]) == (
+        1,
+        len("UPDATE:"),
+        0,
+    )
     assert (v2["paragraphs_added"], v2["paragraphs_removed"]) == (1, 1)
     assert v2["changed_fields"] == ["text"] and v3["reverted_to"] == 1
     assert v1["captured_at"] < v2["captured_at"] < v3["captured_at"]
@@ -198,14 +214,18 @@ def test_parquet_and_jsonl_load_with_hugging_face_datasets(archive: Archive, tmp
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     out = archive.export(tmp_path, "parquet", "--view", "versions")
-    ds = datasets.load_dataset("parquet", data_files=str(out), split="train", cache_dir=str(tmp_path / "hf"))
+    ds = datasets.load_dataset(
+        "parquet", data_files=str(out), split="train", cache_dir=str(tmp_path / "hf")
+    )
     assert ds.num_rows == N_VERSIONS
     assert ds.features["authors"].feature.dtype == "string"  # a list of strings
     assert ds.features["captured_at"].dtype.startswith("timestamp[us")
     assert ds[0]["authors"] == pq.read_table(out).to_pylist()[0]["authors"]
 
 
-def test_jsonl_reads_with_the_documented_schema_in_pyarrow_and_pandas(archive: Archive, tmp_path: Path) -> None:
+def test_jsonl_reads_with_the_documented_schema_in_pyarrow_and_pandas(
+    archive: Archive, tmp_path: Path
+) -> None:
     out = archive.export(tmp_path, "jsonl", "--view", "versions")
     schema = arrow_schema(view_columns("versions"))
     table = pa_json.read_json(out, parse_options=pa_json.ParseOptions(explicit_schema=schema))
@@ -233,7 +253,9 @@ def test_csv_parses_back_with_the_csv_module(archive: Archive, tmp_path: Path) -
         assert json.loads(row["changed_fields"]) == typed["changed_fields"]
         assert row["text"] == typed["text"]  # newlines and quotes survive
         assert datetime.fromisoformat(row["captured_at"]) == typed["captured_at"]
-        assert row["chars_added"] == ("" if typed["chars_added"] is None else str(typed["chars_added"]))
+        assert row["chars_added"] == (
+            "" if typed["chars_added"] is None else str(typed["chars_added"])
+        )
     latest = archive.export(tmp_path, "csv", name="latest.csv")
     with open(latest, newline="", encoding="utf-8") as fh:
         latest_rows = list(csv.DictReader(fh))
@@ -250,9 +272,15 @@ def test_site_filter_and_fields_projection(archive: Archive, tmp_path: Path) -> 
     assert len(rows) == len(NPR)
     assert all(list(r) == ["title", "article_id", "authors"] for r in rows)
     assert sorted(r["title"] for r in rows) == sorted(a["title"] for a in NPR)
-    both = _jsonl(archive.export(tmp_path, "jsonl", "--site", "npr-text", "--site", "cnn-lite", name="both.jsonl"))
+    both = _jsonl(
+        archive.export(
+            tmp_path, "jsonl", "--site", "npr-text", "--site", "cnn-lite", name="both.jsonl"
+        )
+    )
     assert len(both) == N_ARTICLES
-    table = pq.read_table(archive.export(tmp_path, "parquet", "--site", "cnn-lite", "--fields", "site,version"))
+    table = pq.read_table(
+        archive.export(tmp_path, "parquet", "--site", "cnn-lite", "--fields", "site,version")
+    )
     assert table.schema.names == ["site", "version"] and table.num_rows == len(CNN)
     assert sorted(table.column("version").to_pylist()) == [1, 1, 1, 1, 2, 3]
 
@@ -262,21 +290,40 @@ def test_since_and_until_select_by_capture_time(archive: Archive, tmp_path: Path
     firsts = [r["captured_at"] for r in versions if r["version"] == 1]
     later = sorted(r["captured_at"] for r in versions if r["version"] > 1)
     # Rows of the rechecks only.
-    since = _jsonl(archive.export(tmp_path, "jsonl", "--view", "versions", "--since", later[0], name="since.jsonl"))
+    since = _jsonl(
+        archive.export(
+            tmp_path, "jsonl", "--view", "versions", "--since", later[0], name="since.jsonl"
+        )
+    )
     assert sorted(r["captured_at"] for r in since) == later and len(since) == 3
     # The archive as it stood after the first crawls: every article at version 1.
     until = _jsonl(archive.export(tmp_path, "jsonl", "--until", max(firsts), name="until.jsonl"))
     assert len(until) == N_ARTICLES and {r["version"] for r in until} == {1}
     # Latest as of the first recheck: the edited article at version 2, not 3.
     mid = sorted(r["captured_at"] for r in versions if r["version"] == 2)[-1]
-    asof = {r["article_id"]: r["version"] for r in _jsonl(archive.export(tmp_path, "jsonl", "--until", mid, name="mid.jsonl"))}
+    asof = {
+        r["article_id"]: r["version"]
+        for r in _jsonl(archive.export(tmp_path, "jsonl", "--until", mid, name="mid.jsonl"))
+    }
     assert asof[_id(archive, "cnn-lite", CNN[0]["path"])] == 2
-    window = _jsonl(archive.export(tmp_path, "jsonl", "--since", later[0], "--until", mid, name="window.jsonl"))
+    window = _jsonl(
+        archive.export(tmp_path, "jsonl", "--since", later[0], "--until", mid, name="window.jsonl")
+    )
     assert sorted(r["version"] for r in window) == [2, 2]
     # A bare date covers the whole day; a day before any capture selects nothing.
     day = firsts[0][:10]
-    assert len(_jsonl(archive.export(tmp_path, "jsonl", "--since", day, "--until", day, name="day.jsonl"))) <= N_ARTICLES
-    assert archive.export(tmp_path, "jsonl", "--until", "2000-01-01", name="none.jsonl").read_text() == ""
+    assert (
+        len(
+            _jsonl(
+                archive.export(tmp_path, "jsonl", "--since", day, "--until", day, name="day.jsonl")
+            )
+        )
+        <= N_ARTICLES
+    )
+    assert (
+        archive.export(tmp_path, "jsonl", "--until", "2000-01-01", name="none.jsonl").read_text()
+        == ""
+    )
 
 
 # -- the dataset card -------------------------------------------------------------------------
@@ -289,19 +336,31 @@ def test_dataset_card_counts_sources_schema_and_signals(archive: Archive, tmp_pa
     assert pq.read_table(out).num_rows == N_VERSIONS
     assert f"| cnn-lite | {len(CNN) + 3} | {len(CNN)} |" in card
     assert f"| npr-text | {len(NPR)} | {len(NPR)} |" in card
-    assert "https://www.cnn.com/terms" in card and "https://www.npr.org/about-npr/179876898/terms-of-use" in card
+    assert (
+        "https://www.cnn.com/terms" in card
+        and "https://www.npr.org/about-npr/179876898/terms-of-use" in card
+    )
     cnn = card.split("### cnn-lite")[1].split("###")[0]
     assert "AI crawlers disallowed: GPTBot, CCBot" in cnn and "`*` not disallowed" in cnn
     npr = card.split("### npr-text")[1].split("##")[0]
     assert "HTTP 404" in npr
-    assert "| `authors` | list<string> |" in card and "| `captured_at` | timestamp[us, UTC] |" in card
-    assert re.search(r"command: `newsarchive .*export --format parquet --out \S+ --no-progress --view versions`", card)
+    assert (
+        "| `authors` | list<string> |" in card and "| `captured_at` | timestamp[us, UTC] |" in card
+    )
+    assert re.search(
+        r"command: `newsarchive .*export --format parquet --out \S+ --no-progress --view versions`",
+        card,
+    )
     assert "software: newsarchive " in card
-    captured = sorted(r["captured_at"] for r in _jsonl(archive.export(tmp_path, "jsonl", "--view", "versions")))
+    captured = sorted(
+        r["captured_at"] for r in _jsonl(archive.export(tmp_path, "jsonl", "--view", "versions"))
+    )
     assert f"- captured: {captured[0]} to {captured[-1]}" in card
 
 
-def test_card_says_not_seen_for_a_site_without_robots_capture(archive: Archive, tmp_path: Path) -> None:
+def test_card_says_not_seen_for_a_site_without_robots_capture(
+    archive: Archive, tmp_path: Path
+) -> None:
     catalog = archive.catalog()
     try:
         result = export_dataset(catalog, archive.data_dir, ExportRequest(
@@ -317,7 +376,12 @@ def test_card_says_not_seen_for_a_site_without_robots_capture(archive: Archive, 
 
 
 def _validate(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "wacz"), "validate", "-f", str(path)], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(BIN / "wacz"), "validate", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_wacz_passes_validation_with_pages_and_index(archive: Archive, tmp_path: Path) -> None:
@@ -325,7 +389,9 @@ def test_wacz_passes_validation_with_pages_and_index(archive: Archive, tmp_path:
 
     out = archive.export(tmp_path, "wacz", name="archive.wacz")
     result = _validate(out)
-    assert result.returncode == 0 and "Validation succeeded" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and "Validation succeeded" in result.stdout, (
+        result.stdout + result.stderr
+    )
     with zipfile.ZipFile(out) as z:
         names = z.namelist()
         warcs = [n for n in names if n.startswith("archive/")]
@@ -351,7 +417,9 @@ def test_wacz_passes_validation_with_pages_and_index(archive: Archive, tmp_path:
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", p["ts"]) for p in pages[1:])
     indexed = {json.loads(line.split(" ", 2)[2])["url"] for line in index}
     assert {p["url"] for p in pages[1:]} <= indexed
-    assert package["wacz_version"] == "1.1.1" and all(r["hash"].startswith("sha256:") for r in package["resources"])
+    assert package["wacz_version"] == "1.1.1" and all(
+        r["hash"].startswith("sha256:") for r in package["resources"]
+    )
     assert (tmp_path / "archive.wacz.md").exists()
 
 
@@ -372,9 +440,18 @@ def test_wacz_of_a_filtered_selection(archive: Archive, tmp_path: Path) -> None:
 def test_bad_options_are_one_line_errors_with_status_2(archive: Archive, tmp_path: Path) -> None:
     cases = [
         (["--format", "xml", "--out", str(tmp_path / "x")], "--format must be one of"),
-        (["--format", "csv", "--view", "diffs", "--out", str(tmp_path / "x")], "--view must be one of"),
-        (["--format", "csv", "--fields", "title,nope", "--out", str(tmp_path / "x")], "unknown field(s)"),
-        (["--format", "csv", "--since", "last week", "--out", str(tmp_path / "x")], "--since takes an ISO date"),
+        (
+            ["--format", "csv", "--view", "diffs", "--out", str(tmp_path / "x")],
+            "--view must be one of",
+        ),
+        (
+            ["--format", "csv", "--fields", "title,nope", "--out", str(tmp_path / "x")],
+            "unknown field(s)",
+        ),
+        (
+            ["--format", "csv", "--since", "last week", "--out", str(tmp_path / "x")],
+            "--since takes an ISO date",
+        ),
         (["--format", "csv", "--out", str(tmp_path / "missing" / "x.csv")], "does not exist"),
         (["--format", "csv", "--out", str(tmp_path)], "is a directory"),
     ]
@@ -385,7 +462,9 @@ def test_bad_options_are_one_line_errors_with_status_2(archive: Archive, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_a_failed_export_leaves_no_file_behind(archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_export_leaves_no_file_behind(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from archive.export import parquet
 
     out = tmp_path / "broken.parquet"
@@ -406,7 +485,11 @@ def test_a_failed_export_leaves_no_file_behind(archive: Archive, tmp_path: Path,
             export_dataset(catalog, archive.data_dir, ExportRequest(format="parquet", out=out, view="versions",
                                                                      batch_size=4))  # fmt: skip
         with pytest.raises(OutputError):
-            export_dataset(catalog, archive.data_dir, ExportRequest(format="jsonl", out=tmp_path / "no" / "x.jsonl"))
+            export_dataset(
+                catalog,
+                archive.data_dir,
+                ExportRequest(format="jsonl", out=tmp_path / "no" / "x.jsonl"),
+            )
     finally:
         catalog.close()
     assert calls == [4, 4]
@@ -421,7 +504,7 @@ def test_row_source_batches_are_keyset_pages_in_order(archive: Archive) -> None:
     catalog = archive.catalog()
     try:
         for view, n in (("versions", N_VERSIONS), ("latest", N_ARTICLES)):
-            for flt in (ExportFilter(), ExportFilter(since=datetime(2000, 1, 1, tzinfo=timezone.utc))):
+            for flt in (ExportFilter(), ExportFilter(since=datetime(2000, 1, 1, tzinfo=UTC))):
                 source = RowSource(catalog, view, flt, batch_size=3)
                 batches = list(source.batches())
                 assert source.count() == n and sum(map(len, batches)) == n
@@ -445,7 +528,9 @@ def test_robots_rules_find_ai_opt_outs() -> None:
 
 def test_export_module_does_not_import_scrapy() -> None:
     code = "import sys, archive.export.exporter, archive.export.wacz; print('scrapy' in sys.modules or 'crawler' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ}
+    )
     assert result.stdout.strip() == "False", result.stderr
 
 
@@ -453,8 +538,10 @@ def test_until_date_covers_the_whole_day() -> None:
     from newsarchive.cli import _parse_when
 
     end = _parse_when("2026-05-06", "--until", end_of_day=True)
-    assert end == datetime(2026, 5, 6, tzinfo=timezone.utc) + timedelta(days=1, microseconds=-1)
-    assert _parse_when("2026-05-06T12:00Z", "--until", end_of_day=True) == datetime(2026, 5, 6, 12, tzinfo=timezone.utc)
+    assert end == datetime(2026, 5, 6, tzinfo=UTC) + timedelta(days=1, microseconds=-1)
+    assert _parse_when("2026-05-06T12:00Z", "--until", end_of_day=True) == datetime(
+        2026, 5, 6, 12, tzinfo=UTC
+    )
 
 
 def test_parquet_writer_writes_full_row_groups(tmp_path: Path) -> None:
@@ -463,7 +550,9 @@ def test_parquet_writer_writes_full_row_groups(tmp_path: Path) -> None:
 
     columns = select_columns("versions", ["article_id", "version", "authors"])
     writer = ParquetWriter(tmp_path / "x.parquet", columns, row_group_size=3)
-    rows = [{"article_id": f"{i:016x}", "version": 1, "authors": ["A", "B"][: i % 3]} for i in range(14)]
+    rows = [
+        {"article_id": f"{i:016x}", "version": 1, "authors": ["A", "B"][: i % 3]} for i in range(14)
+    ]
     for start in range(0, 14, 4):
         writer.write(rows[start : start + 4])
     writer.close()

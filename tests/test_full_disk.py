@@ -35,7 +35,10 @@ def test_full_disk_stops_the_crawl_cleanly(serve_site, data_dir, mirror_config, 
                      data_dir=data_dir, config=mirror_config)  # fmt: skip
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: the crawl stopped: cannot write to ") and "No space left on device" in last
+    assert (
+        last.startswith("error: the crawl stopped: cannot write to ")
+        and "No space left on device" in last
+    )
     summary = json.loads(result.stdout)
     assert summary["fatal_error"]
     # Every file that exists is closed and valid; nothing is left `.open`.

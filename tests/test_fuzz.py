@@ -31,6 +31,7 @@ CODECS = ["utf-8", "latin-1", "cp1252", "utf-16", "shift_jis", "koi8-r", "gb1803
 def html_documents(draw: st.DrawFn) -> bytes:
     """Random HTML trees with site-profile class names, odd attributes, random text and
     charsets that may disagree with the bytes, then random byte-level damage."""
+
     def node(depth: int) -> str:
         if depth > 6 or draw(st.integers(0, 4)) == 0:
             return draw(st.text(max_size=80)).replace("\x00", "\ufffd")
@@ -46,13 +47,13 @@ def html_documents(draw: st.DrawFn) -> bytes:
     meta = draw(st.sampled_from(["", '<meta charset="utf-8">', '<meta charset="iso-8859-1">',
                                  '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">',
                                  '<meta charset="nonsense">']))  # fmt: skip
-    html = f"<html lang=\"{draw(st.sampled_from(['en', 'de', '', 'zz-ZZ']))}\"><head>{meta}<title>{draw(st.text(max_size=40))}</title></head><body>{node(0)}</body></html>"
+    html = f'<html lang="{draw(st.sampled_from(["en", "de", "", "zz-ZZ"]))}"><head>{meta}<title>{draw(st.text(max_size=40))}</title></head><body>{node(0)}</body></html>'
     data = html.encode(draw(st.sampled_from(CODECS)), errors="replace")
     for _ in range(draw(st.integers(0, 3))):  # flip, cut or splice bytes
         if not data:
             break
         i = draw(st.integers(0, len(data) - 1))
-        data = data[:i] + draw(st.binary(max_size=8)) + data[i + draw(st.integers(0, 8)):]
+        data = data[:i] + draw(st.binary(max_size=8)) + data[i + draw(st.integers(0, 8)) :]
     return data
 
 
@@ -66,34 +67,67 @@ def _check(result) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=st.binary(max_size=3000), ctype=st.sampled_from(CONTENT_TYPES), parser=st.sampled_from(PARSERS))
+@given(
+    body=st.binary(max_size=3000),
+    ctype=st.sampled_from(CONTENT_TYPES),
+    parser=st.sampled_from(PARSERS),
+)
 def test_random_bytes_never_crash_extraction(body, ctype, parser):
-    _check(extract_article(body, url="http://127.0.0.1/2024/01/01/us/x", content_type=ctype, parser=parser))
+    _check(
+        extract_article(
+            body, url="http://127.0.0.1/2024/01/01/us/x", content_type=ctype, parser=parser
+        )
+    )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(body=html_documents(), ctype=st.sampled_from(CONTENT_TYPES), parser=st.sampled_from(PARSERS))
 def test_random_broken_html_never_crashes_extraction(body, ctype, parser):
-    _check(extract_article(body, url="https://lite.cnn.com/2024/01/01/us/x", content_type=ctype, parser=parser))
+    _check(
+        extract_article(
+            body, url="https://lite.cnn.com/2024/01/01/us/x", content_type=ctype, parser=parser
+        )
+    )
 
 
 # -- the whole pipeline over a served corpus of hostile pages -----------------------------
+
 
 def _corpus(root: Path, seed: int = 20261124) -> dict[str, dict]:
     """Pathological pages under /2024/01/01/fuzz/<n>, with the routes that serve them."""
     rng = random.Random(seed)
     pages: list[tuple[bytes, str]] = []
     for _ in range(12):  # random bytes, labelled HTML
-        pages.append((bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 6000))), "text/html; charset=utf-8"))
+        pages.append(
+            (
+                bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 6000))),
+                "text/html; charset=utf-8",
+            )
+        )
     for _ in range(8):  # broken markup in random charsets, conflicting with the header
-        words = " ".join(rng.choice(["news", "story", "café", "日本", "Привет", "“quoted”", "—"]) for _ in range(300))
+        words = " ".join(
+            rng.choice(["news", "story", "café", "日本", "Привет", "“quoted”", "—"])
+            for _ in range(300)
+        )
         html = f"<html><head><meta charset='utf-8'><title>{words[:50]}</title><body><div><p>{words}<p><b>{words}</div>"
         codec = rng.choice(CODECS)
-        pages.append((html.encode(codec, errors="replace"), f"text/html; charset={rng.choice(CODECS)}"))
-    pages.append((("<div>" * 5000 + "deep " * 100 + "</div>" * 5000).encode(), "text/html"))  # deep nesting
-    pages.append((f"<html><body><p title=\"{'a' * 2_000_000}\">x</p></body></html>".encode(), "text/html"))  # huge attribute
-    attrs = " ".join(f"a{i}=\"1\"" for i in range(5000))
-    pages.append((f"<html><body><p {attrs}>many attributes</p></body></html>".encode(), "text/html"))
+        pages.append(
+            (html.encode(codec, errors="replace"), f"text/html; charset={rng.choice(CODECS)}")
+        )
+    pages.append(
+        (("<div>" * 5000 + "deep " * 100 + "</div>" * 5000).encode(), "text/html")
+    )  # deep nesting
+    pages.append(
+        (f'<html><body><p title="{"a" * 2_000_000}">x</p></body></html>'.encode(), "text/html")
+    )  # huge attribute
+    attrs = " ".join(f'a{i}="1"' for i in range(5000))
+    pages.append(
+        (f"<html><body><p {attrs}>many attributes</p></body></html>".encode(), "text/html")
+    )
     pages.append((b"%PDF-1.7\n" + bytes(range(256)) * 20, "text/html"))  # binary labelled text/html
     pages.append((b"\x89PNG\r\n\x1a\n" + bytes(4000), "text/html; charset=utf-8"))
     pages.append((("<html><body>" + "\x00" * 100 + "</body></html>").encode(), "text/html"))
@@ -101,7 +135,10 @@ def _corpus(root: Path, seed: int = 20261124) -> dict[str, dict]:
     pages.append((b"   \n\t  ", "text/html"))
     pages.append(("<html><body><p>ok</p>".encode("utf-16"), "text/html; charset=utf-8"))
     # Slow to extract (trafilatura on ~1 MB of markup): the per-page timeout must cut it off.
-    slow = "".join(f"<div><p>Paragraph {i} of a very long page, with words.</p><span>x</span></div>" for i in range(12000))
+    slow = "".join(
+        f"<div><p>Paragraph {i} of a very long page, with words.</p><span>x</span></div>"
+        for i in range(12000)
+    )
     pages.append((f"<html><body><article>{slow}</article></body></html>".encode(), "text/html"))
     routes: dict[str, dict] = {}
     links = []
@@ -133,7 +170,9 @@ def test_hostile_corpus_through_the_whole_pipeline(serve_site, tmp_path, data_di
     catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
     try:
         with catalog.engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT url, outcome FROM captures WHERE kind = 'article'").all()
+            rows = conn.exec_driver_sql(
+                "SELECT url, outcome FROM captures WHERE kind = 'article'"
+            ).all()
     finally:
         catalog.close()
     outcomes = {url.rsplit("/", 1)[-1]: outcome for url, outcome in rows}

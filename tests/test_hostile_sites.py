@@ -47,22 +47,32 @@ def _config(tmp_path: Path, site: RawServer, extra: str = "", **crawl: str) -> P
     for key, value in crawl.items():
         text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
     path = tmp_path / "hostile.toml"
-    path.write_text(text + f'\n[sites.hostile]\nstart_urls = ["{site.url}/"]\narticle_pattern = "^/a/"\n' + extra)
+    path.write_text(
+        text
+        + f'\n[sites.hostile]\nstart_urls = ["{site.url}/"]\narticle_pattern = "^/a/"\n'
+        + extra
+    )
     return path
 
 
-def test_bombs_and_unfollowable_redirects_get_their_outcome_on_their_own_capture(tmp_path, data_dir):
+def test_bombs_and_unfollowable_redirects_get_their_outcome_on_their_own_capture(
+    tmp_path, data_dir
+):
     with RawServer() as site:
         routes = {
             "/a/bomb-no-length": _bomb(content_length=False),
             "/a/bomb": _bomb(content_length=True),
             "/a/to-javascript": redirect("javascript:alert(document.cookie)"),
-            "/a/to-bad-port": redirect(f"http://127.0.0.1:99999/a/x", 301),
+            "/a/to-bad-port": redirect("http://127.0.0.1:99999/a/x", 301),
             "/a/to-invalid": redirect("http://[not-an-ip/a/x"),
             "/a/to-ftp": redirect("ftp://127.0.0.1/a/x", 307),
             "/a/to-nul": response(302, b"", [("Location", "http://127.0.0.1\x00.evil.test/a/x")]),
-            "/a/stray-nul": response(200, article("A stray NUL byte", TEXT).split(b"\r\n\r\n", 1)[1]
-                                     .replace(b"<p>", b"<p>\x00", 1)),
+            "/a/stray-nul": response(
+                200,
+                article("A stray NUL byte", TEXT)
+                .split(b"\r\n\r\n", 1)[1]
+                .replace(b"<p>", b"<p>\x00", 1),
+            ),
             "/a/good": article("A good story", TEXT),
         }
         site.routes.update(routes)
@@ -70,13 +80,19 @@ def test_bombs_and_unfollowable_redirects_get_their_outcome_on_their_own_capture
         result = run_cli("crawl", "hostile", "--no-progress", "--json", data_dir=data_dir,
                          config=_config(tmp_path, site))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    rows = _rows(data_dir, "SELECT url, status, outcome, error FROM captures WHERE kind = 'article'")
+    rows = _rows(
+        data_dir, "SELECT url, status, outcome, error FROM captures WHERE kind = 'article'"
+    )
     by_path: dict[str, list[dict]] = {}
     for row in rows:
         by_path.setdefault(row["url"].split(str(site.port), 1)[1], []).append(row)
-    outcomes = {path: [(r["status"], r["outcome"]) for r in found] for path, found in by_path.items()}
+    outcomes = {
+        path: [(r["status"], r["outcome"]) for r in found] for path, found in by_path.items()
+    }
     assert outcomes == {
-        "/a/bomb-no-length": [(200, "too-large")],  # one capture: the response, no second `fetch-error`
+        "/a/bomb-no-length": [
+            (200, "too-large")
+        ],  # one capture: the response, no second `fetch-error`
         "/a/bomb": [(200, "too-large")],
         "/a/to-javascript": [(302, "redirect-invalid")],
         "/a/to-bad-port": [(301, "redirect-invalid")],
@@ -87,7 +103,9 @@ def test_bombs_and_unfollowable_redirects_get_their_outcome_on_their_own_capture
         "/a/good": [(200, "new")],
     }, outcomes
     errors = {path: found[0]["error"] for path, found in by_path.items()}
-    assert "decompress" in errors["/a/bomb-no-length"] and "javascript" in errors["/a/to-javascript"]
+    assert (
+        "decompress" in errors["/a/bomb-no-length"] and "javascript" in errors["/a/to-javascript"]
+    )
     assert "99999" in errors["/a/to-bad-port"]
     summary = json.loads(result.stdout)
     assert summary["errors"] == {"too-large": 2, "redirect-invalid": 5}
@@ -105,19 +123,32 @@ def test_a_sitemap_gz_bomb_is_read_within_the_page_limit(tmp_path, data_dir):
         site.routes["/good.xml.gz"] = response(200, good, {"Content-Type": "application/x-gzip"})
         site.routes["/a/good"] = article("A good story", TEXT)
         site.routes["/"] = response(200, "<html><body>no links</body></html>")
-        config = _config(tmp_path, site, extra=f'sitemaps = ["{site.url}/sitemap.xml.gz", "{site.url}/good.xml.gz"]\n')
-        result = run_cli("crawl", "hostile", "--no-progress", "--json", data_dir=data_dir, config=config)
+        config = _config(
+            tmp_path,
+            site,
+            extra=f'sitemaps = ["{site.url}/sitemap.xml.gz", "{site.url}/good.xml.gz"]\n',
+        )
+        result = run_cli(
+            "crawl", "hostile", "--no-progress", "--json", data_dir=data_dir, config=config
+        )
     assert result.returncode == 0, result.stderr
     rows = {r["url"].rsplit("/", 1)[1]: (r["outcome"], r["error"])
             for r in _rows(data_dir, "SELECT url, outcome, error FROM captures WHERE kind = 'sitemap'")}  # fmt: skip
-    assert rows["sitemap.xml.gz"][0] == "too-large" and "100000 bytes once decompressed" in rows["sitemap.xml.gz"][1]
+    assert (
+        rows["sitemap.xml.gz"][0] == "too-large"
+        and "100000 bytes once decompressed" in rows["sitemap.xml.gz"][1]
+    )
     assert rows["good.xml.gz"][0] == "sitemap"
     assert json.loads(result.stdout)["articles_new"] == 1
 
 
 def test_a_huge_robots_txt_is_read_within_bounds(tmp_path, data_dir):
     rules = [f"Disallow: /*a{i}*b*c{i}$" for i in range(150_000)]  # 4.4 MB of wildcard rules
-    robots = ("User-agent: *\nDisallow: /a/early-disallowed\n" + "\n".join(rules) + "\nDisallow: /a/late\n").encode()
+    robots = (
+        "User-agent: *\nDisallow: /a/early-disallowed\n"
+        + "\n".join(rules)
+        + "\nDisallow: /a/late\n"
+    ).encode()
     assert len(robots) > 4_000_000
     kept, cut = bounded_robots(robots)
     assert len(kept) <= 500 * 1024 and kept.count(b"Disallow") == MAX_ROBOTS_RULES
@@ -132,7 +163,9 @@ def test_a_huge_robots_txt_is_read_within_bounds(tmp_path, data_dir):
         site.routes["/"] = response(200, "".join(f'<a href="/a/{n}">x</a>' for n in ("one", "two", "three",
                                                                                     "early-disallowed")))  # fmt: skip
         config = _config(tmp_path, site, max_page_bytes="5_000_000")
-        result = run_cli("crawl", "hostile", "--no-progress", "--json", data_dir=data_dir, config=config)
+        result = run_cli(
+            "crawl", "hostile", "--no-progress", "--json", data_dir=data_dir, config=config
+        )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["articles_new"] == 3 and summary["errors"] == {"robots-disallowed": 1}
@@ -145,12 +178,20 @@ def test_archive_reports_urls_scrapy_re_encodes_as_archived(tmp_path, data_dir):
         site.routes["/a/caf%C3%A9%20story/x"] = article("Café story", TEXT)
         site.routes["/a/slash/back"] = article("Backslash story", TEXT)
         config = _config(tmp_path, site)
-        typed = [f"{site.url}/a/café story/x", f"{site.url}/a/slash\\back", f"HTTP://127.0.0.1:{site.port}/a/slash/back"]
-        result = run_cli("archive", *typed, "--json", "--no-progress", data_dir=data_dir, config=config)
+        typed = [
+            f"{site.url}/a/café story/x",
+            f"{site.url}/a/slash\\back",
+            f"HTTP://127.0.0.1:{site.port}/a/slash/back",
+        ]
+        result = run_cli(
+            "archive", *typed, "--json", "--no-progress", data_dir=data_dir, config=config
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = json.loads(result.stdout)["results"]
     assert [r["requested_url"] for r in rows] == typed
-    assert [r["version"] for r in rows] == [1, 1, 1] and rows[1]["article_id"] == rows[2]["article_id"]
+    assert [r["version"] for r in rows] == [1, 1, 1] and rows[1]["article_id"] == rows[2][
+        "article_id"
+    ]
     assert site.paths().count("/a/slash/back") == 1  # two spellings of one URL: fetched once
 
 
@@ -158,7 +199,11 @@ def test_archive_reports_urls_scrapy_re_encodes_as_archived(tmp_path, data_dir):
                                  "HTTP://[::1", "http://user:pw@127.0.0.1:9/"])  # fmt: skip
 def test_archive_refuses_bad_urls_up_front(url, data_dir):
     result = run_cli("archive", url, data_dir=data_dir)
-    assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert (
+        result.returncode == 2
+        and result.stderr.startswith("error: ")
+        and result.stderr.count("\n") == 1
+    )
     assert not (data_dir / "catalog.sqlite").exists()
 
 
@@ -185,26 +230,49 @@ def test_sniffing_is_browser_like():
             + "</p><p>" + " ".join(TEXT) + "</p></article></body></html>").encode()  # fmt: skip
     stray = page.replace(b"<p>", b"<p>\x00\x01", 1)
     assert not_html_reason(stray, "text/html") is None
-    result = extract_article(stray, url="http://127.0.0.1/a/x", content_type="text/html", parser="generic")
-    assert result.problem is None and "\x00" not in result.text and result.text.startswith("The harbour")
+    result = extract_article(
+        stray, url="http://127.0.0.1/a/x", content_type="text/html", parser="generic"
+    )
+    assert (
+        result.problem is None
+        and "\x00" not in result.text
+        and result.text.startswith("The harbour")
+    )
     rng = random.Random(3)
     noise = bytes(rng.getrandbits(8) for _ in range(5000))
     assert "binary data" in (not_html_reason(b"<html>" + noise, "text/html") or "")
-    assert not_html_reason(b"%PDF-1.7\n" + page, "text/html") is not None  # a signature decides alone
+    assert (
+        not_html_reason(b"%PDF-1.7\n" + page, "text/html") is not None
+    )  # a signature decides alone
     utf16 = page.decode().encode("utf-16-le")  # NUL every other byte, no BOM: the charset says so
     assert not_html_reason(utf16, "text/html; charset=UTF-16LE") is None
     assert not_html_reason(utf16, "text/html") is not None
 
 
 def test_a_bad_start_url_is_refused_up_front(data_dir):
-    result = run_cli("crawl", "cnn-lite", "--start-url", "http://127.0.0.1:99999/", data_dir=data_dir)
-    assert result.returncode == 2 and result.stderr.startswith("error: --start-url: not a valid URL")
+    result = run_cli(
+        "crawl", "cnn-lite", "--start-url", "http://127.0.0.1:99999/", data_dir=data_dir
+    )
+    assert result.returncode == 2 and result.stderr.startswith(
+        "error: --start-url: not a valid URL"
+    )
 
 
 def test_every_outcome_is_documented():
-    from archive.outcomes import ERROR_OUTCOMES, NEUTRAL_OUTCOMES, UNCHANGED_OUTCOMES, VERSION_OUTCOMES
+    from archive.outcomes import (
+        ERROR_OUTCOMES,
+        NEUTRAL_OUTCOMES,
+        UNCHANGED_OUTCOMES,
+        VERSION_OUTCOMES,
+    )
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "outcomes.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z0-9<>-]+)` \|", doc, re.MULTILINE))
-    every = VERSION_OUTCOMES | UNCHANGED_OUTCOMES | NEUTRAL_OUTCOMES | ERROR_OUTCOMES | {"http-<status>", "not-fetched"}
+    every = (
+        VERSION_OUTCOMES
+        | UNCHANGED_OUTCOMES
+        | NEUTRAL_OUTCOMES
+        | ERROR_OUTCOMES
+        | {"http-<status>", "not-fetched"}
+    )
     assert every == documented, (every - documented, documented - every)

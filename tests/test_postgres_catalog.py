@@ -18,7 +18,6 @@ from archive import catalog_schema as t
 from archive import migrations
 from archive.catalog import Catalog
 from archive.catalog_schema import metadata
-from archive.search_schema import include_name
 from archive.repair import (
     crashed_runs,
     live_runs,
@@ -27,6 +26,7 @@ from archive.repair import (
     records_path,
     repair_leftovers,
 )
+from archive.search_schema import include_name
 from archive.versions import Observation, VersionTracker
 from newsarchive.scheduling.runs import JobRunLog
 from tests.conftest import MIRROR_CONFIG, SITES, run_cli
@@ -59,7 +59,10 @@ def empty_db(request, tmp_path):
 def test_head_constant_is_the_script_head():
     from alembic.script import ScriptDirectory
 
-    assert ScriptDirectory.from_config(migrations.alembic_config()).get_current_head() == migrations.HEAD
+    assert (
+        ScriptDirectory.from_config(migrations.alembic_config()).get_current_head()
+        == migrations.HEAD
+    )
 
 
 def _migrated_engine(url: str, revision: str):  # noqa: ANN202
@@ -78,7 +81,10 @@ def test_migrations_create_exactly_the_metadata(empty_db):
     engine = _migrated_engine(empty_db, "head")
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == migrations.HEAD
+            )
     finally:
         engine.dispose()
     assert _schema_diff(empty_db) == []
@@ -96,7 +102,10 @@ def test_catalog_on_an_empty_database_is_at_head(empty_db):
     engine = create_engine(empty_db)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == migrations.HEAD
+            )
     finally:
         engine.dispose()
 
@@ -110,7 +119,10 @@ def test_database_from_older_code_is_stamped(empty_db):
     engine = create_engine(empty_db)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == migrations.HEAD
+            )
         assert "alembic_version" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
@@ -195,12 +207,16 @@ def test_crawl_recheck_history_export_verify_on_postgres(serve_site, tmp_path, p
     listed = run_cli("recheck", "--all", "--list", "--json", data_dir=data_dir, config=config)
     assert listed.returncode == 0, listed.stderr
     assert len(json.loads(listed.stdout)["due"]) == n
-    recheck = run_cli("recheck", "--all", "--no-progress", "--json", data_dir=data_dir, config=config)
+    recheck = run_cli(
+        "recheck", "--all", "--no-progress", "--json", data_dir=data_dir, config=config
+    )
     assert recheck.returncode == 0, recheck.stderr
     summary = json.loads(recheck.stdout)
     assert summary["versions_new"] == 1 and summary["unchanged"] == n - 1
 
-    history = run_cli("history", site.page(target["path"]), "--json", data_dir=data_dir, config=config)
+    history = run_cli(
+        "history", site.page(target["path"]), "--json", data_dir=data_dir, config=config
+    )
     assert history.returncode == 0, history.stderr
     assert [v["version"] for v in json.loads(history.stdout)["versions"]] == [1, 2]
     out = tmp_path / "versions.jsonl"
@@ -221,6 +237,7 @@ def test_crawl_recheck_history_export_verify_on_postgres(serve_site, tmp_path, p
 
 # -- runs carry their host: crash repair on a shared catalog (migration 0002) -------------
 
+
 def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
@@ -236,7 +253,10 @@ def _running_run(catalog: Catalog, run_id: str, *, host: str | None, pid: int, s
 
 def _run_status(catalog: Catalog) -> dict[str, tuple[str, str | None]]:
     with catalog.engine.connect() as conn:
-        return {r.id: (r.status, r.host) for r in conn.execute(select(t.runs.c.id, t.runs.c.status, t.runs.c.host))}
+        return {
+            r.id: (r.status, r.host)
+            for r in conn.execute(select(t.runs.c.id, t.runs.c.status, t.runs.c.host))
+        }
 
 
 def test_start_run_records_this_host(empty_db):
@@ -257,7 +277,10 @@ def test_crash_repair_judges_only_runs_of_this_host(empty_db, tmp_path):
     catalog = Catalog(empty_db)
     started = datetime.now(UTC)
     try:
-        for run_id, host in (("run-here", socket.gethostname()), ("run-there", "other-machine.example")):
+        for run_id, host in (
+            ("run-here", socket.gethostname()),
+            ("run-there", "other-machine.example"),
+        ):
             _running_run(catalog, run_id, host=host, pid=_dead_pid(), started=started)
             tracker = VersionTracker(catalog)
             obs = _obs(f"art-{run_id}", "Some text long enough to be a version. " * 5)
@@ -269,14 +292,20 @@ def test_crash_repair_judges_only_runs_of_this_host(empty_db, tmp_path):
         there = records_path(data_dir, "run-there", started)
 
         assert crashed_runs(catalog) == {"run-here"}
-        assert live_runs(catalog) == {"run-there"}, "another host's run cannot be checked: presumed live"
+        assert live_runs(catalog) == {"run-there"}, (
+            "another host's run cannot be checked: presumed live"
+        )
         report = repair_leftovers(data_dir, catalog, everything=False)
         assert report.runs_of_other_hosts == {"run-there": "other-machine.example"}
         assert _run_status(catalog) == {"run-here": ("crashed", socket.gethostname()),
                                         "run-there": ("running", "other-machine.example")}  # fmt: skip
-        here_lines = records_path(data_dir, "run-here", started).read_text(encoding="utf-8").splitlines()
+        here_lines = (
+            records_path(data_dir, "run-here", started).read_text(encoding="utf-8").splitlines()
+        )
         assert [json.loads(line)["article_id"] for line in here_lines] == ["art-run-here"]
-        assert there.read_text(encoding="utf-8") == '{"article_id": "cut sh', "not trimmed, no line added"
+        assert there.read_text(encoding="utf-8") == '{"article_id": "cut sh', (
+            "not trimmed, no line added"
+        )
         # verify --repair (everything) leaves it alone too, and reports it.
         report = repair_leftovers(data_dir, catalog)
         assert report.record_lines_rewritten == 0
@@ -311,7 +340,10 @@ def test_workers_of_one_host_repair_only_their_own_data_directory(empty_db, tmp_
         assert report.runs_of_other_hosts == {"run-b": f"{socket.gethostname()}:{b.resolve()}"}
         assert [p.parent.parent.parent.parent.parent for p in a.rglob("*.jsonl")] == [a]
         assert not b.exists(), "nothing written into the other worker's directory"
-        assert _run_status(catalog)["run-a"][0] == "crashed" and _run_status(catalog)["run-b"][0] == "running"
+        assert (
+            _run_status(catalog)["run-a"][0] == "crashed"
+            and _run_status(catalog)["run-b"][0] == "running"
+        )
 
         report = repair_leftovers(b, catalog, everything=False)  # the other worker's next crawl
         assert report.record_lines_rewritten == 1 and report.runs_of_other_hosts == {}
@@ -331,7 +363,9 @@ def test_a_session_records_its_data_directory(empty_db, tmp_path):
     try:
         with session.catalog.engine.connect() as conn:
             row = conn.execute(select(t.runs.c.host, t.runs.c.data_dir)).one()
-        assert row.host == socket.gethostname() and row.data_dir == str((tmp_path / "data").resolve())
+        assert row.host == socket.gethostname() and row.data_dir == str(
+            (tmp_path / "data").resolve()
+        )
     finally:
         session.close("done")
 
@@ -344,15 +378,23 @@ def test_a_0001_catalog_upgrades_and_its_runs_count_as_this_hosts(empty_db):
             conn.execute(text("INSERT INTO runs (id, command, sites, started_at, status, pid) "
                               "VALUES ('old-run', 'crawl', '[]', :at, 'running', :pid)"),
                          {"at": datetime.now(UTC), "pid": _dead_pid()})  # fmt: skip
-            conn.execute(text("INSERT INTO job_runs (job_id, command, started_at, pid) "
-                              "VALUES ('j', 'crawl x', :at, :pid)"), {"at": datetime.now(UTC), "pid": _dead_pid()})
+            conn.execute(
+                text(
+                    "INSERT INTO job_runs (job_id, command, started_at, pid) "
+                    "VALUES ('j', 'crawl x', :at, :pid)"
+                ),
+                {"at": datetime.now(UTC), "pid": _dead_pid()},
+            )
     finally:
         engine.dispose()
     migrations._checked.discard(str(create_engine(empty_db).url))
     catalog = Catalog(empty_db)
     try:
         with catalog.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == migrations.HEAD
+            )
         assert _run_status(catalog) == {"old-run": ("running", None)}
         # A row from before the column has no host: it counts as this host's, as it did.
         assert crashed_runs(catalog) == {"old-run"}
@@ -373,7 +415,9 @@ def test_a_0002_catalog_gains_the_articles_address_policy(empty_db):
     engine = _migrated_engine(empty_db, "0002")
     try:
         with engine.begin() as conn:
-            assert "address_policy" not in {c["name"] for c in inspect(conn).get_columns("articles")}
+            assert "address_policy" not in {
+                c["name"] for c in inspect(conn).get_columns("articles")
+            }
             conn.execute(text("INSERT INTO articles (id, site, url, first_seen_at, last_seen_at, last_changed_at, "
                               "latest_version, tracking) VALUES ('old', 's', 'http://e.test/a', :at, :at, :at, 1, :t)"),
                          {"at": datetime.now(UTC), "t": True})  # fmt: skip
@@ -397,7 +441,11 @@ def test_a_starting_scheduler_closes_only_its_hosts_dead_job_runs(empty_db):
         live_here = log.started("b", "crawl b", pid=os.getpid())
         elsewhere = log.started("c", "crawl c", pid=_dead_pid())
         with log.catalog.engine.begin() as conn:
-            conn.execute(update(t.job_runs).where(t.job_runs.c.id == elsewhere).values(host="other-machine.example"))
+            conn.execute(
+                update(t.job_runs)
+                .where(t.job_runs.c.id == elsewhere)
+                .values(host="other-machine.example")
+            )
         assert log.close_abandoned() == 1
         ended = {r["id"]: r["ended_at"] is not None for r in log.recent()}
         assert ended == {dead_here: True, live_here: False, elsewhere: False}

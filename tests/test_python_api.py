@@ -16,7 +16,9 @@ def test_import_is_cheap_and_versioned():
     # `import newsarchive` must not pull in Scrapy, SQLAlchemy or the CLI (notebooks, --help).
     code = ("import sys, newsarchive; print(newsarchive.__version__); "
             "print(sorted(m for m in ('scrapy', 'sqlalchemy', 'typer', 'twisted') if m in sys.modules))")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     version, loaded = done.stdout.splitlines()
     from importlib.metadata import version as dist_version
 
@@ -31,10 +33,16 @@ def test_an_archive_reads_back_what_a_crawl_wrote(serve_site, data_dir, mirror_c
     first = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", data_dir=data_dir,
                     config=mirror_config)  # fmt: skip
     assert first.returncode == 0, first.stderr
-    target = json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))["articles"][0]
+    target = json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))[
+        "articles"
+    ][0]
     story = site.root / target["path"].lstrip("/") / "index.html"
     html = story.read_text(encoding="utf-8")
-    edited = html.replace(target["text_startswith"], "An added sentence for the API test. " + target["text_startswith"], 1)
+    edited = html.replace(
+        target["text_startswith"],
+        "An added sentence for the API test. " + target["text_startswith"],
+        1,
+    )
     assert edited != html
     story.write_text(edited, encoding="utf-8")
     url = site.page(target["path"])

@@ -56,7 +56,9 @@ def pywb(tmp_path):
     """A pywb collection in tmp_path; returns (add(warc_paths), base URL)."""
     root = tmp_path / "pywb"
     root.mkdir()
-    subprocess.run([str(PYWB_BIN / "wb-manager"), "init", "news"], cwd=root, check=True, capture_output=True)
+    subprocess.run(
+        [str(PYWB_BIN / "wb-manager"), "init", "news"], cwd=root, check=True, capture_output=True
+    )
     proc = None
 
     def start(warcs: list[Path]) -> str:
@@ -101,7 +103,9 @@ def test_pywb_replays_every_capture(serve_site, data_dir, mirror_config, pywb):
     site = serve_site("bad-input")
     assert run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress",
                    data_dir=data_dir, config=mirror_config).returncode == 0  # fmt: skip
-    time.sleep(1.1)  # a second capture date for every page (WARC dates resolve to the second in replay)
+    time.sleep(
+        1.1
+    )  # a second capture date for every page (WARC dates resolve to the second in replay)
     assert run_cli("crawl", "cnn-lite", "--start-url", site.url, "--refetch", "--no-progress",
                    data_dir=data_dir, config=mirror_config).returncode == 0  # fmt: skip
     records = check_archive(data_dir)
@@ -118,7 +122,9 @@ def test_pywb_replays_every_capture(serve_site, data_dir, mirror_config, pywb):
         status = original["http"].get_statuscode()
         if "WARC-Truncated" in original["headers"] or uri.endswith("/robots.txt"):
             continue
-        got_status, body, headers = _get(f"{base}/news/{_stamp(r['headers']['WARC-Date'])}id_/{uri}")
+        got_status, body, headers = _get(
+            f"{base}/news/{_stamp(r['headers']['WARC-Date'])}id_/{uri}"
+        )
         if status.startswith("3"):
             assert 300 <= got_status < 400, (uri, got_status)
             redirects += 1

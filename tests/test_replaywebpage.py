@@ -74,7 +74,11 @@ FIND_ARTICLE_JS = r"""
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")
+    }
 
 
 class _RangeHandler(SimpleHTTPRequestHandler):
@@ -176,9 +180,13 @@ class DevTools:
                 return message["result"]
             if message.get("method") == "Runtime.consoleAPICalled":
                 args = message["params"]["args"]
-                self.console.append(" ".join(str(a.get("value", a.get("description", ""))) for a in args))
+                self.console.append(
+                    " ".join(str(a.get("value", a.get("description", ""))) for a in args)
+                )
             elif message.get("method") == "Runtime.exceptionThrown":
-                self.console.append("exception: " + json.dumps(message["params"]["exceptionDetails"])[:500])
+                self.console.append(
+                    "exception: " + json.dumps(message["params"]["exceptionDetails"])[:500]
+                )
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -217,7 +225,9 @@ def _start_chromium(chromium: str, profile: Path, log: Path) -> subprocess.Popen
     if os.geteuid() == 0:
         cmd.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
     with log.open("wb") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
+        return subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=_env(), start_new_session=True
+        )
 
 
 def _page_target(profile: Path, proc: subprocess.Popen[bytes], log: Path) -> str:
@@ -236,7 +246,9 @@ def _page_target(profile: Path, proc: subprocess.Popen[bytes], log: Path) -> str
             except OSError:
                 pass
         assert proc.poll() is None, f"chromium exited: {log.read_text(errors='replace')[-3000:]}"
-        assert time.monotonic() < deadline, f"no DevTools endpoint: {log.read_text(errors='replace')[-3000:]}"
+        assert time.monotonic() < deadline, (
+            f"no DevTools endpoint: {log.read_text(errors='replace')[-3000:]}"
+        )
         time.sleep(0.1)
 
 
@@ -279,7 +291,9 @@ def test_exported_wacz_replays_the_article_in_replaywebpage(serve_site, data_dir
     (www / "replay").mkdir(parents=True)
     result = run_cli("export", "--format", "wacz", "--out", str(www / "archive.wacz"), "--no-progress",
                      data_dir=data_dir, config=mirror_config)  # fmt: skip
-    assert result.returncode == 0 and result.stdout.startswith("exported "), result.stdout + result.stderr
+    assert result.returncode == 0 and result.stdout.startswith("exported "), (
+        result.stdout + result.stderr
+    )
     # From here on the article exists only in the WACZ.
     site.process.terminate()
     site.process.wait(10)
@@ -287,7 +301,9 @@ def test_exported_wacz_replays_the_article_in_replaywebpage(serve_site, data_dir
     article_url = site.page(ARTICLE["path"])
     shutil.copy(rwp / "ui.js", www / "ui.js")
     shutil.copy(rwp / "sw.js", www / "replay" / "sw.js")
-    (www / "index.html").write_text(INDEX_HTML.format(source="archive.wacz", url=article_url), encoding="utf-8")
+    (www / "index.html").write_text(
+        INDEX_HTML.format(source="archive.wacz", url=article_url), encoding="utf-8"
+    )
     base, requests = static_server(www)
 
     profile, log = tmp_path / "chromium-profile", tmp_path / "chromium.log"
@@ -312,12 +328,16 @@ def test_exported_wacz_replays_the_article_in_replaywebpage(serve_site, data_dir
         # Replayed from the WACZ by the service worker (./replay/ is its scope; nothing else
         # serves /replay/w/), and it is the archived page: its headline and its paragraphs.
         assert hit["href"].startswith(base + "replay/w/"), hit["href"]
-        assert "replay-web-page::shadow" in hit["where"] and "replay-app-main::shadow" in hit["where"]
+        assert (
+            "replay-web-page::shadow" in hit["where"] and "replay-app-main::shadow" in hit["where"]
+        )
         assert ARTICLE["title"] in hit["title"], hit["title"]
         assert ARTICLE["text_startswith"] in hit["text"], hit["text"][:2000]
         assert ARTICLE["text_endswith"] in hit["text"], hit["text"][-2000:]
         assert any(r.startswith("GET /archive.wacz ") for r in requests), requests
-        assert not any("/replay/w/" in r for r in requests), "the service worker did not answer the replay"
+        assert not any("/replay/w/" in r for r in requests), (
+            "the service worker did not answer the replay"
+        )
     finally:
         if devtools is not None:
             devtools.close()

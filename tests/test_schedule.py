@@ -24,8 +24,8 @@ from archive import catalog_schema as t
 from archive.catalog import Catalog
 from archive.config import ConfigError, parse_config
 from newsarchive.demo.run import SITE_ROOT
-from newsarchive.scheduling.runs import JobRunLog
 from newsarchive.scheduling.config import schedule_config_of
+from newsarchive.scheduling.runs import JobRunLog
 from tests.conftest import BIN, MIRROR_CONFIG, REPO, SITES, run_cli
 from tests.s3_server import BUCKET
 from tests.test_s3_publish import aws_env, local_files, moto, upload_rows  # noqa: F401 - fixtures
@@ -61,7 +61,11 @@ class RunningScheduler:
         return self.log.read_text(errors="replace")
 
     def wait_started(self, timeout: float = 30) -> None:
-        wait_for(lambda: "scheduler started" in self.text() or self.proc.poll() is not None, timeout, self.text)
+        wait_for(
+            lambda: "scheduler started" in self.text() or self.proc.poll() is not None,
+            timeout,
+            self.text,
+        )
         assert self.proc.poll() is None, self.text()
 
     def stop(self, timeout: float = 70) -> int:
@@ -71,7 +75,9 @@ class RunningScheduler:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError("the scheduler did not stop after SIGTERM:\n" + self.text()) from None
+            raise AssertionError(
+                "the scheduler did not stop after SIGTERM:\n" + self.text()
+            ) from None
 
 
 @pytest.fixture
@@ -90,7 +96,9 @@ def start_scheduler(tmp_path: Path) -> Iterator[Callable[[Path, Path], RunningSc
             scheduler.proc.wait()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, explain: Callable[[], str] = lambda: "") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float, explain: Callable[[], str] = lambda: ""
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -147,14 +155,22 @@ interval_seconds = 2
     scheduler.wait_started()
 
     def finished(job_id: str, n: int) -> list[dict[str, Any]] | None:
-        done = [r for r in job_runs(data_dir) if r["job_id"] == job_id and r["ended_at"] is not None]
+        done = [
+            r for r in job_runs(data_dir) if r["job_id"] == job_id and r["ended_at"] is not None
+        ]
         return done if len(done) >= n else None
 
-    wait_for(lambda: finished("mirror-every-2s", 2) and finished("dead-every-2s", 2), 40, scheduler.text)
+    wait_for(
+        lambda: finished("mirror-every-2s", 2) and finished("dead-every-2s", 2), 40, scheduler.text
+    )
     assert scheduler.stop() == 0, scheduler.text()
 
     runs = job_runs(data_dir)
-    crawls = [r for r in runs if r["job_id"] == "mirror-every-2s" and r["exit_status"] == 0 and not r["error"]]
+    crawls = [
+        r
+        for r in runs
+        if r["job_id"] == "mirror-every-2s" and r["exit_status"] == 0 and not r["error"]
+    ]
     assert len(crawls) >= 2, runs
     by_id = catalog_runs(data_dir)
     for row in crawls:
@@ -168,19 +184,31 @@ interval_seconds = 2
     for earlier, later in itertools.pairwise(mirror):
         assert later["started_at"] >= earlier["ended_at"]
     # A failing job is recorded with its exit status and error, and runs again.
-    failures = [r for r in runs if r["job_id"] == "dead-every-2s" and r["ended_at"] is not None
-                and "stopped by the scheduler" not in (r["error"] or "")]
+    failures = [
+        r
+        for r in runs
+        if r["job_id"] == "dead-every-2s"
+        and r["ended_at"] is not None
+        and "stopped by the scheduler" not in (r["error"] or "")
+    ]
     assert len(failures) >= 2
     assert all(r["exit_status"] == 1 and "crawl failed" in (r["error"] or "") for r in failures), [
-        (r["exit_status"], r["error"]) for r in failures]
+        (r["exit_status"], r["error"]) for r in failures
+    ]
 
     listed = run_cli("runs", "--json", "--limit", "100", data_dir=data_dir, config=config)
     assert listed.returncode == 0, listed.stderr
     rows = json.loads(listed.stdout)
     assert {r["run_id"] for r in crawls} <= {r["run_id"] for r in rows}
-    assert datetime.fromisoformat(rows[0]["started_at"]) >= datetime.fromisoformat(rows[-1]["started_at"])
+    assert datetime.fromisoformat(rows[0]["started_at"]) >= datetime.fromisoformat(
+        rows[-1]["started_at"]
+    )
     table = run_cli("runs", "--job", "dead-every-2s", data_dir=data_dir, config=config)
-    assert table.returncode == 0 and "dead-every-2s" in table.stdout and "mirror-every" not in table.stdout
+    assert (
+        table.returncode == 0
+        and "dead-every-2s" in table.stdout
+        and "mirror-every" not in table.stdout
+    )
 
     assert not open_files(data_dir)
     check_archive(data_dir)
@@ -203,11 +231,14 @@ crawl = ["npr-text"]
 cron = "0 3 * * *"
 """
 JOBS_AFTER = JOBS_BEFORE.split('[[schedule.jobs]]\nid = "drop"')[0].replace(
-    'id = "change"\ncrawl = ["cnn-lite"]\ninterval_seconds = 3600', 'id = "change"\ncrawl = ["cnn-lite"]\ninterval_seconds = 7200'
+    'id = "change"\ncrawl = ["cnn-lite"]\ninterval_seconds = 3600',
+    'id = "change"\ncrawl = ["cnn-lite"]\ninterval_seconds = 7200',
 )
 
 
-def test_one_scheduler_per_data_dir_and_a_restart_applies_the_config(data_dir, tmp_path, start_scheduler):
+def test_one_scheduler_per_data_dir_and_a_restart_applies_the_config(
+    data_dir, tmp_path, start_scheduler
+):
     config = _write_config(tmp_path / "schedule.toml", body=JOBS_BEFORE)
     first = start_scheduler(data_dir, config)
     first.wait_started()
@@ -215,7 +246,9 @@ def test_one_scheduler_per_data_dir_and_a_restart_applies_the_config(data_dir, t
     second = run_cli("schedule", data_dir=data_dir, config=config, timeout=60)
     assert second.returncode == 1, second.stdout + second.stderr
     message = " ".join(second.stderr.split())
-    assert "another scheduler is already running" in message and f"pid {first.proc.pid}" in message, message
+    assert (
+        "another scheduler is already running" in message and f"pid {first.proc.pid}" in message
+    ), message
 
     before = listing(data_dir, config)
     assert before["scheduler"]["pid"] == first.proc.pid
@@ -238,7 +271,9 @@ def test_one_scheduler_per_data_dir_and_a_restart_applies_the_config(data_dir, t
     after = {j["id"]: j for j in listing(data_dir, config)["jobs"]}
     assert restarted.stop() == 0, restarted.text()
     log = restarted.text()
-    assert "job drop: removed" in log and "job change: updated" in log and "job keep: kept" in log, log
+    assert (
+        "job drop: removed" in log and "job change: updated" in log and "job keep: kept" in log
+    ), log
     assert set(after) == {"keep", "change", "recheck"}
     # The job store survived the restart: an unchanged job keeps its next run time.
     assert after["keep"]["next_run_time"] == jobs["keep"]["next_run_time"]
@@ -249,7 +284,11 @@ def test_one_scheduler_per_data_dir_and_a_restart_applies_the_config(data_dir, t
     assert listing(data_dir, config)["scheduler"] is None
 
     table = run_cli("schedule", "--list", data_dir=data_dir, config=config)
-    assert table.returncode == 0 and "keep" in table.stdout and "scheduler: not running" in table.stdout
+    assert (
+        table.returncode == 0
+        and "keep" in table.stdout
+        and "scheduler: not running" in table.stdout
+    )
     assert not job_runs(data_dir)  # nothing was due
 
 
@@ -270,7 +309,9 @@ def slow_site(serve_site, tmp_path):
 
 def test_sigterm_during_a_crawl_exits_0_and_leaves_only_closed_warcs(slow_site, data_dir, tmp_path,
                                                                      start_scheduler):  # fmt: skip
-    slow = MIRROR_CONFIG.replace("concurrent_requests_per_domain = 8", "concurrent_requests_per_domain = 2")
+    slow = MIRROR_CONFIG.replace(
+        "concurrent_requests_per_domain = 8", "concurrent_requests_per_domain = 2"
+    )
     config = _write_config(tmp_path / "slow.toml", base=slow, sites={"slow": slow_site.url}, body="""
 [schedule]
 stop_timeout_seconds = 45
@@ -296,7 +337,9 @@ interval_seconds = 1
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-def test_s3_sync_job_uploads_what_a_crawl_left_pending(moto, serve_site, data_dir, tmp_path, start_scheduler):
+def test_s3_sync_job_uploads_what_a_crawl_left_pending(
+    moto, serve_site, data_dir, tmp_path, start_scheduler
+):
     """`[s3]` set: the built-in `s3-sync` job (every 2 s here) runs `newsarchive sync` in a
     child process. While S3 is down its runs fail, are recorded, and the scheduler goes on;
     once S3 is back a run uploads every file a crawl made during the outage left pending."""
@@ -326,7 +369,9 @@ sync_interval_seconds = 2
     assert pending == len(local) >= 4  # WARCs, their indexes, the records file
     assert {r["state"] for r in upload_rows(data_dir)} <= {"pending", "failed"}
     jobs = listing(data_dir, config)["jobs"]
-    assert [(j["id"], j["when"], j["command"]) for j in jobs] == [("s3-sync", "every 2 s", "sync --no-progress --json")]
+    assert [(j["id"], j["when"], j["command"]) for j in jobs] == [
+        ("s3-sync", "every 2 s", "sync --no-progress --json")
+    ]
 
     scheduler = start_scheduler(data_dir, config)
     scheduler.wait_started()
@@ -338,14 +383,22 @@ sync_interval_seconds = 2
     wait_for(lambda: sync_runs(1), 30, scheduler.text)  # S3 still down: a failed run, recorded
     assert scheduler.proc.poll() is None, scheduler.text()
     moto.start()  # same port; moto starts empty (the bucket is recreated)
-    wait_for(lambda: any(r["summary"] and r["summary"]["pending"] == 0 for r in sync_runs(0)), 30, scheduler.text)
+    wait_for(
+        lambda: any(r["summary"] and r["summary"]["pending"] == 0 for r in sync_runs(0)),
+        30,
+        scheduler.text,
+    )
     assert scheduler.stop() == 0, scheduler.text()
 
     assert moto.objects() == local  # every pending file, byte for byte
     assert {r["state"] for r in upload_rows(data_dir)} == {"uploaded"}
     runs = sync_runs()
     for row in runs:
-        assert row["command"] == "sync --no-progress --json" and row["pid"] and row["ended_at"] >= row["started_at"]
+        assert (
+            row["command"] == "sync --no-progress --json"
+            and row["pid"]
+            and row["ended_at"] >= row["started_at"]
+        )
         assert row["run_id"] is None  # sync is no crawl run
     failed = [r for r in runs if r["exit_status"] == 1]
     assert failed and all("not uploaded" in (r["error"] or "") for r in failed), failed
@@ -356,11 +409,15 @@ sync_interval_seconds = 2
     assert done["error"] is None and done["summary"]["failed"] == 0
     # Each file went up exactly once, across the runs (a run may have caught S3 coming back).
     assert sum(r["summary"]["uploaded"] for r in runs if r["summary"]) == pending
-    assert "job s3-sync: done" in scheduler.text() and "job s3-sync: failed with exit status 1" in scheduler.text()
+    assert (
+        "job s3-sync: done" in scheduler.text()
+        and "job s3-sync: failed with exit status 1" in scheduler.text()
+    )
     check_archive(data_dir)
 
 
 # -- configuration ------------------------------------------------------------------------
+
 
 def _schedule(raw: dict[str, Any]) -> Any:
     return schedule_config_of(parse_config(raw, data_dir=Path("data")))
@@ -381,7 +438,15 @@ def test_schedule_config_jobs_and_built_ins():
     })  # fmt: skip
     jobs = {j.id: j for j in settings.jobs}
     assert list(jobs) == ["hourly", "fast", "s3-sync"]
-    assert jobs["hourly"].cli_args == ("crawl", "cnn-lite", "npr-text", "--max-articles", "10", "--no-progress", "--json")
+    assert jobs["hourly"].cli_args == (
+        "crawl",
+        "cnn-lite",
+        "npr-text",
+        "--max-articles",
+        "10",
+        "--no-progress",
+        "--json",
+    )
     assert jobs["hourly"].misfire_grace_seconds == 3600 and jobs["fast"].misfire_grace_seconds == 30
     assert jobs["s3-sync"].cli_args == ("sync", "--no-progress", "--json")
     assert not plain.distributed and not settings.distributed
@@ -389,13 +454,29 @@ def test_schedule_config_jobs_and_built_ins():
 
 def test_a_redis_url_alone_makes_the_scheduler_push():
     job = {"id": "hourly", "crawl": ["cnn-lite"], "cron": "5 * * * *", "max_articles": 10}
-    raw = {"distributed": {"redis_url": "redis://127.0.0.1:6379/0"}, "s3": {"bucket": "b"}, "schedule": {"jobs": [job]}}
+    raw = {
+        "distributed": {"redis_url": "redis://127.0.0.1:6379/0"},
+        "s3": {"bucket": "b"},
+        "schedule": {"jobs": [job]},
+    }
     settings = _schedule(raw)
     assert settings.distributed
     assert {j.id: j.cli_args for j in settings.jobs} == {
-        "hourly": ("crawl", "cnn-lite", "--max-articles", "10", "--distributed", "--no-progress", "--json"),
+        "hourly": (
+            "crawl",
+            "cnn-lite",
+            "--max-articles",
+            "10",
+            "--distributed",
+            "--no-progress",
+            "--json",
+        ),
         "recheck": ("recheck", "--distributed", "--no-progress", "--json"),
-        "s3-sync": ("sync", "--no-progress", "--json"),  # each worker publishes its own files; this syncs here
+        "s3-sync": (
+            "sync",
+            "--no-progress",
+            "--json",
+        ),  # each worker publishes its own files; this syncs here
     }
     local = _schedule({**raw, "schedule": {**raw["schedule"], "distributed": False}})
     assert not local.distributed and all("--distributed" not in j.cli_args for j in local.jobs)
@@ -422,7 +503,10 @@ def test_schedule_config_errors_name_the_key(schedule, message):
 
 
 def test_a_bad_schedule_is_a_one_line_error(data_dir, tmp_path):
-    config = _write_config(tmp_path / "bad.toml", body='[[schedule.jobs]]\nid = "x"\ncrawl = ["cnn-lite"]\ncron = "bad"\n')
+    config = _write_config(
+        tmp_path / "bad.toml",
+        body='[[schedule.jobs]]\nid = "x"\ncrawl = ["cnn-lite"]\ncron = "bad"\n',
+    )
     result = run_cli("schedule", data_dir=data_dir, config=config)
     assert result.returncode == 2
     assert "cron" in result.stderr and "Traceback" not in result.stderr
@@ -430,13 +514,16 @@ def test_a_bad_schedule_is_a_one_line_error(data_dir, tmp_path):
 
 # -- distributed: the scheduler only feeds the Redis frontier ----------------------------
 
+
 def test_with_redis_the_scheduler_pushes_and_a_worker_archives(serve_site, tmp_path, postgres_url, redis_url,
                                                                start_scheduler):  # fmt: skip
     """`[distributed] redis_url` alone switches the scheduler: its crawl job and its recheck
     job run `… --distributed` in child processes that push into Redis, and are recorded; a
     worker archives; the scheduler's children crawl nothing."""
     site = serve_site("cnn-lite")
-    n_articles = len(json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))["articles"])
+    n_articles = len(
+        json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))["articles"]
+    )
     redis_server, prefix = redis_url
     config = _write_config(tmp_path / "cluster.toml", base=f'catalog_url = "{postgres_url}"\n' + MIRROR_CONFIG,
                            sites={"mirror": site.url}, body=f"""
@@ -471,6 +558,7 @@ interval_seconds = 2
     runs_log = JobRunLog(postgres_url)
     catalog = Catalog(postgres_url)
     try:
+
         def finished(job_id: str, pushed: bool = False) -> list[dict[str, Any]]:
             return [r for r in runs_log.recent(1000, job_id=job_id)
                     if r["ended_at"] is not None and r["exit_status"] == 0
@@ -487,8 +575,10 @@ interval_seconds = 2
             with catalog.reading() as conn:
                 captures = conn.execute(select(t.captures.c.url, t.captures.c.outcome, func.count())
                                         .group_by(t.captures.c.url, t.captures.c.outcome)).all()  # fmt: skip
-            return (f"{scheduler.text()}\nworker: {(tmp_path / 'worker.log').read_text(errors='replace')}\n"
-                    f"captures: {captures}\njob runs: {runs_log.recent(6)}")
+            return (
+                f"{scheduler.text()}\nworker: {(tmp_path / 'worker.log').read_text(errors='replace')}\n"
+                f"captures: {captures}\njob runs: {runs_log.recent(6)}"
+            )
 
         wait_for(lambda: len(finished("mirror-every-2s")) >= 2 and finished("recheck", pushed=True) and rechecked(),
                  45, explain)  # fmt: skip
@@ -500,7 +590,9 @@ interval_seconds = 2
         crawls = finished("mirror-every-2s")
         for row in crawls:
             assert row["command"] == "crawl mirror --distributed --no-progress --json"
-            assert row["summary"] == {"queued": {"mirror": 1}} and row["run_id"] is None and row["pid"]
+            assert (
+                row["summary"] == {"queued": {"mirror": 1}} and row["run_id"] is None and row["pid"]
+            )
             assert row["host"] == socket.gethostname()
         for row in finished("recheck"):
             assert row["command"] == "recheck --distributed --no-progress --json"

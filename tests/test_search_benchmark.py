@@ -21,6 +21,20 @@ def test_search_benchmark_runs_and_reports(tmp_path):
         assert line in done.stdout
     figures = json.loads(out.read_text())
     assert figures["build"]["versions"] == 500 and figures["size"]["index_mb"] > 0
-    kinds = {"common word", "rare word", "phrase", "two words", "prefix", "site filter", "date filter", "added", "removed"}
+    kinds = {
+        "common word",
+        "rare word",
+        "phrase",
+        "two words",
+        "prefix",
+        "site filter",
+        "date filter",
+        "added",
+        "removed",
+    }
     assert set(figures["queries"]) == kinds | {"all"}
-    assert all(row["n"] == 3 and row["p50"] <= row["p95"] <= row["p99"] for k, row in figures["queries"].items() if k != "all")
+    assert all(
+        row["n"] == 3 and row["p50"] <= row["p95"] <= row["p99"]
+        for k, row in figures["queries"].items()
+        if k != "all"
+    )

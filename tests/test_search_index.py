@@ -24,57 +24,107 @@ T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
 # (article, site, [(title, authors, text), …]) — each later version an edit of the one before.
 STORIES = [
-    ("storm", "cnn-lite", [
-        ("Hurricane Delia slams Port Arden", ["Dana Whitfield"],
-         "Hurricane Delia made landfall near Port Arden early Tuesday.\n\n"
-         "At least 12 people were killed, officials said.\n\n"
-         "\"We have never seen water this high,\" said Mayor Elena Ruiz."),
-        ("Hurricane Delia slams Port Arden", ["Dana Whitfield"],
-         "Hurricane Delia made landfall near Port Arden early Tuesday.\n\n"
-         "At least 17 people were killed, officials said.\n\n"
-         "\"We have never seen water this high,\" said Mayor Elena Ruiz.\n\n"
-         "The Coast Guard rescued 85 people from flooded homes."),
-        ("Death toll from Hurricane Delia rises", ["Dana Whitfield", "Omar Haddad"],
-         "Hurricane Delia made landfall near Port Arden early Tuesday.\n\n"
-         "At least 17 people were killed, officials said.\n\n"
-         "The Coast Guard rescued 85 people from flooded homes."),
-    ]),
-    ("court", "npr-text", [
-        ("Judge blocks social media age law", ["Helen Okafor"],
-         "A federal judge on Friday blocked the state's age-verification law for social media.\n\n"
-         "Judge Miriam Castellano wrote that the law likely violated the First Amendment."),
-        ("Judge blocks social media age law", ["Helen Okafor"],
-         "A federal judge on Friday blocked the state's age-verification law for social media.\n\n"
-         "Judge Miriam Castellanos wrote that the law likely violated the First Amendment.\n\n"
-         "Correction: An earlier version of this story misspelled the judge's name."),
-    ]),
-    ("cafe", "npr-text", [
-        ("Caf\u00e9 owners in Z\u00fcrich fight rent rises", ["L\u00e9a M\u00fcller"],
-         "The owners of the caf\u00e9 say the U.S. chain offered 3.5 million francs for the lease.\n\n"
-         "Covid-19 closures left many caf\u00e9s in debt."),
-    ]),
-    ("flood", "cnn-lite", [
-        ("River floods farmland", ["Leo Park"],
-         "The river rose overnight and flooded farmland near the town. No storm was reported.\n\n"
-         "Farmers moved cattle to higher ground."),
-    ]),
-    ("hostile", "tiny-gazette", [
-        ("<script>alert('title')</script> & friends", ["<b>Mallory</b>"],
-         "The page said <script>alert(\"x\")</script> and \x02fake[ marks ]fake\x03 near the flood barrier.\n\n"
-         "Nothing else."),
-    ]),
+    (
+        "storm",
+        "cnn-lite",
+        [
+            (
+                "Hurricane Delia slams Port Arden",
+                ["Dana Whitfield"],
+                "Hurricane Delia made landfall near Port Arden early Tuesday.\n\n"
+                "At least 12 people were killed, officials said.\n\n"
+                '"We have never seen water this high," said Mayor Elena Ruiz.',
+            ),
+            (
+                "Hurricane Delia slams Port Arden",
+                ["Dana Whitfield"],
+                "Hurricane Delia made landfall near Port Arden early Tuesday.\n\n"
+                "At least 17 people were killed, officials said.\n\n"
+                '"We have never seen water this high," said Mayor Elena Ruiz.\n\n'
+                "The Coast Guard rescued 85 people from flooded homes.",
+            ),
+            (
+                "Death toll from Hurricane Delia rises",
+                ["Dana Whitfield", "Omar Haddad"],
+                "Hurricane Delia made landfall near Port Arden early Tuesday.\n\n"
+                "At least 17 people were killed, officials said.\n\n"
+                "The Coast Guard rescued 85 people from flooded homes.",
+            ),
+        ],
+    ),
+    (
+        "court",
+        "npr-text",
+        [
+            (
+                "Judge blocks social media age law",
+                ["Helen Okafor"],
+                "A federal judge on Friday blocked the state's age-verification law for social media.\n\n"
+                "Judge Miriam Castellano wrote that the law likely violated the First Amendment.",
+            ),
+            (
+                "Judge blocks social media age law",
+                ["Helen Okafor"],
+                "A federal judge on Friday blocked the state's age-verification law for social media.\n\n"
+                "Judge Miriam Castellanos wrote that the law likely violated the First Amendment.\n\n"
+                "Correction: An earlier version of this story misspelled the judge's name.",
+            ),
+        ],
+    ),
+    (
+        "cafe",
+        "npr-text",
+        [
+            (
+                "Caf\u00e9 owners in Z\u00fcrich fight rent rises",
+                ["L\u00e9a M\u00fcller"],
+                "The owners of the caf\u00e9 say the U.S. chain offered 3.5 million francs for the lease.\n\n"
+                "Covid-19 closures left many caf\u00e9s in debt.",
+            ),
+        ],
+    ),
+    (
+        "flood",
+        "cnn-lite",
+        [
+            (
+                "River floods farmland",
+                ["Leo Park"],
+                "The river rose overnight and flooded farmland near the town. No storm was reported.\n\n"
+                "Farmers moved cattle to higher ground.",
+            ),
+        ],
+    ),
+    (
+        "hostile",
+        "tiny-gazette",
+        [
+            (
+                "<script>alert('title')</script> & friends",
+                ["<b>Mallory</b>"],
+                'The page said <script>alert("x")</script> and \x02fake[ marks ]fake\x03 near the flood barrier.\n\n'
+                "Nothing else.",
+            ),
+        ],
+    ),
 ]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def catalog(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'catalog.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     catalog = Catalog(url)
     yield catalog
     catalog.close()
 
 
-def _insert(catalog: Catalog, *, index: bool = True, stories=STORIES) -> dict[tuple[str, int], datetime]:
+def _insert(
+    catalog: Catalog, *, index: bool = True, stories=STORIES
+) -> dict[tuple[str, int], datetime]:
     """Insert the stories (articles, versions) as the crawl would; index each version in
     the same transaction unless `index` is false. Returns each version's capture time."""
     times = {}
@@ -153,7 +203,10 @@ def test_site_and_date_filters(catalog):
     assert _keys(search(s, "killed", since=at)) == {("storm", 2), ("storm", 3)}
     assert _keys(search(s, "killed", until=at)) == {("storm", 1), ("storm", 2)}
     assert _keys(search(s, "killed", since=at, until=at)) == {("storm", 2)}
-    assert _keys(search(s, "killed", since=at + timedelta(seconds=1), until=at + timedelta(hours=23))) == set()
+    assert (
+        _keys(search(s, "killed", since=at + timedelta(seconds=1), until=at + timedelta(hours=23)))
+        == set()
+    )
     # A date is its whole day (UTC), in either bound; ISO strings are accepted.
     assert _keys(search(s, "killed", since=at.date(), until=at.date())) == {("storm", 2)}
     assert _keys(search(s, "killed", since=at.date().isoformat(), until=(at + timedelta(days=1)).isoformat())) == {
@@ -169,13 +222,19 @@ def test_ranking_paging_and_the_candidate_cap(catalog, monkeypatch):
     ranked = search(s, "killed OR toll")
     assert [(h.article_id, h.version) for h in ranked][0] == ("storm", 3) and len(ranked) == 3
     ranked = search(s, "hurricane delia")
-    assert [h.rank for h in ranked] == sorted((h.rank for h in ranked), reverse=True) and ranked.hits[0].rank > 0
+    assert [h.rank for h in ranked] == sorted(
+        (h.rank for h in ranked), reverse=True
+    ) and ranked.hits[0].rank > 0
     assert _keys(ranked) == {("storm", 1), ("storm", 2), ("storm", 3)}
     assert ranked.candidates == 3 and not ranked.capped
     flood = search(s, "farmland OR coast OR flood*")
     top = flood.hits[0]
     assert (top.article_id, top.version) == ("flood", 1)  # in the title and twice in the text
-    assert top.url == "https://cnn-lite.test/flood" and top.site == "cnn-lite" and top.title == "River floods farmland"
+    assert (
+        top.url == "https://cnn-lite.test/flood"
+        and top.site == "cnn-lite"
+        and top.title == "River floods farmland"
+    )
     assert top.title_html == "River <mark>floods</mark> <mark>farmland</mark>"
     page1, page2 = search(s, "flood*", limit=2), search(s, "flood*", limit=2, offset=2)
     assert len(page1) == len(page2) == 2 and not _keys(page1) & _keys(page2)
@@ -200,7 +259,9 @@ def test_common_words_do_not_weigh_in_the_ranking(catalog, monkeypatch):
     if catalog.dialect == "sqlite":
         assert [h.version for h in newest] == [3, 2] and {h.rank for h in newest} == {0.0}
         assert newest.candidates == 2 and not newest.capped
-        one = search(s, "people coast", limit=1)  # newest first: only the page is read, and one more
+        one = search(
+            s, "people coast", limit=1
+        )  # newest first: only the page is read, and one more
         assert [h.version for h in one] == [3] and one.candidates == 1 and one.capped
         assert [h.version for h in search(s, "people coast", limit=1, offset=1)] == [2]
     # The filter decides what matches, whatever the ranking.
@@ -223,12 +284,62 @@ def test_snippets_are_escaped_and_marks_cannot_be_forged(catalog):
 
 
 HOSTILE = [
-    '"', '""', '"""', "'", "-", "--", "*", "**", "OR", "OR OR", "AND", "NOT", "NEAR(a b)", "a AND", "a OR",
-    "-a", "title:flood", "{text}: flood", "text : flood", "a^b", "flood^", "^flood", "+flood", "(flood", "flood)",
-    "((((flood", '"flood', 'flood"', 'a"b"c', '"flood" *', "flood*", "f*", "\x00flood", "flood\x00", "\\",
-    "'; DROP TABLE versions; --", "flood'); DROP TABLE search_docs; --", "1=1 OR 1=1", "$$", ":*", "!flood",
-    "flood & storm", "flood | storm", "<-> flood", "flood:*", "'flood':*", "ÿ", "🌊 flood", "\u200bflood",
-    "NEAR/2", "flood NOT", "- flood", "-flood -storm", "x" * 999, "a " * 30, '"' + "word " * 40 + '"',
+    '"',
+    '""',
+    '"""',
+    "'",
+    "-",
+    "--",
+    "*",
+    "**",
+    "OR",
+    "OR OR",
+    "AND",
+    "NOT",
+    "NEAR(a b)",
+    "a AND",
+    "a OR",
+    "-a",
+    "title:flood",
+    "{text}: flood",
+    "text : flood",
+    "a^b",
+    "flood^",
+    "^flood",
+    "+flood",
+    "(flood",
+    "flood)",
+    "((((flood",
+    '"flood',
+    'flood"',
+    'a"b"c',
+    '"flood" *',
+    "flood*",
+    "f*",
+    "\x00flood",
+    "flood\x00",
+    "\\",
+    "'; DROP TABLE versions; --",
+    "flood'); DROP TABLE search_docs; --",
+    "1=1 OR 1=1",
+    "$$",
+    ":*",
+    "!flood",
+    "flood & storm",
+    "flood | storm",
+    "<-> flood",
+    "flood:*",
+    "'flood':*",
+    "ÿ",
+    "🌊 flood",
+    "\u200bflood",
+    "NEAR/2",
+    "flood NOT",
+    "- flood",
+    "-flood -storm",
+    "x" * 999,
+    "a " * 30,
+    '"' + "word " * 40 + '"',
 ]
 
 
@@ -246,8 +357,12 @@ def test_hostile_queries_never_reach_the_database_as_syntax(catalog):
         answered += 1
     assert answered > 20 and refused > 5
     assert _keys(search(catalog.engine, "'; DROP TABLE versions; --")) == set()
-    assert _keys(search(catalog.engine, "flood') --")) == {("hostile", 1)}  # only 'flood' is searched
-    assert _keys(search(catalog.engine, 'flood*" OR "1"="1')) == set()  # (flood OR "1") AND "1": words, nothing more
+    assert _keys(search(catalog.engine, "flood') --")) == {
+        ("hostile", 1)
+    }  # only 'flood' is searched
+    assert (
+        _keys(search(catalog.engine, 'flood*" OR "1"="1')) == set()
+    )  # (flood OR "1") AND "1": words, nothing more
     with catalog.engine.connect() as conn:  # nothing was dropped
         assert conn.execute(text("SELECT count(*) FROM versions")).scalar_one() == 2
         assert conn.execute(text("SELECT count(*) FROM search_docs")).scalar_one() == 2
@@ -266,14 +381,26 @@ def test_queries_that_cannot_be_searched_say_why():
 def test_translations():
     parsed = parse('flood "storm surge" OR evac* -"coast guard" U.S.')
     assert to_fts5(parsed, ("title", "text")) == (
-        '{title text} : ("flood" AND ("storm surge" OR "evac" *) AND "u s" NOT "coast guard")')
+        '{title text} : ("flood" AND ("storm surge" OR "evac" *) AND "u s" NOT "coast guard")'
+    )
     assert to_fts5(parsed, ("added",), site_token="x61") == (
-        '({added} : ("flood" AND ("storm surge" OR "evac" *) AND "u s" NOT "coast guard")) AND ({site} : "x61")')
-    assert to_tsquery(parsed) == "'flood' & (('storm' <-> 'surge') | 'evac':*) & ('u' <-> 's') & !('coast' <-> 'guard')"
+        '({added} : ("flood" AND ("storm surge" OR "evac" *) AND "u s" NOT "coast guard")) AND ({site} : "x61")'
+    )
+    assert (
+        to_tsquery(parsed)
+        == "'flood' & (('storm' <-> 'surge') | 'evac':*) & ('u' <-> 's') & !('coast' <-> 'guard')"
+    )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(list('ab "-*()^:{}\'\\\x00é東') + ["OR", "NOT", "NEAR", "AND", "flood"]), max_size=20))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from(list("ab \"-*()^:{}'\\\x00é東") + ["OR", "NOT", "NEAR", "AND", "flood"]),
+        max_size=20,
+    )
+)
 def test_random_queries_only_ever_fail_as_query_errors(tmp_path_factory, parts):
     engine = _fuzz_engine(tmp_path_factory)
     try:
@@ -300,7 +427,7 @@ def test_random_queries_on_postgresql(postgres_url):
         import random
 
         rng = random.Random(5)
-        alphabet = list('ab "-*()^:{}\'\\é東!&|<>') + ["OR", "NOT", "flood", "storm"]
+        alphabet = list("ab \"-*()^:{}'\\é東!&|<>") + ["OR", "NOT", "flood", "storm"]
         for _ in range(300):
             query = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
             try:
@@ -322,8 +449,13 @@ def test_same_millisecond_captures_and_a_repeated_write(catalog):
             conn.execute(insert(t.versions).values(article_id=article, version=1, content_sha256=article, change="new",
                                                    captured_at=T0, record=record))  # fmt: skip
             index_version(conn, article, 1, record, None, captured_at=T0)
-            index_version(conn, article, 1, record, None, captured_at=T0)  # again: replaced, not doubled
-    assert _keys(search(catalog.engine, "identical moment", since=T0, until=T0)) == {("a1", 1), ("a2", 1)}
+            index_version(
+                conn, article, 1, record, None, captured_at=T0
+            )  # again: replaced, not doubled
+    assert _keys(search(catalog.engine, "identical moment", since=T0, until=T0)) == {
+        ("a1", 1),
+        ("a2", 1),
+    }
     assert search(catalog.engine, "identical").candidates == 2
 
 
@@ -331,7 +463,9 @@ def test_rebuild_indexes_an_existing_catalog_in_batches(catalog):
     _insert(catalog, index=False)
     assert search(catalog.engine, "castellanos").candidates == 0
     seen = []
-    assert rebuild(catalog.engine, lambda done, total: seen.append((done, total)), batch_size=3) == 8
+    assert (
+        rebuild(catalog.engine, lambda done, total: seen.append((done, total)), batch_size=3) == 8
+    )
     assert seen == [(3, 8), (6, 8), (8, 8)]
     assert _keys(search(catalog.engine, "castellanos")) == {("court", 2)}
     assert _keys(search(catalog.engine, "mayor", scope="removed")) == {("storm", 3)}
@@ -370,7 +504,10 @@ def test_migration_builds_a_small_archive_and_marks_a_large_one_pending(tmp_path
         try:
             with catalog.engine.connect() as conn:
                 assert search_schema.get_state(conn) == expect
-                assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+                assert (
+                    conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                    == migrations.HEAD
+                )
             if expect == "ready":
                 assert _keys(search(catalog.engine, "castellanos")) == {("court", 2)}
             else:
@@ -400,7 +537,11 @@ def test_downgrade_removes_the_index(empty_db_url):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db_url(request, tmp_path):
-    return f"sqlite:///{tmp_path / 'c.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    return (
+        f"sqlite:///{tmp_path / 'c.sqlite'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
 
 
 def test_the_version_tracker_indexes_each_version_it_records(catalog):
@@ -431,16 +572,31 @@ def test_long_prefixes_expand_to_the_words_they_start(tmp_path, monkeypatch):
         _insert(catalog)
         with catalog.engine.connect() as conn:
             vocab = set(conn.execute(text("SELECT term FROM search_vocab")).scalars())
-            assert {"castellano", "castellanos", "cafe", "zurich", "flooded", "u", "s", "3", "5"} <= vocab
+            assert {
+                "castellano",
+                "castellanos",
+                "cafe",
+                "zurich",
+                "flooded",
+                "u",
+                "s",
+                "3",
+                "5",
+            } <= vocab
             cur = search_index._cursor(conn)
             expanded = search_index._expand_prefixes(cur, parse("castel* -flood* flo* z*rich"))
         assert expanded.groups[0][0].expansion == ("castellano", "castellanos")
         assert expanded.excluded[0].expansion == ("flood", "flooded", "floods")
         assert expanded.groups[1][0].expansion is None  # 3 letters: the prefix index answers
-        expected = {q: _keys(search(catalog.engine, q)) for q in ("castel*", "flood*", "flood* -river", "farml* OR coas*")}
+        expected = {
+            q: _keys(search(catalog.engine, q))
+            for q in ("castel*", "flood*", "flood* -river", "farml* OR coas*")
+        }
         assert expected["castel*"] == {("court", 1), ("court", 2)}
         assert expected["farml* OR coas*"] == {("flood", 1), ("storm", 2), ("storm", 3)}
-        monkeypatch.setattr(search_index, "MAX_EXPANSION", 1)  # FTS5's own prefix query: same answers
+        monkeypatch.setattr(
+            search_index, "MAX_EXPANSION", 1
+        )  # FTS5's own prefix query: same answers
         assert {q: _keys(search(catalog.engine, q)) for q in expected} == expected
         # Rebuilding lists the words again.
         rebuild(catalog.engine)
@@ -450,19 +606,28 @@ def test_long_prefixes_expand_to_the_words_they_start(tmp_path, monkeypatch):
         catalog.close()
 
 
-def test_a_phrase_of_common_words_is_left_out_of_the_ranking_by_its_rarest_word(catalog, monkeypatch):
+def test_a_phrase_of_common_words_is_left_out_of_the_ranking_by_its_rarest_word(
+    catalog, monkeypatch
+):
     _insert(catalog)
     if catalog.dialect != "sqlite":
         return
     with catalog.engine.connect() as conn:
         cur = search_index._cursor(conn)
         groups = parse('"people were killed" mayor').groups
-        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any") == groups
+        assert (
+            search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any") == groups
+        )
         # The phrase's rarest word is in 3 versions (cost 3 × PHRASE_COST = 24), 'mayor' in 2.
         monkeypatch.setattr(search_index, "RANK_MAX_DF", 20)
-        assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any") == groups[1:]
+        assert (
+            search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any")
+            == groups[1:]
+        )
         monkeypatch.setattr(search_index, "RANK_MAX_DF", 1)
         assert search_index._ranking_groups(cur, parse('"people were killed" mayor'), "any") == []
     # The number of indexed versions is kept as they are written.
     with catalog.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM search_meta WHERE key = 'docs'")).scalar() == "8"
+        assert (
+            conn.execute(text("SELECT value FROM search_meta WHERE key = 'docs'")).scalar() == "8"
+        )

@@ -32,7 +32,11 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("NEWSARCHIVE_")
+    }
     return {**env, "NO_COLOR": "1", "COLUMNS": "200", **extra}
 
 
@@ -95,7 +99,9 @@ class Server:
                 self.proc.wait()
 
 
-def _config(tmp_path: Path, name: str, serve: str, *, allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)) -> Path:
+def _config(
+    tmp_path: Path, name: str, serve: str, *, allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)
+) -> Path:
     """The mirror config (loopback allowed unless `allowed_networks` says otherwise) + [serve]."""
     path = tmp_path / name
     path.write_text(mirror_config_text(allowed_networks=allowed_networks) + "\n[serve]\n" + serve)
@@ -148,7 +154,9 @@ def _dump_dom(url: str, tmp_path: Path) -> str:
            "--disable-domain-reliability", "--no-pings", "--no-proxy-server",
            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
            f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom", url]  # fmt: skip
-    result = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60, env=_env())
+    result = subprocess.run(
+        cmd, check=False, capture_output=True, text=True, timeout=60, env=_env()
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
@@ -171,7 +179,9 @@ def test_archive_poll_read_back_diff_and_article_page(serve_site, data_dir, tmp_
     article_id = result["article_id"]
 
     article = server.get(f"/api/articles/{article_id}")
-    assert article["title"] == ARTICLE["title"] and article["latest"]["authors"] == ARTICLE["authors"]
+    assert (
+        article["title"] == ARTICLE["title"] and article["latest"]["authors"] == ARTICLE["authors"]
+    )
     assert [v["version"] for v in article["versions"]] == [1]
 
     page = _page_file(site.root, ARTICLE["path"])
@@ -181,13 +191,23 @@ def test_archive_poll_read_back_diff_and_article_page(serve_site, data_dir, tmp_
     status, _, first = server.call("POST", "/api/archive", {"urls": [url], "site": "cnn-lite"})
     status2, _, second = server.call("POST", "/api/archive", {"urls": [url, url]})
     assert status == status2 == 202
-    assert second["id"] == first["id"] and second["urls"] == [] and second["already_queued"] == {url: first["id"]}
+    assert (
+        second["id"] == first["id"]
+        and second["urls"] == []
+        and second["already_queued"] == {url: first["id"]}
+    )
     job = server.wait_job(first["id"])
-    assert job["status"] == "done" and job["results"][0]["version"] == 2 and job["results"][0]["outcome"] == "edit"
+    assert (
+        job["status"] == "done"
+        and job["results"][0]["version"] == 2
+        and job["results"][0]["outcome"] == "edit"
+    )
 
     article = server.get(f"/api/articles/{article_id}")
     assert article["latest_version"] == 2 and article["latest"]["text"].startswith("UPDATE: ")
-    assert server.get(f"/api/articles/{article_id}/versions/1")["text"].startswith(ARTICLE["text_startswith"])
+    assert server.get(f"/api/articles/{article_id}/versions/1")["text"].startswith(
+        ARTICLE["text_startswith"]
+    )
     diff = server.get(f"/api/articles/{article_id}/diff?from=1&to=2")
     assert "+UPDATE: " + ARTICLE["text_startswith"] in diff["unified"]
     assert diff["chars_added"] == len("UPDATE:") and diff["chars_removed"] == 0
@@ -199,27 +219,39 @@ def test_archive_poll_read_back_diff_and_article_page(serve_site, data_dir, tmp_
     assert [i["article_id"] for i in listing["items"]] == [article_id] and listing["next"] is None
     assert server.get("/api/articles?q=no-such-words-anywhere")["items"] == []
     assert server.get("/api/articles?site=no-such-site")["items"] == []
-    assert server.get("/api/articles?since=2000-01-01&until=2999-12-31")["items"][0]["article_id"] == article_id
+    assert (
+        server.get("/api/articles?since=2000-01-01&until=2999-12-31")["items"][0]["article_id"]
+        == article_id
+    )
     assert server.get("/api/articles?until=2000-01-01")["items"] == []
     index = server.get("/")  # recent changes, newest first
-    assert index.index("v2 edit") < index.index("v1 new") and f"/articles/{article_id}?from=1&amp;to=2" in index
+    assert (
+        index.index("v2 edit") < index.index("v1 new")
+        and f"/articles/{article_id}?from=1&amp;to=2" in index
+    )
 
     dom = _dump_dom(f"{server.base}/articles/{article_id}?from=1&to=2", tmp_path)
     assert "Changes from version 1 to version 2" in dom
     assert "<ins>UPDATE:</ins>" in dom and "version 1" in dom and ARTICLE["title"] in dom
 
 
-def test_private_addresses_and_redirects_to_them_are_refused(serve_site, data_dir, tmp_path, start_server):
+def test_private_addresses_and_redirects_to_them_are_refused(
+    serve_site, data_dir, tmp_path, start_server
+):
     site = serve_site("cnn-lite")  # on 127.0.0.1: not allowed
     # A second copy on 127.0.0.2, the one network this config exempts; it redirects to 127.0.0.1.
     other = tmp_path / "other-site"
     shutil.copytree(SITES / "cnn-lite", other)
-    (other / "_routes.json").write_text(json.dumps({"/moved": {"redirect": site.page(ARTICLE["path"])}}))
+    (other / "_routes.json").write_text(
+        json.dumps({"/moved": {"redirect": site.page(ARTICLE["path"])}})
+    )
     port = _free_port()
     other_proc = subprocess.Popen([sys.executable, "-m", "newsarchive.demo.server", str(other), "--host", "127.0.0.2",
                                    "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        server = start_server(data_dir, _config(tmp_path, "serve.toml", "", allowed_networks=("127.0.0.2/32",)))
+        server = start_server(
+            data_dir, _config(tmp_path, "serve.toml", "", allowed_networks=("127.0.0.2/32",))
+        )
         port_of_site = site.url.rsplit(":", 1)[1].strip("/")
         for url in (site.page(ARTICLE["path"]), f"http://localhost:{port_of_site}/", f"http://[::1]:{port_of_site}/",
                     f"http://[::ffff:127.0.0.1]:{port_of_site}/", f"http://0.0.0.0:{port_of_site}/",
@@ -227,7 +259,11 @@ def test_private_addresses_and_redirects_to_them_are_refused(serve_site, data_di
                     f"http://127.0.0.1:{port_of_site}\\@pub.test/"):  # fmt: skip
             status, _, payload = server.call("POST", "/api/archive", {"urls": [url]})
             assert status == 400 and "private address" in payload["error"], (url, payload)
-        for url in ("file:///etc/passwd", f"gopher://127.0.0.1:{port_of_site}/_GET", "ftp://127.0.0.1/x"):
+        for url in (
+            "file:///etc/passwd",
+            f"gopher://127.0.0.1:{port_of_site}/_GET",
+            "ftp://127.0.0.1/x",
+        ):
             status, _, payload = server.call("POST", "/api/archive", {"urls": [url]})
             assert status == 400 and "only http and https" in payload["error"], (url, payload)
 
@@ -236,7 +272,9 @@ def test_private_addresses_and_redirects_to_them_are_refused(serve_site, data_di
         job = server.archive(other_url + ARTICLE["path"], other_url + "/moved", site="cnn-lite")
         allowed, redirected = job["results"]
         assert allowed["version"] == 1 and allowed["outcome"] == "new"
-        assert redirected["version"] is None and redirected["outcome"] == "address-refused", redirected
+        assert redirected["version"] is None and redirected["outcome"] == "address-refused", (
+            redirected
+        )
         assert "refused: 127.0.0.1 resolves to a private address" in redirected["error"]
         assert job["status"] == "done"
         # The refused hop got no response: its capture has no status, and no other capture of that site exists.
@@ -247,7 +285,9 @@ def test_private_addresses_and_redirects_to_them_are_refused(serve_site, data_di
                     "SELECT url, status, outcome FROM captures WHERE url LIKE ?", (site.url + "%",))]  # fmt: skip
         finally:
             catalog.close()
-        assert refused == [{"url": site.page(ARTICLE["path"]), "status": None, "outcome": "address-refused"}]
+        assert refused == [
+            {"url": site.page(ARTICLE["path"]), "status": None, "outcome": "address-refused"}
+        ]
         assert server.get("/api/articles")["items"][0]["url"].startswith(other_url)
         assert len(server.get("/api/articles")["items"]) == 1
     finally:
@@ -259,15 +299,23 @@ def test_limits_rate_limit_and_json_errors(data_dir, tmp_path, start_server):
     config = _config(tmp_path, "limits.toml", "workers = 0\n"
                      "max_urls_per_request = 3\nmax_body_bytes = 2000\nrate_limit_per_minute = 4\n")  # fmt: skip
     server = start_server(data_dir, config)
-    status, _, payload = server.call("POST", "/api/archive", {"urls": [f"http://127.0.0.1:9/{i}" for i in range(4)]})
+    status, _, payload = server.call(
+        "POST", "/api/archive", {"urls": [f"http://127.0.0.1:9/{i}" for i in range(4)]}
+    )
     assert status == 400 and "at most 3 URLs" in payload["error"]
-    status, _, payload = server.call("POST", "/api/archive", raw=b'{"urls": ["' + b"x" * 3000 + b'"]}')
+    status, _, payload = server.call(
+        "POST", "/api/archive", raw=b'{"urls": ["' + b"x" * 3000 + b'"]}'
+    )
     assert status == 413 and "2000 bytes" in payload["error"]
     status, _, payload = server.call("POST", "/api/archive", raw=b"{not json")
     assert status == 400 and payload["error"].startswith("invalid request")
     status, _, payload = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]})
-    assert status == 202 and payload["status"] == "queued"  # the 4th of 4 a minute; `workers = 0` keeps it queued
-    status, headers, payload = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]})
+    assert (
+        status == 202 and payload["status"] == "queued"
+    )  # the 4th of 4 a minute; `workers = 0` keeps it queued
+    status, headers, payload = server.call(
+        "POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]}
+    )
     assert status == 429 and "too many" in payload["error"] and int(headers["retry-after"]) >= 1
     status, _, payload = server.call("GET", "/api/jobs/nope", token=None)
     assert status == 404 and payload == {"error": "no job 'nope'", "status": 404}
@@ -275,7 +323,10 @@ def test_limits_rate_limit_and_json_errors(data_dir, tmp_path, start_server):
     assert status == 400 and "ISO date" in payload["error"]
     status, _, payload = server.call("GET", "/api/articles?cursor=zzz", token=None)
     assert status == 400 and "cursor" in payload["error"]
-    assert "openapi" in server.get("/openapi.json") and "/api/archive" in server.get("/openapi.json")["paths"]
+    assert (
+        "openapi" in server.get("/openapi.json")
+        and "/api/archive" in server.get("/openapi.json")["paths"]
+    )
     assert "swagger" in server.get("/docs").lower()
 
 
@@ -287,12 +338,16 @@ def test_without_a_token_only_a_read_only_loopback_server_starts(data_dir, tmp_p
     assert refused.returncode == 2 and "NEWSARCHIVE_API_TOKEN" in refused.stderr
     server = start_server(data_dir, config, token=None)
     assert server.get("/healthz")["read_only"] is True
-    status, _, payload = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]}, token=TOKEN)
+    status, _, payload = server.call(
+        "POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]}, token=TOKEN
+    )
     assert status == 403 and "read-only" in payload["error"]
     assert server.get("/api/articles") == {"items": [], "next": None}
 
 
-def test_a_job_queued_before_a_restart_completes_after_it(serve_site, data_dir, tmp_path, start_server):
+def test_a_job_queued_before_a_restart_completes_after_it(
+    serve_site, data_dir, tmp_path, start_server
+):
     site = serve_site("cnn-lite")
     url = site.page(ARTICLE["path"])
     paused = start_server(data_dir, _config(tmp_path, "paused.toml", "workers = 0\n"))
@@ -305,7 +360,9 @@ def test_a_job_queued_before_a_restart_completes_after_it(serve_site, data_dir, 
     server = start_server(data_dir, _config(tmp_path, "serve.toml", "workers = 1\n"))
     job = server.wait_job(job_id)
     assert job["status"] == "done" and job["results"][0]["version"] == 1, job
-    assert server.get(f"/api/articles/{job['results'][0]['article_id']}")["title"] == ARTICLE["title"]
+    assert (
+        server.get(f"/api/articles/{job['results'][0]['article_id']}")["title"] == ARTICLE["title"]
+    )
 
 
 # -- the pure parts, in process (FastAPI itself is only imported by the server) ----------------
@@ -314,7 +371,10 @@ def test_a_job_queued_before_a_restart_completes_after_it(serve_site, data_dir, 
 def test_side_by_side_aligns_paragraphs_and_escapes():
     from newsarchive.serve.pages import side_by_side
 
-    rows = side_by_side("Kept.\n\nThe vote was 21-5.\n\nGone <b>.", "Kept.\n\nThe vote was 21-6.\n\nNew <script>.\n\nMore")
+    rows = side_by_side(
+        "Kept.\n\nThe vote was 21-5.\n\nGone <b>.",
+        "Kept.\n\nThe vote was 21-6.\n\nNew <script>.\n\nMore",
+    )
     assert [(r.kind, r.old, r.new) for r in rows] == [
         ("equal", "Kept.", "Kept."),
         ("changed", "The vote was <del>21-5.</del>", "The vote was <ins>21-6.</ins>"),
@@ -351,7 +411,9 @@ def test_token_auth_and_serve_settings():
         assert refused.value.status == 401
     with pytest.raises(ApiError, match="read-only"):
         TokenAuth(None).check(f"Bearer {TOKEN}")
-    assert is_loopback_host("127.0.0.1") and is_loopback_host("localhost") and is_loopback_host("::1")
+    assert (
+        is_loopback_host("127.0.0.1") and is_loopback_host("localhost") and is_loopback_host("::1")
+    )
     assert not is_loopback_host("0.0.0.0") and not is_loopback_host("192.168.1.5")
     assert ServeSettings.from_config({"workers": 0}).workers == 0
     for bad in ({"wokers": 1}, {"workers": -1}, {"max_urls_per_request": 0}):
@@ -359,11 +421,14 @@ def test_token_auth_and_serve_settings():
             ServeSettings.from_config(bad)
     # The address policy is the crawl's, set once for every command.
     for moved in ({"allow_private_addresses": True}, {"allowed_networks": ["10.0.0.0/8"]}):
-        with pytest.raises(ConfigError, match=r"\[crawl\] (allow_private_addresses|allowed_networks)"):
+        with pytest.raises(
+            ConfigError, match=r"\[crawl\] (allow_private_addresses|allowed_networks)"
+        ):
             ServeSettings.from_config(moved)
 
 
 # -- the article filters on both catalog backends -------------------------------------------
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def filter_catalog(request, tmp_path):
@@ -421,12 +486,16 @@ def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
     assert ids(site="npr-text") == ["a4", "a3"] and ids(site="nope") == []
     assert ids(since=datetime(2026, 5, 4, tzinfo=UTC)) == ["a5", "a4"]
     assert ids(until=datetime(2026, 5, 2, 10, tzinfo=UTC)) == ["a2", "a1"]
-    assert ids(since=datetime(2026, 5, 5, 12, tzinfo=UTC), until=datetime(2026, 5, 6, 12, tzinfo=UTC)) == ["a5"]
+    assert ids(
+        since=datetime(2026, 5, 5, 12, tzinfo=UTC), until=datetime(2026, 5, 6, 12, tzinfo=UTC)
+    ) == ["a5"]
     assert ids(site="cnn-lite", q="words", since=datetime(2026, 5, 2, tzinfo=UTC)) == ["a5", "a2"]
     # the cursor walks every page exactly once
     seen, cursor = [], None
     while True:
-        items, cursor = list_articles(filter_catalog.engine, ArticleFilter(), limit=2, cursor=cursor)
+        items, cursor = list_articles(
+            filter_catalog.engine, ArticleFilter(), limit=2, cursor=cursor
+        )
         seen += [i["article_id"] for i in items]
         if cursor is None:
             break
@@ -442,7 +511,10 @@ def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_ur
     catalog = Catalog(postgres_url)
     try:
         tracker = VersionTracker(catalog)
-        for article, site, title in (("p1", "cnn-lite", "Mixed CASE Headline"), ("p2", "npr-text", "Другая НОВОСТЬ")):
+        for article, site, title in (
+            ("p1", "cnn-lite", "Mixed CASE Headline"),
+            ("p2", "npr-text", "Другая НОВОСТЬ"),
+        ):
             fields = {"title": title, "authors": [], "text": "Body text of the story. " * 10}
             obs = Observation(article_id=article, site=site, url=f"http://example.test/{article}",
                               normalized_url=f"http://example.test/{article}",
@@ -451,7 +523,9 @@ def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_ur
     finally:
         catalog.close()
     config = tmp_path / "pg.toml"
-    config.write_text(f'catalog_url = "{postgres_url}"\n' + MIRROR_CONFIG + "\n[serve]\nworkers = 0\n")
+    config.write_text(
+        f'catalog_url = "{postgres_url}"\n' + MIRROR_CONFIG + "\n[serve]\nworkers = 0\n"
+    )
     server = start_server(data_dir, config, token=None)
 
     def ids(query: str) -> list[str]:

@@ -44,7 +44,9 @@ class InProcessServer:
         self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False,
                                                     proxy_headers=False, lifespan="on"))  # fmt: skip
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -77,7 +79,9 @@ class InProcessServer:
 def serve(tmp_path):
     started: list[InProcessServer] = []
 
-    def start(data_dir: Path, serve_settings: str = "", *, run_worker: bool = False) -> InProcessServer:
+    def start(
+        data_dir: Path, serve_settings: str = "", *, run_worker: bool = False
+    ) -> InProcessServer:
         config = tmp_path / f"serve-{len(started)}.toml"
         config.write_text(MIRROR_CONFIG + "\n[serve]\n" + serve_settings)
         server = InProcessServer(data_dir, config, run_worker=run_worker)
@@ -96,13 +100,17 @@ def hostile_article(tmp_path_factory):
     data = tmp / "data"
     config = tmp / "c.toml"
     with RawServer() as site:
-        config.write_text(MIRROR_CONFIG.replace("max_page_bytes = 100_000", "max_page_bytes = 1_000_000"))
+        config.write_text(
+            MIRROR_CONFIG.replace("max_page_bytes = 100_000", "max_page_bytes = 1_000_000")
+        )
         url = site.url + "/2024/01/01/words"
         words = ["word"] * WORDS
         site.routes["/2024/01/01/words"] = article("Words", " ".join(words))
         first = run_cli("archive", url, "--json", "--no-progress", data_dir=data, config=config)
         assert first.returncode == 0, first.stdout + first.stderr
-        site.routes["/2024/01/01/words"] = article("Words", " ".join(words[:8000] + ["changed"] + words[8000:]))
+        site.routes["/2024/01/01/words"] = article(
+            "Words", " ".join(words[:8000] + ["changed"] + words[8000:])
+        )
         second = run_cli("archive", url, "--json", "--no-progress", data_dir=data, config=config)
         assert second.returncode == 0, second.stdout + second.stderr
     [row] = json.loads(second.stdout)["results"]
@@ -169,9 +177,13 @@ def test_the_job_queue_is_bounded_and_one_url_is_queued_once_however_spelled(tmp
                  "http://127.0.0.1:9/a%20b/story/index.html"]  # fmt: skip
     status, _, job = server.call("POST", "/api/archive", {"urls": spellings})
     assert status == 202 and job["urls"] == spellings[:1] and job["already_queued"] == {}
-    status, _, again = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/a%20b/story?fbclid=1"]})
+    status, _, again = server.call(
+        "POST", "/api/archive", {"urls": ["http://127.0.0.1:9/a%20b/story?fbclid=1"]}
+    )
     assert status == 202 and again["id"] == job["id"] and again["urls"] == []
-    status, _, more = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/b", "http://127.0.0.1:9/c"]})
+    status, _, more = server.call(
+        "POST", "/api/archive", {"urls": ["http://127.0.0.1:9/b", "http://127.0.0.1:9/c"]}
+    )
     assert status == 202 and len(more["urls"]) == 2
     status, headers, full = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/d"]})
     assert status == 503 and "queue is full" in full["error"] and headers["retry-after"] == "60"
@@ -179,17 +191,25 @@ def test_the_job_queue_is_bounded_and_one_url_is_queued_once_however_spelled(tmp
     server.stop()
     # The index is rebuilt from the catalog by the next server.
     restarted = serve(data, "max_queued_urls = 3\n")
-    status, _, after = restarted.call("POST", "/api/archive", {"urls": ["HTTP://127.0.0.1:9/a b/story"]})
+    status, _, after = restarted.call(
+        "POST", "/api/archive", {"urls": ["HTTP://127.0.0.1:9/a b/story"]}
+    )
     assert status == 202 and after["id"] == job["id"] and after["already_queued"]
 
 
 def test_failed_logins_are_limited_per_client(tmp_path, serve):
     server = serve(tmp_path / "data", "failed_logins_per_minute = 3\n")
     for _ in range(3):
-        status, _, payload = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]}, token="wrong-token-123456789")
+        status, _, payload = server.call(
+            "POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]}, token="wrong-token-123456789"
+        )
         assert status == 401
-    status, headers, payload = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]}, token="wrong-token-123456789")
-    assert status == 429 and "failed logins" in payload["error"] and int(headers["retry-after"]) >= 1
+    status, headers, payload = server.call(
+        "POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]}, token="wrong-token-123456789"
+    )
+    assert (
+        status == 429 and "failed logins" in payload["error"] and int(headers["retry-after"]) >= 1
+    )
     # Even the right token waits now: guessing cannot go on between correct requests.
     status, _, payload = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/"]})
     assert status == 429
@@ -204,7 +224,9 @@ def test_searches_are_limited_per_client(hostile_article, serve):
         assert status == 200 and [i["article_id"] for i in found["items"]] == [article_id]
     status, headers, payload = server.call("GET", "/api/articles?q=changed", token=None)
     assert status == 429 and "searches" in payload["error"] and int(headers["retry-after"]) >= 1
-    assert server.call("GET", "/api/articles", token=None)[0] == 200  # listing without q: not limited
+    assert (
+        server.call("GET", "/api/articles", token=None)[0] == 200
+    )  # listing without q: not limited
 
 
 @pytest.mark.parametrize(("url", "message"), [
@@ -217,34 +239,53 @@ def test_searches_are_limited_per_client(hostile_article, serve):
 ])  # fmt: skip
 def test_bad_urls_are_refused_before_anything_is_queued(tmp_path, serve, url, message):
     server = serve(tmp_path / "data")
-    status, _, payload = server.call("POST", "/api/archive", {"urls": ["http://127.0.0.1:9/fine", url]})
+    status, _, payload = server.call(
+        "POST", "/api/archive", {"urls": ["http://127.0.0.1:9/fine", url]}
+    )
     assert status == 400 and message in payload["error"] and payload["status"] == 400
     assert server.call("GET", "/healthz", token=None)[2]["jobs"]["queued"] == 0
-    status, _, payload = server.call("POST", "/api/archive", {"urls": ["hTTp://127.0.0.1:9/upper-case-scheme"]})
+    status, _, payload = server.call(
+        "POST", "/api/archive", {"urls": ["hTTp://127.0.0.1:9/upper-case-scheme"]}
+    )
     assert status == 202, payload
 
 
 def test_every_error_is_json(hostile_article, serve):
     data, article_id, _ = hostile_article
     server = serve(data)
-    deep = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).decode()  # RecursionError in json.loads
+    deep = base64.urlsafe_b64encode(
+        b"[" * 3000 + b"]" * 3000
+    ).decode()  # RecursionError in json.loads
     odd = base64.urlsafe_b64encode(json.dumps([{"a": 1}, 2]).encode()).decode()
-    assert server.call("GET", "/api/articles?until=9999-12-31", token=None)[0] == 200  # the last day is a day
+    assert (
+        server.call("GET", "/api/articles?until=9999-12-31", token=None)[0] == 200
+    )  # the last day is a day
     for path in ("/api/articles?since=0001-01-01T00:00+01:00",
                  "/api/articles?since=9999-12-31T23:59:59-01:00", f"/api/articles?cursor={deep}",
                  f"/api/articles?cursor={odd}", "/api/articles?cursor=" + "A" * 5000):  # fmt: skip
         status, headers, payload = server.call("GET", path, token=None)
         assert status == 400 and headers["content-type"] == "application/json", (path, payload)
         assert set(payload) == {"error", "status"}
-    for path in ("/api/articles/%00", "/api/articles/" + "a" * 500, f"/api/articles/{article_id}/versions/99999999999999999999"):
+    for path in (
+        "/api/articles/%00",
+        "/api/articles/" + "a" * 500,
+        f"/api/articles/{article_id}/versions/99999999999999999999",
+    ):
         status, headers, payload = server.call("GET", path, token=None)
-        assert 400 <= status < 500 and headers["content-type"] == "application/json", (path, payload)
+        assert 400 <= status < 500 and headers["content-type"] == "application/json", (
+            path,
+            payload,
+        )
 
 
 def test_a_deeply_nested_cursor_is_a_bad_cursor_not_a_crash():
     from newsarchive.serve.queries import BadCursor, decode_cursor
 
-    for raw in (b"[" * 100_000 + b"]" * 100_000, b'["9999-12-31T23:59:59+00:00", "x", 1]', b'[1e999, "x"]'):
+    for raw in (
+        b"[" * 100_000 + b"]" * 100_000,
+        b'["9999-12-31T23:59:59+00:00", "x", 1]',
+        b'[1e999, "x"]',
+    ):
         with pytest.raises(BadCursor):
             decode_cursor(base64.urlsafe_b64encode(raw).decode())
 
@@ -252,7 +293,9 @@ def test_a_deeply_nested_cursor_is_a_bad_cursor_not_a_crash():
 def test_a_job_reports_urls_scrapy_re_encodes_as_archived(tmp_path, serve):
     """Non-ASCII, a space, a backslash: the job matches each URL as sent with what was fetched."""
     with RawServer() as site:
-        site.routes["/2024/01/01/caf%C3%A9%20story"] = article("Café story", " ".join(["Word"] * 60))
+        site.routes["/2024/01/01/caf%C3%A9%20story"] = article(
+            "Café story", " ".join(["Word"] * 60)
+        )
         site.routes["/2024/01/01/back/slash"] = article("Backslash story", " ".join(["Other"] * 60))
         server = serve(tmp_path / "data", "workers = 1\n", run_worker=True)
         sent = [f"{site.url}/2024/01/01/café story", f"{site.url}/2024/01/01/back\\slash"]
@@ -267,4 +310,6 @@ def test_a_job_reports_urls_scrapy_re_encodes_as_archived(tmp_path, serve):
             time.sleep(0.25)
     assert done["status"] == "done", done
     assert [(r["requested_url"], r["version"], r["outcome"]) for r in done["results"]] == [
-        (sent[0], 1, "new"), (sent[1], 1, "new")]
+        (sent[0], 1, "new"),
+        (sent[1], 1, "new"),
+    ]

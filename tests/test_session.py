@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from archive.versions import Observation
 from tests.warc_assertions import check_archive, open_files, read_record_at, warc_files
 
 URL = "http://news.example/2024/03/01/us/bridge-reopening"
-T0 = datetime(2024, 3, 1, 12, 0, 0, 250000, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
 BODY_A = (
     b"<html><head><title>Bridge</title></head><body><p>Version A of the story.</p></body></html>"
 )
@@ -280,7 +280,9 @@ def test_track_writes_resource_version_and_record_line(session, data_dir, catalo
     resources = [r for r in records if r["type"] == "conversion"]
     assert len(resources) == 1
     resource = resources[0]
-    assert resource["headers"]["WARC-Target-URI"] == f"urn:newsarchive:article:{article_id_for(URL)}"
+    assert (
+        resource["headers"]["WARC-Target-URI"] == f"urn:newsarchive:article:{article_id_for(URL)}"
+    )
     assert resource["headers"]["Content-Type"] == "application/json"
     assert resource["headers"]["WARC-Refers-To"] == capture.records.response.record_id
     assert resource["headers"]["WARC-Date"] == capture.records.warc_date
@@ -404,7 +406,11 @@ def test_archives_with_old_style_article_records_still_read(session, data_dir, t
     session.warc.write([old])
     body = brotli.compress(BODY_B)
     br = exchange(body, minutes=1, url=URL + "-br")
-    br.response_headers = [("Content-Type", "text/html"), ("Content-Encoding", "br"), ("Content-Length", str(len(body)))]
+    br.response_headers = [
+        ("Content-Type", "text/html"),
+        ("Content-Encoding", "br"),
+        ("Content-Length", str(len(body))),
+    ]
     session.capture(br, kind="page", site="example")
     session.close()
     records = check_archive(data_dir)  # warcio check -v included
@@ -415,10 +421,17 @@ def test_archives_with_old_style_article_records_still_read(session, data_dir, t
     bin_dir = Path(sys.executable).parent
     verified = subprocess.run([str(bin_dir / "newsarchive"), "--data-dir", str(data_dir), "verify", "--json"],
                               capture_output=True, text=True, check=False)  # fmt: skip
-    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], verified.stdout + verified.stderr
+    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], (
+        verified.stdout + verified.stderr
+    )
     out = tmp_path / "old.wacz"
     exported = subprocess.run([str(bin_dir / "newsarchive"), "--data-dir", str(data_dir), "export", "--format",
                                "wacz", "--out", str(out), "--no-progress"], capture_output=True, text=True,
                               check=False)  # fmt: skip
     assert exported.returncode == 0, exported.stderr
-    assert subprocess.run([str(bin_dir / "wacz"), "validate", "-f", str(out)], capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [str(bin_dir / "wacz"), "validate", "-f", str(out)], capture_output=True
+        ).returncode
+        == 0
+    )

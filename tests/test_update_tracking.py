@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(300)
 
 EXPECTED = json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))
 ARTICLES = EXPECTED["articles"]
-T0 = datetime(2026, 5, 6, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 6, 12, 0, tzinfo=UTC)
 
 
 def _at(moment: datetime) -> dict[str, str]:
@@ -44,7 +44,9 @@ def _captures(data_dir: Path) -> list[dict]:
     catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
     try:
         with catalog.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.exec_driver_sql("SELECT * FROM captures ORDER BY id")]
+            return [
+                dict(r._mapping) for r in conn.exec_driver_sql("SELECT * FROM captures ORDER BY id")
+            ]
     finally:
         catalog.close()
 
@@ -60,7 +62,9 @@ def _history(data_dir: Path, site, path: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_changes_between_runs_give_exactly_the_expected_versions(serve_site, data_dir, mirror_config):
+def test_changes_between_runs_give_exactly_the_expected_versions(
+    serve_site, data_dir, mirror_config
+):
     site = serve_site("cnn-lite")
     first = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", "--json",
                     data_dir=data_dir, config=mirror_config, env=_at(T0))  # fmt: skip
@@ -71,12 +75,21 @@ def test_changes_between_runs_give_exactly_the_expected_versions(serve_site, dat
     original_edited = _page_file(site.root, edited).read_text(encoding="utf-8")
     _edit(site.root, edited, lambda h: h.replace(ARTICLES[0]["text_startswith"],
                                                  "UPDATE: " + ARTICLES[0]["text_startswith"], 1))  # fmt: skip
-    _edit(site.root, retitled, lambda h: h.replace(ARTICLES[1]["title"], ARTICLES[1]["title"] + ", officials say"))
+    _edit(
+        site.root,
+        retitled,
+        lambda h: h.replace(ARTICLES[1]["title"], ARTICLES[1]["title"] + ", officials say"),
+    )
     # Only the visible "Updated:" time moves.
-    _edit(site.root, stamped, lambda h: re.sub(r"(Updated:\s+)(\d{1,2}):(\d\d)", r"\g<1>11:59", h, count=1))
+    _edit(
+        site.root,
+        stamped,
+        lambda h: re.sub(r"(Updated:\s+)(\d{1,2}):(\d\d)", r"\g<1>11:59", h, count=1),
+    )
     # Whitespace only: a paragraph re-wrapped over several indented lines.
     _edit(site.root, spaced, lambda h: h.replace(ARTICLES[3]["text_startswith"],
                                                  ARTICLES[3]["text_startswith"].replace(" ", "\n            ", 3), 1))  # fmt: skip
+
     # Extraction collapses: all paragraphs but the first are gone.
     def collapse(html: str) -> str:
         paragraphs = re.findall(r'<p class="paragraph--lite">.*?</p>', html, flags=re.S)
@@ -122,11 +135,20 @@ def test_changes_between_runs_give_exactly_the_expected_versions(serve_site, dat
     by_id = {r["headers"]["WARC-Record-ID"]: r for r in records}
     rec = by_id[revisit["warc_record_id"]]
     assert rec["type"] == "revisit"
-    assert rec["headers"]["WARC-Profile"] == "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+    assert (
+        rec["headers"]["WARC-Profile"]
+        == "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+    )
     assert rec["headers"]["WARC-Refers-To"] == original["warc_record_id"]
     assert rec["headers"]["WARC-Refers-To-Target-URI"] == site.page(untouched)
-    assert rec["headers"]["WARC-Refers-To-Date"] == by_id[original["warc_record_id"]]["headers"]["WARC-Date"]
-    assert rec["headers"]["WARC-Payload-Digest"] == by_id[original["warc_record_id"]]["headers"]["WARC-Payload-Digest"]
+    assert (
+        rec["headers"]["WARC-Refers-To-Date"]
+        == by_id[original["warc_record_id"]]["headers"]["WARC-Date"]
+    )
+    assert (
+        rec["headers"]["WARC-Payload-Digest"]
+        == by_id[original["warc_record_id"]]["headers"]["WARC-Payload-Digest"]
+    )
     assert rec["http"].get_statuscode() == "200" and rec["body"] == b""
 
     # The edited article goes back to its first text: a revert, version 3.
@@ -153,7 +175,9 @@ def test_recheck_ladder_under_a_controllable_clock(serve_site, data_dir, mirror_
             config=mirror_config, env=_at(T0))  # fmt: skip
 
     def due(at: datetime) -> list[dict]:
-        result = run_cli("recheck", "--list", "--json", data_dir=data_dir, config=mirror_config, env=_at(at))
+        result = run_cli(
+            "recheck", "--list", "--json", data_dir=data_dir, config=mirror_config, env=_at(at)
+        )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)["due"]
 
@@ -166,7 +190,13 @@ def test_recheck_ladder_under_a_controllable_clock(serve_site, data_dir, mirror_
     assert quiet.returncode == 0 and "nothing is due" in quiet.stdout
 
     # One article changes; a recheck at +16 min fetches the due ones.
-    _edit(site.root, ARTICLES[0]["path"], lambda h: h.replace(ARTICLES[0]["text_startswith"], "NEW: " + ARTICLES[0]["text_startswith"], 1))
+    _edit(
+        site.root,
+        ARTICLES[0]["path"],
+        lambda h: h.replace(
+            ARTICLES[0]["text_startswith"], "NEW: " + ARTICLES[0]["text_startswith"], 1
+        ),
+    )
     result = run_cli("recheck", "--no-progress", "--json", data_dir=data_dir, config=mirror_config,
                      env=_at(T0 + timedelta(minutes=16)))  # fmt: skip
     summary = json.loads(result.stdout)
@@ -191,12 +221,18 @@ def test_recheck_ladder_under_a_controllable_clock(serve_site, data_dir, mirror_
     # Tracking can be stopped per article and per site.
     stop = run_cli("tracking", "stop", site.page(ARTICLES[0]["path"]), data_dir=data_dir)
     assert stop.returncode == 0, stop.stderr
-    everything = run_cli("recheck", "--list", "--all", "--json", data_dir=data_dir, config=mirror_config)
+    everything = run_cli(
+        "recheck", "--list", "--all", "--json", data_dir=data_dir, config=mirror_config
+    )
     listed = {d["article_id"] for d in json.loads(everything.stdout)["due"]}
     assert len(listed) == n - 1 and article_id_for(site.page(ARTICLES[0]["path"])) not in listed
     run_cli("tracking", "stop", "--site", "cnn-lite", data_dir=data_dir)
-    everything = run_cli("recheck", "--list", "--all", "--json", data_dir=data_dir, config=mirror_config)
+    everything = run_cli(
+        "recheck", "--list", "--all", "--json", data_dir=data_dir, config=mirror_config
+    )
     assert json.loads(everything.stdout)["due"] == []
     run_cli("tracking", "start", "--site", "cnn-lite", data_dir=data_dir)
-    everything = run_cli("recheck", "--list", "--all", "--json", data_dir=data_dir, config=mirror_config)
+    everything = run_cli(
+        "recheck", "--list", "--all", "--json", data_dir=data_dir, config=mirror_config
+    )
     assert len(json.loads(everything.stdout)["due"]) == n

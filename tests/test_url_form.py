@@ -55,7 +55,9 @@ def test_bad_urls_are_refused_up_front(url, message):
         fetch_url(url)
 
 
-@pytest.mark.parametrize("url", ["HTTP://example.com/x", "Https://example.com/x", "  http://example.com/x  "])
+@pytest.mark.parametrize(
+    "url", ["HTTP://example.com/x", "Https://example.com/x", "  http://example.com/x  "]
+)
 def test_the_scheme_is_case_insensitive_and_spaces_around_are_dropped(url):
     assert fetch_url(url).startswith(("http://example.com/x", "https://example.com/x"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from archive.urls import article_id_for, normalize_url
 from archive.versions import Decision, Observation, VersionTracker
 
 URL = "https://lite.cnn.com/2024/03/01/us/bridge-reopening/index.html"
-T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 TITLE = "Harbor bridge to reopen next month after repairs"
 PARAS = [

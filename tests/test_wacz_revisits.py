@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.timeout(300)
 EDITED = "2026/05/05/politics/senate-panel-air-traffic-control-bill/index.html"
 
 
-def test_filtered_wacz_replays_every_listed_page(serve_site, data_dir, mirror_config, tmp_path, pywb):  # noqa: F811
+def test_filtered_wacz_replays_every_listed_page(
+    serve_site, data_dir, mirror_config, tmp_path, pywb
+):  # noqa: F811
     import subprocess
 
     site = serve_site("cnn-lite")
@@ -25,7 +27,7 @@ def test_filtered_wacz_replays_every_listed_page(serve_site, data_dir, mirror_co
                     config=mirror_config)  # fmt: skip
     assert first.returncode == 0, first.stderr
     time.sleep(1.1)  # WARC dates resolve to the second in replay
-    since = datetime.now(timezone.utc).isoformat()
+    since = datetime.now(UTC).isoformat()
     page = site.root / EDITED
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace('<p class="paragraph--lite">', '<p class="paragraph--lite">UPDATE: ', 1),
@@ -37,7 +39,12 @@ def test_filtered_wacz_replays_every_listed_page(serve_site, data_dir, mirror_co
     exported = run_cli("export", "--format", "wacz", "--since", since, "--out", str(out), "--no-progress",
                        data_dir=data_dir, config=mirror_config)  # fmt: skip
     assert exported.returncode == 0, exported.stderr
-    assert subprocess.run([str(BIN / "wacz"), "validate", "-f", str(out)], capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [str(BIN / "wacz"), "validate", "-f", str(out)], capture_output=True
+        ).returncode
+        == 0
+    )
 
     unpacked = tmp_path / "unpacked"
     with zipfile.ZipFile(out) as z:

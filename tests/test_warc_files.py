@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from archive.warc_files import OPEN_SUFFIX, WarcFileInfo, WarcFileWriter, hostna
 from tests.warc_assertions import check_closed_warc
 
 BIN = Path(sys.executable).parent
-MOMENT = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+MOMENT = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 NAME = re.compile(
     r"^(?P<prefix>[a-z-]+)-(?P<stamp>\d{17})-(?P<serial>\d{5})-(?P<host>[A-Za-z0-9._]+)-(?P<pid>\d+)\.warc\.gz$"
 )
@@ -305,7 +305,7 @@ def test_two_writers_in_one_directory_never_collide(tmp_path):
     write_capture(b, 2)
     infos = [a.close(), b.close()]
     assert infos[0].filename != infos[1].filename
-    for info, n in zip(infos, (1, 2)):
+    for info, n in zip(infos, (1, 2), strict=False):
         records = check_closed_warc(tmp_path / info.relpath)
         assert records[1]["headers"]["WARC-Target-URI"] == f"http://example.com/page/{n}"
 

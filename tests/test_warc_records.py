@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ RESPONSE_ID = "<urn:uuid:00000000-0000-4000-8000-000000000001>"
 REQUEST_ID = "<urn:uuid:00000000-0000-4000-8000-000000000002>"
 RESOURCE_ID = "<urn:uuid:00000000-0000-4000-8000-000000000003>"
 REVISIT_ID = "<urn:uuid:00000000-0000-4000-8000-000000000004>"
-SENT_AT = datetime(2024, 3, 1, 12, 30, 45, 123456, tzinfo=timezone.utc)
+SENT_AT = datetime(2024, 3, 1, 12, 30, 45, 123456, tzinfo=UTC)
 SENT_AT_WARC = "2024-03-01T12:30:45.123456Z"
 REVISIT_PROFILE_1_1 = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 
@@ -372,10 +372,7 @@ def test_warc_date_is_utc_with_microseconds():
 def test_warc_date_keeps_microsecond_precision_on_a_whole_second():
     # docs/warc.md: the moment the request was sent, microsecond precision -- a request sent
     # on a whole second must not lose the fraction (tests/warc_assertions requires it).
-    assert (
-        warc_date(datetime(2024, 3, 1, 12, 30, 45, tzinfo=timezone.utc))
-        == "2024-03-01T12:30:45.000000Z"
-    )
+    assert warc_date(datetime(2024, 3, 1, 12, 30, 45, tzinfo=UTC)) == "2024-03-01T12:30:45.000000Z"
 
 
 # -- the request record ----------------------------------------------------------------

@@ -28,11 +28,16 @@ HTML = "text/html; charset=utf-8"
 
 
 def _story(name: str) -> bytes:
-    return GOOD.replace(b"Flooded streets drain slowly", f"Flooded streets ({name}) drain slowly".encode())
+    return GOOD.replace(
+        b"Flooded streets drain slowly", f"Flooded streets ({name}) drain slowly".encode()
+    )
 
 
 def _chunked(body: bytes, size: int = 4096) -> bytes:
-    parts = [f"{len(body[i:i + size]):x}\r\n".encode() + body[i:i + size] + b"\r\n" for i in range(0, len(body), size)]
+    parts = [
+        f"{len(body[i : i + size]):x}\r\n".encode() + body[i : i + size] + b"\r\n"
+        for i in range(0, len(body), size)
+    ]
     return b"".join(parts) + b"0\r\n\r\n"
 
 
@@ -45,8 +50,8 @@ ODD_HEAD = (
     "Set-Cookie: b=2; Path=/\r\n"
     "Connection: keep-alive\r\n"
     "Keep-Alive: timeout=5, max=100\r\n"
-    "ETag: \"v1\"\r\n"
-    "WWW-Authenticate: Basic realm=\"x\"\r\n"
+    'ETag: "v1"\r\n'
+    'WWW-Authenticate: Basic realm="x"\r\n'
     "Transfer-Encoding: chunked\r\n"
     "\r\n"
 )
@@ -80,19 +85,39 @@ def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("wire")
     server = RawServer(dict(ROUTES))
     config = tmp / "newsarchive.toml"
-    config.write_text(MIRROR_CONFIG + f'\n[sites.wire]\nextends = "cnn-lite"\nstart_urls = ["{server.url}"]\n')
+    config.write_text(
+        MIRROR_CONFIG + f'\n[sites.wire]\nextends = "cnn-lite"\nstart_urls = ["{server.url}"]\n'
+    )
     data_dir = tmp / "data"
     data_dir.mkdir()
-    names = ["http10", "close11", "moved", "cut", "huge-declared", "huge-chunked", "odd-headers", "odd-lines"]
+    names = [
+        "http10",
+        "close11",
+        "moved",
+        "cut",
+        "huge-declared",
+        "huge-chunked",
+        "odd-headers",
+        "odd-lines",
+    ]
     result = run_cli("archive", *[server.page(P + n) for n in names], "--json", "--no-progress",
                      data_dir=data_dir, config=config)  # fmt: skip
     catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
     with catalog.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.exec_driver_sql("SELECT url, outcome, error FROM captures")]
+        rows = [
+            dict(r._mapping)
+            for r in conn.exec_driver_sql("SELECT url, outcome, error FROM captures")
+        ]
     catalog.close()
     records = check_archive(data_dir)
     responses = {r["headers"]["WARC-Target-URI"]: r for r in records if r["type"] == "response"}
-    yield {"server": server, "result": result, "rows": rows, "records": records, "responses": responses}
+    yield {
+        "server": server,
+        "result": result,
+        "rows": rows,
+        "records": records,
+        "responses": responses,
+    }
     server.close()
 
 
@@ -131,7 +156,9 @@ def test_over_the_limit_keeps_exactly_the_first_max_page_bytes(wired):
 def test_status_lines_are_kept_as_received(wired):
     server, responses = wired["server"], wired["responses"]
     assert _head(responses[server.page(P + "http10")]).startswith(b"HTTP/1.0 200 OK\r\n")
-    assert _head(responses[server.page(P + "moved")]).startswith(b"HTTP/1.1 302 Moved Temporarily\r\n")
+    assert _head(responses[server.page(P + "moved")]).startswith(
+        b"HTTP/1.1 302 Moved Temporarily\r\n"
+    )
     assert _head(responses[server.page(P + "landed")]).startswith(b"HTTP/1.1 200 Fine By Me\r\n")
     assert responses[server.page(P + "moved")]["http"].get_statuscode() == "302"
 
@@ -140,7 +167,9 @@ def test_header_lines_are_kept_in_their_order_and_case(wired):
     """The record's head is the wire's, but for the one documented change: the body is
     stored de-chunked, so Transfer-Encoding is renamed and the true length added."""
     record = wired["responses"][wired["server"].page(P + "odd-headers")]
-    wire = ODD_HEAD.replace("Transfer-Encoding: chunked\r\n", "X-Archive-Orig-Transfer-Encoding: chunked\r\n")
+    wire = ODD_HEAD.replace(
+        "Transfer-Encoding: chunked\r\n", "X-Archive-Orig-Transfer-Encoding: chunked\r\n"
+    )
     expected = wire[:-2] + f"Content-Length: {len(_story('odd-headers'))}\r\n\r\n"
     assert _head(record).decode("latin-1") == expected
     assert record["body"] == _story("odd-headers")
@@ -208,21 +237,29 @@ def test_https_keeps_the_wire_too(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     try:
-        result = run_cli("archive", server.page(P + "tls"), "--no-progress", data_dir=data_dir, config=config)
+        result = run_cli(
+            "archive", server.page(P + "tls"), "--no-progress", data_dir=data_dir, config=config
+        )
     finally:
         server.close()
     records = check_archive(data_dir)
     (resp,) = [r for r in records if r["type"] == "response"]
     (req,) = [r for r in records if r["type"] == "request"]
     assert resp["headers"]["WARC-Target-URI"].startswith("https://"), result.stderr
-    assert _head(resp).decode("latin-1") == f"HTTP/1.1 203 Via TLS\r\ncontent-type: {HTML}\r\nConnection: close\r\n\r\n"
+    assert (
+        _head(resp).decode("latin-1")
+        == f"HTTP/1.1 203 Via TLS\r\ncontent-type: {HTML}\r\nConnection: close\r\n\r\n"
+    )
     assert resp["body"] == story and "WARC-Truncated" not in resp["headers"]
     assert req["http"].to_bytes(encoding="latin-1") == server.requests[0].head
 
 
 def test_summary_counts_the_complete_pages(wired):
     assert wired["result"].returncode == 1  # cut, huge-* cannot become versions
-    rows = {r["requested_url"].rsplit("/", 1)[1]: r for r in json.loads(wired["result"].stdout)["results"]}
+    rows = {
+        r["requested_url"].rsplit("/", 1)[1]: r
+        for r in json.loads(wired["result"].stdout)["results"]
+    }
     assert rows["http10"]["version"] == 1 and rows["close11"]["version"] == 1
     assert rows["odd-headers"]["version"] == 1 and rows["odd-lines"]["version"] == 1
 
@@ -298,7 +335,9 @@ def test_warc_date_is_when_the_request_was_written(tmp_path):
         sock.close()
     records = check_archive(data_dir)
     (request,) = [r for r in records if r["type"] == "request"]
-    warc_date = datetime.fromisoformat(request["headers"]["WARC-Date"].replace("Z", "+00:00")).timestamp()
+    warc_date = datetime.fromisoformat(
+        request["headers"]["WARC-Date"].replace("Z", "+00:00")
+    ).timestamp()
     assert seen["arrived"] - seen["connecting"] > 0.5, "connecting was not slow"
     # Written when the bytes went out (after the slow connect), not when the download began.
-    assert 0 <= seen["arrived"] - warc_date < 0.2, (seen["arrived"] - warc_date)
+    assert 0 <= seen["arrived"] - warc_date < 0.2, seen["arrived"] - warc_date

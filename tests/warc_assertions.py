@@ -51,7 +51,9 @@ def check_closed_warc(path: Path) -> list[dict[str, Any]]:
     """gzip -t, warcio check, and the structural rules; returns the records."""
     assert not path.name.endswith(".open")
     subprocess.run(["gzip", "-t", str(path)], check=True)
-    check = subprocess.run([str(BIN / "warcio"), "check", "-v", str(path)], capture_output=True, text=True)
+    check = subprocess.run(
+        [str(BIN / "warcio"), "check", "-v", str(path)], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     # Every record is its own gzip member: reading member by member gives each record.
     raw = path.read_bytes()

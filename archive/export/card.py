@@ -73,12 +73,18 @@ def _csv_note(info: CardInfo) -> list[str]:
     if info.format != "csv":
         return []
     if info.csv_raw:
-        return ["Text cells are written as they are (`--csv-raw`): a cell starting with `=`, `+`, `-` or `@` "
-                "is a live formula in a spreadsheet. Open this file as data (pandas, csv), not in a spreadsheet.", ""]
-    return ["Spreadsheet safety: text cells that start with `=`, `+`, `-`, `@`, a tab or a carriage return "
-            "(which a spreadsheet would run as a formula) are written with a `'` in front (OWASP's advice "
-            "against CSV injection); strip that one leading `'` to get the site's text, or export with "
-            "`--csv-raw`.", ""]
+        return [
+            "Text cells are written as they are (`--csv-raw`): a cell starting with `=`, `+`, `-` or `@` "
+            "is a live formula in a spreadsheet. Open this file as data (pandas, csv), not in a spreadsheet.",
+            "",
+        ]
+    return [
+        "Spreadsheet safety: text cells that start with `=`, `+`, `-`, `@`, a tab or a carriage return "
+        "(which a spreadsheet would run as a formula) are written with a `'` in front (OWASP's advice "
+        "against CSV injection); strip that one leading `'` to get the site's text, or export with "
+        "`--csv-raw`.",
+        "",
+    ]
 
 
 def render_card(info: CardInfo) -> str:
@@ -119,11 +125,15 @@ def render_card(info: CardInfo) -> str:
     for sig in info.sites:
         lines.append(f"### {md_text(sig.site)}")
         lines.append("")
-        lines.append(f"- terms of use: {md_url(sig.terms_url) if sig.terms_url else 'unknown (none configured)'}")
+        lines.append(
+            f"- terms of use: {md_url(sig.terms_url) if sig.terms_url else 'unknown (none configured)'}"
+        )
         lines.append(f"- robots.txt: {sig.robots_summary()}")
         if sig.x_robots_tag:
             lines.append(f"- X-Robots-Tag seen: {'; '.join(md_text(t) for t in sig.x_robots_tag)}")
-        lines.append(f"- noai / noimageai signals: {'; '.join(md_text(n) for n in sig.noai) if sig.noai else 'none seen'}")
+        lines.append(
+            f"- noai / noimageai signals: {'; '.join(md_text(n) for n in sig.noai) if sig.noai else 'none seen'}"
+        )
         for signal, note in sorted(sig.recorded.items()):
             lines.append(f"- {md_text(signal)}: {md_text(note)}")
         lines.append("")

@@ -23,7 +23,6 @@ from typing import Any
 from archive.export.rows import iso_utc
 from archive.export.schema import Column
 
-
 # OWASP "CSV Injection": the characters that make a spreadsheet read a cell as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

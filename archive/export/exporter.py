@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,7 +94,9 @@ def software_version() -> str:
         return "newsarchive (version unknown)"
 
 
-def _open_writer(fmt: str, path: Path, columns: tuple[Column, ...], request: ExportRequest) -> _Writer:
+def _open_writer(
+    fmt: str, path: Path, columns: tuple[Column, ...], request: ExportRequest
+) -> _Writer:
     if fmt == "jsonl":
         from archive.export.jsonl import JsonlWriter
 
@@ -110,9 +112,14 @@ def _open_writer(fmt: str, path: Path, columns: tuple[Column, ...], request: Exp
     return ParquetWriter(path, columns, metadata=meta)
 
 
-def _signals(catalog: Catalog, data_dir: Path, stats: ExportStats, request: ExportRequest) -> list[SiteSignals]:
+def _signals(
+    catalog: Catalog, data_dir: Path, stats: ExportStats, request: ExportRequest
+) -> list[SiteSignals]:
     sites = sorted(set(stats.per_site) | set(request.filter.sites))
-    return [site_signals(catalog, data_dir, s, request.site_terms.get(s), request.fetch_record) for s in sites]
+    return [
+        site_signals(catalog, data_dir, s, request.site_terms.get(s), request.fetch_record)
+        for s in sites
+    ]
 
 
 def export_dataset(catalog: Catalog, data_dir: Path, request: ExportRequest,
@@ -156,7 +163,7 @@ def export_dataset(catalog: Catalog, data_dir: Path, request: ExportRequest,
         title=f"newsarchive dataset: {request.out.name}", format=request.format, view=view,
         filename=request.out.name, columns=columns, stats=stats, filter=request.filter,
         sites=_signals(catalog, data_dir, stats, request), software=software_version(),
-        command=request.command, created_at=datetime.now(timezone.utc), extra_counts=extra or None,
+        command=request.command, created_at=datetime.now(UTC), extra_counts=extra or None,
         csv_raw=request.csv_raw,
     )  # fmt: skip
     with atomic_output(card) as tmp:

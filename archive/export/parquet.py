@@ -12,7 +12,16 @@ from archive.export.schema import Column, arrow_schema
 
 ROW_GROUP_SIZE = 5000
 # Long, unique strings gain nothing from dictionary encoding and cost a dictionary buffer.
-_NO_DICTIONARY = {"text", "title", "url", "canonical_url", "diff", "content_sha256", "warc", "warc_record_id"}
+_NO_DICTIONARY = {
+    "text",
+    "title",
+    "url",
+    "canonical_url",
+    "diff",
+    "content_sha256",
+    "warc",
+    "warc_record_id",
+}
 
 
 class ParquetWriter:
@@ -30,12 +39,16 @@ class ParquetWriter:
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         dictionary = [n for n in self.names if n not in _NO_DICTIONARY]
-        self._writer = pq.ParquetWriter(str(path), self.schema, compression="zstd", use_dictionary=dictionary)
+        self._writer = pq.ParquetWriter(
+            str(path), self.schema, compression="zstd", use_dictionary=dictionary
+        )
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        batch = pa.RecordBatch.from_pylist([{n: row[n] for n in self.names} for row in rows], schema=self.schema)
+        batch = pa.RecordBatch.from_pylist(
+            [{n: row[n] for n in self.names} for row in rows], schema=self.schema
+        )
         self._pending.append(batch)
         self._pending_rows += batch.num_rows
         if self._pending_rows >= self.row_group_size:

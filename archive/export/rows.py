@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
@@ -52,7 +52,7 @@ class ExportFilter:
 
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 UTC with a `Z`; microseconds only when there are some."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
     return moment.strftime(fmt)
 
@@ -62,9 +62,9 @@ def _window(query: Select[Any], flt: ExportFilter) -> Select[Any]:
     if flt.sites:
         query = query.where(t.articles.c.site.in_(flt.sites))
     if flt.since is not None:
-        query = query.where(v.captured_at >= flt.since.astimezone(timezone.utc))
+        query = query.where(v.captured_at >= flt.since.astimezone(UTC))
     if flt.until is not None:
-        query = query.where(v.captured_at <= flt.until.astimezone(timezone.utc))
+        query = query.where(v.captured_at <= flt.until.astimezone(UTC))
     return query
 
 
@@ -92,11 +92,15 @@ class RowSource:
         if self.view == "versions":
             query = _window(select(func.count()).select_from(_JOIN), self.filter)
         elif not self.filter.has_window:
-            query = select(func.count()).select_from(t.articles).where(t.articles.c.latest_version > 0)
+            query = (
+                select(func.count()).select_from(t.articles).where(t.articles.c.latest_version > 0)
+            )
             if self.filter.sites:
                 query = query.where(t.articles.c.site.in_(self.filter.sites))
         else:
-            inner = _window(select(t.versions.c.article_id).select_from(_JOIN), self.filter).distinct()
+            inner = _window(
+                select(t.versions.c.article_id).select_from(_JOIN), self.filter
+            ).distinct()
             query = select(func.count()).select_from(inner.subquery())
         with self.catalog.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
@@ -121,15 +125,21 @@ class RowSource:
         for batch in self.batches():
             yield from batch
 
-    def _versions_batch(self, conn: Connection, after: tuple[str, int] | None) -> list[dict[str, Any]]:
+    def _versions_batch(
+        self, conn: Connection, after: tuple[str, int] | None
+    ) -> list[dict[str, Any]]:
         v = t.versions.c
         query = _window(select(*_VERSION_COLUMNS).select_from(_JOIN), self.filter)
         if after is not None:
-            query = query.where(or_(v.article_id > after[0], and_(v.article_id == after[0], v.version > after[1])))
+            query = query.where(
+                or_(v.article_id > after[0], and_(v.article_id == after[0], v.version > after[1]))
+            )
         query = query.order_by(v.article_id, v.version).limit(self.batch_size)
         return [dict(r._mapping) for r in conn.execute(query)]
 
-    def _latest_batch(self, conn: Connection, after: tuple[str, int] | None) -> list[dict[str, Any]]:
+    def _latest_batch(
+        self, conn: Connection, after: tuple[str, int] | None
+    ) -> list[dict[str, Any]]:
         v, a = t.versions.c, t.articles.c
         if not self.filter.has_window:
             query = (
@@ -169,7 +179,14 @@ def _warc_pointer(raw: dict[str, Any]) -> dict[str, Any] | None:
             "length": raw["warc_length"], "record_id": raw["warc_record_id"]}  # fmt: skip
 
 
-_DIFF_KEYS = ("from_version", "chars_added", "chars_removed", "paragraphs_added", "paragraphs_removed", "unified")
+_DIFF_KEYS = (
+    "from_version",
+    "chars_added",
+    "chars_removed",
+    "paragraphs_added",
+    "paragraphs_removed",
+    "unified",
+)
 
 
 def _dates(rec: dict[str, Any]) -> dict[str, Any]:
@@ -209,8 +226,10 @@ def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
             "published_at": dates_source.get("published_at"),
             "modified_at": dates_source.get("modified_at"),
         },
-        "dates_precision": {"published_at": precision.get("published_at"),
-                            "modified_at": precision.get("modified_at")},
+        "dates_precision": {
+            "published_at": precision.get("published_at"),
+            "modified_at": precision.get("modified_at"),
+        },
         "captured_at": utc(raw["captured_at"]),
         "content_sha256": rec.get("content_sha256"),
         "warc": _warc_pointer(raw),
@@ -277,7 +296,9 @@ class ExportStats:
             site["articles"] += 1
         captured = row.get("captured_at")
         moment, day = row.get("published_at"), row.get("published_date")
-        published = iso_utc(moment) if moment is not None else day.isoformat() if day is not None else None
+        published = (
+            iso_utc(moment) if moment is not None else day.isoformat() if day is not None else None
+        )
         if captured is not None:
             self.first_captured = min(self.first_captured or captured, captured)
             self.last_captured = max(self.last_captured or captured, captured)

@@ -28,7 +28,12 @@ DAY = pa.date32()
 DATES_SOURCE = pa.struct([("published_at", pa.string()), ("modified_at", pa.string())])
 DATES_PRECISION = DATES_SOURCE
 WARC_POINTER = pa.struct(
-    [("filename", pa.string()), ("offset", pa.int64()), ("length", pa.int64()), ("record_id", pa.string())]
+    [
+        ("filename", pa.string()),
+        ("offset", pa.int64()),
+        ("length", pa.int64()),
+        ("record_id", pa.string()),
+    ]
 )
 DIFF = pa.struct(
     [
@@ -56,30 +61,67 @@ def _c(name: str, type_: pa.DataType, label: str, description: str) -> Column:
     return Column(name, type_, label, description)
 
 
-_ARTICLE_ID = _c("article_id", pa.string(), "string", "stable article id (16 hex digits of SHA-256 of the normalised URL)")
+_ARTICLE_ID = _c(
+    "article_id",
+    pa.string(),
+    "string",
+    "stable article id (16 hex digits of SHA-256 of the normalised URL)",
+)
 _SITE = _c("site", pa.string(), "string", "site profile name")
 _URL = _c("url", pa.string(), "string", "final URL fetched (after redirects)")
 _CANONICAL = _c("canonical_url", pa.string(), "string", "the page's rel=canonical URL, or null")
 _VERSION = _c("version", pa.int32(), "int32", "1, 2, 3 …")
-_CAPTURED = _c("captured_at", TIMESTAMP, "timestamp[us, UTC]", "when this version was captured (the WARC date)")
+_CAPTURED = _c(
+    "captured_at", TIMESTAMP, "timestamp[us, UTC]", "when this version was captured (the WARC date)"
+)
 _CHANGE = _c("change", pa.string(), "string", "new, edit or revert")
-_REVERTED = _c("reverted_to", pa.int32(), "int32", "for a revert: the earlier version it equals, else null")
-_CHANGED = _c("changed_fields", STRINGS, "list<string>", "which of title, authors, text differ from the previous version")
-_CHANGED_DATES = _c("changed_dates", STRINGS, "list<string>", "which of published_at, modified_at differ from the previous version")
+_REVERTED = _c(
+    "reverted_to", pa.int32(), "int32", "for a revert: the earlier version it equals, else null"
+)
+_CHANGED = _c(
+    "changed_fields",
+    STRINGS,
+    "list<string>",
+    "which of title, authors, text differ from the previous version",
+)
+_CHANGED_DATES = _c(
+    "changed_dates",
+    STRINGS,
+    "list<string>",
+    "which of published_at, modified_at differ from the previous version",
+)
 _TITLE = _c("title", pa.string(), "string", "headline")
 _AUTHORS = _c("authors", STRINGS, "list<string>", "bylines, one name per item")
 _TEXT = _c("text", pa.string(), "string", "article text; paragraphs separated by a blank line")
 _LANGUAGE = _c("language", pa.string(), "string", "language code, or null")
 _SECTION = _c("section", pa.string(), "string", "site section, or null")
-_PUBLISHED = _c("published_at", TIMESTAMP, "timestamp[us, UTC]",
-                "publication time the page declares, to the second; null when it gives only a day (published_date) or none")
-_PUBLISHED_DAY = _c("published_date", DAY, "date32",
-                    "publication day, when the page gives a date without a time of day (as printed, no time zone); else null")
-_MODIFIED = _c("modified_at", TIMESTAMP, "timestamp[us, UTC]",
-               "last-modified time the page declares, to the second; null when it gives only a day (modified_date) or none")
-_MODIFIED_DAY = _c("modified_date", DAY, "date32",
-                   "last-modified day, when the page gives a date without a time of day; else null")
-_SHA = _c("content_sha256", pa.string(), "string", "SHA-256 of the normalised title, authors and text")
+_PUBLISHED = _c(
+    "published_at",
+    TIMESTAMP,
+    "timestamp[us, UTC]",
+    "publication time the page declares, to the second; null when it gives only a day (published_date) or none",
+)
+_PUBLISHED_DAY = _c(
+    "published_date",
+    DAY,
+    "date32",
+    "publication day, when the page gives a date without a time of day (as printed, no time zone); else null",
+)
+_MODIFIED = _c(
+    "modified_at",
+    TIMESTAMP,
+    "timestamp[us, UTC]",
+    "last-modified time the page declares, to the second; null when it gives only a day (modified_date) or none",
+)
+_MODIFIED_DAY = _c(
+    "modified_date",
+    DAY,
+    "date32",
+    "last-modified day, when the page gives a date without a time of day; else null",
+)
+_SHA = _c(
+    "content_sha256", pa.string(), "string", "SHA-256 of the normalised title, authors and text"
+)
 
 LATEST_COLUMNS: tuple[Column, ...] = (
     _ARTICLE_ID, _SITE, _URL, _CANONICAL, _VERSION, _CHANGE, _REVERTED, _CHANGED, _CHANGED_DATES,
@@ -112,7 +154,9 @@ VERSIONS_COLUMNS: tuple[Column, ...] = (
     _c("warc_record_id", pa.string(), "string", "WARC-Record-ID of the response record"),
 )  # fmt: skip
 
-TIMESTAMP_COLUMNS = frozenset(c.name for c in LATEST_COLUMNS + VERSIONS_COLUMNS if c.type == TIMESTAMP)
+TIMESTAMP_COLUMNS = frozenset(
+    c.name for c in LATEST_COLUMNS + VERSIONS_COLUMNS if c.type == TIMESTAMP
+)
 
 
 class UnknownFields(ValueError):
@@ -148,5 +192,8 @@ def select_columns(view: str, fields: list[str] | None = None) -> tuple[Column, 
 def arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:
     """The Arrow schema of these columns (every column nullable, per-column descriptions kept)."""
     return pa.schema(
-        [pa.field(c.name, c.type, nullable=True, metadata={"description": c.description}) for c in columns]
+        [
+            pa.field(c.name, c.type, nullable=True, metadata={"description": c.description})
+            for c in columns
+        ]
     )

@@ -94,7 +94,9 @@ class SiteSignals:
         if self.robots_status != 200:
             return f"{url}: HTTP {self.robots_status}, no rules{when}"
         parts = []
-        parts.append("`*` disallows the whole site" if self.all_disallowed else "`*` not disallowed")
+        parts.append(
+            "`*` disallows the whole site" if self.all_disallowed else "`*` not disallowed"
+        )
         if self.ai_disallowed:
             parts.append("AI crawlers disallowed: " + ", ".join(self.ai_disallowed))
         else:
@@ -118,7 +120,12 @@ def _read_record(data_dir: Path, relpath: str | None, offset: int,
         raise _Unreadable("its WARC file is unknown to the catalog")
     path = data_dir / relpath
     try:
-        if not path.exists() and fetch is not None and capture is not None and capture.get("warc_length"):
+        if (
+            not path.exists()
+            and fetch is not None
+            and capture is not None
+            and capture.get("warc_length")
+        ):
             fh: Any = io.BytesIO(fetch(capture["warc_filename"], offset, capture["warc_length"]))
         else:
             fh = open(path, "rb")  # noqa: SIM115
@@ -162,7 +169,9 @@ def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | N
         robots = _latest_capture(conn, site, "robots")
         article = _latest_capture(conn, site, "article")
         recorded = conn.execute(
-            select(t.site_signals.c.name, t.site_signals.c.value).where(t.site_signals.c.site == site)
+            select(t.site_signals.c.name, t.site_signals.c.value).where(
+                t.site_signals.c.site == site
+            )
         ).all()
     signals.recorded = {name: value for name, value in recorded if value is not None}
     if robots is not None:
@@ -172,7 +181,9 @@ def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | N
         signals.robots_fetched_at = fetched.strftime("%Y-%m-%d %H:%M UTC") if fetched else None
         if robots["status"] == 200:
             try:
-                read = _read_record(data_dir, robots["relpath"], robots["warc_offset"], robots, fetch)
+                read = _read_record(
+                    data_dir, robots["relpath"], robots["warc_offset"], robots, fetch
+                )
             except _Unreadable as exc:
                 signals.robots_unreadable = str(exc)
             else:
@@ -183,7 +194,9 @@ def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | N
         if capture is None:
             continue
         try:
-            headers, body = _read_record(data_dir, capture["relpath"], capture["warc_offset"], capture, fetch)
+            headers, body = _read_record(
+                data_dir, capture["relpath"], capture["warc_offset"], capture, fetch
+            )
         except _Unreadable:
             continue  # robots.txt says so above; an article's signals are only looked for
         tag = headers.get("x-robots-tag")

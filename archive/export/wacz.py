@@ -28,7 +28,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +110,9 @@ def iter_pages(catalog: Catalog, filenames: list[str], flt: ExportFilter,
     if flt.sites:
         base = base.where(c.site.in_(flt.sites))
     if flt.since is not None:
-        base = base.where(c.fetched_at >= flt.since.astimezone(timezone.utc))
+        base = base.where(c.fetched_at >= flt.since.astimezone(UTC))
     if flt.until is not None:
-        base = base.where(c.fetched_at <= flt.until.astimezone(timezone.utc))
+        base = base.where(c.fetched_at <= flt.until.astimezone(UTC))
     last = 0
     with catalog.engine.connect() as conn:
         while True:
@@ -136,7 +136,7 @@ def warc_sources(catalog: Catalog, data_dir: Path, warc_files: list[dict[str, An
     uploads: dict[str, Any] = {}
     with catalog.engine.connect() as conn:
         for start in range(0, len(relpaths), 500):
-            batch = relpaths[start:start + 500]
+            batch = relpaths[start : start + 500]
             for row in conn.execute(select(t.uploads).where(t.uploads.c.relpath.in_(batch))):
                 uploads[row.relpath] = row
     sources: list[WarcSource] = []
@@ -159,9 +159,15 @@ def warc_sources(catalog: Catalog, data_dir: Path, warc_files: list[dict[str, An
         elif not sha or size is None:
             problems.append(f"{f['filename']} (no SHA-256 or size recorded to check a download)")
         else:
-            sources.append(WarcSource(f["filename"], f["relpath"], path, remote=True, size=int(size), sha256=sha))
+            sources.append(
+                WarcSource(
+                    f["filename"], f["relpath"], path, remote=True, size=int(size), sha256=sha
+                )
+            )
     if problems:
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        shown = "; ".join(problems[:3]) + (
+            f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        )
         raise WarcUnavailable(f"{len(problems)} selected WARC file(s) are not in {data_dir} and cannot be "
                               f"fetched from S3: {shown}")  # fmt: skip
     return sources
@@ -239,7 +245,11 @@ def _copy_originals(catalog: Catalog, data_dir: Path, originals: list[dict[str, 
     with open(dest, "wb") as out:
         for row in originals:
             where = f"the original {row['warc_record_id']} of a packaged revisit ({row['warc_filename']})"
-            if row["status"] not in CLOSED_STATES or row["warc_offset"] is None or not row["warc_length"]:
+            if (
+                row["status"] not in CLOSED_STATES
+                or row["warc_offset"] is None
+                or not row["warc_length"]
+            ):
                 raise WarcUnavailable(f"{where} is not in a closed WARC file")
             path = data_dir / row["relpath"]
             try:
@@ -254,9 +264,13 @@ def _copy_originals(catalog: Catalog, data_dir: Path, originals: list[dict[str, 
             except WarcUnavailable:
                 raise
             except Exception as exc:  # noqa: BLE001 - one line, whatever the reader raised
-                raise WarcUnavailable(f"{where} cannot be read: {' '.join(str(exc).split())}") from exc
+                raise WarcUnavailable(
+                    f"{where} cannot be read: {' '.join(str(exc).split())}"
+                ) from exc
             if len(member) != row["warc_length"] or member[:2] != b"\x1f\x8b":
-                raise WarcUnavailable(f"{where} is not a whole record at offset {row['warc_offset']}")
+                raise WarcUnavailable(
+                    f"{where} is not a whole record at offset {row['warc_offset']}"
+                )
             out.write(member)
 
 
@@ -273,11 +287,11 @@ class _Package:
     def __init__(self, path: Path) -> None:
         self.zip = zipfile.ZipFile(path, "w", allowZip64=True)
         self.resources: list[dict[str, Any]] = []
-        self.created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def add_stream(self, name: str, source: io.BufferedIOBase, *, compress: bool,
                    size_hint: int | None = None) -> int:  # fmt: skip
-        info = zipfile.ZipInfo(name, date_time=datetime.now(timezone.utc).timetuple()[:6])
+        info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
         # WARCs and their gzip members must stay seekable by offset: stored, not deflated.
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         digest = hashlib.sha256()
@@ -307,7 +321,7 @@ class _Package:
             package["mainPageURL"] = main_page["url"]
             package["mainPageDate"] = main_page["ts"]
         data = json.dumps(package, indent=2).encode("utf-8")
-        info = zipfile.ZipInfo("datapackage.json", date_time=datetime.now(timezone.utc).timetuple()[:6])
+        info = zipfile.ZipInfo("datapackage.json", date_time=datetime.now(UTC).timetuple()[:6])
         info.compress_type = zipfile.ZIP_DEFLATED
         self.zip.writestr(info, data)
         digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
@@ -338,7 +352,10 @@ def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dic
     contents = WaczContents()
     package = _Package(out)
     try:
-        with tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as tmp, contextlib.ExitStack() as stack:
+        with (
+            tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as tmp,
+            contextlib.ExitStack() as stack,
+        ):
             pages_path = Path(tmp) / "pages.jsonl"
             main_page = None
             with open(pages_path, "w", encoding="utf-8") as fh:
@@ -387,12 +404,14 @@ def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dic
                         progress(1)
                 originals = revisit_originals(catalog, [f["filename"] for f in warc_files])
                 if originals:
-                    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+                    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
                     extra = Path(tmp) / f"newsarchive-revisit-originals-{stamp}.warc.gz"
                     _copy_originals(catalog, data_dir, originals, extra, fetch)
                     _index_into(extra, sorter)
                     with open(extra, "rb") as src:
-                        contents.warc_bytes += package.add_stream(f"archive/{extra.name}", src, compress=False)
+                        contents.warc_bytes += package.add_stream(
+                            f"archive/{extra.name}", src, compress=False
+                        )
                     contents.warc_files += 1
                     contents.originals = len(originals)
                 sorter.flush()

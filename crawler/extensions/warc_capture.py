@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Request, signals
@@ -32,12 +32,12 @@ from twisted.web._newclient import ResponseFailed
 
 from archive.exchange import HttpExchange
 from archive.session import ArchiveSession, CaptureResult
-from archive.warc_files import WarcWriteError
 from archive.urls import article_id_for
+from archive.warc_files import WarcWriteError
 from crawler import session_registry
-from pipelines.archive_access import SessionOwner
 from crawler.download_handler import WireExchange, wire_of
 from crawler.middlewares.responses import ResponseRefused
+from pipelines.archive_access import SessionOwner
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
     for key, values in headers.items():
         name = key.decode("latin-1") if isinstance(key, bytes) else str(key)
         for value in values if isinstance(values, list) else [values]:
-            pairs.append((name, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+            pairs.append(
+                (name, value.decode("latin-1") if isinstance(value, bytes) else str(value))
+            )
     return pairs
 
 
@@ -100,7 +102,9 @@ def classify_failure(failure: Failure) -> tuple[str, bool]:
         return "timeout", True
     if failure.check(CannotResolveHostError, tx_error.DNSLookupError):
         return "dns-error", False
-    if failure.check(DownloadConnectionRefusedError, tx_error.ConnectionRefusedError, tx_error.ConnectError):
+    if failure.check(
+        DownloadConnectionRefusedError, tx_error.ConnectionRefusedError, tx_error.ConnectError
+    ):
         return "connection-error", False
     if failure.check(DownloadFailedError, ResponseDataLossError, tx_error.ConnectionLost,
                      tx_error.ConnectionDone, ResponseFailed):  # fmt: skip
@@ -182,7 +186,7 @@ class WarcCaptureExtension(SessionOwner):
             url=request.url,
             method=request.method,
             request_headers=_headers(request.headers),
-            requested_at=datetime.fromtimestamp(sent_at, timezone.utc),
+            requested_at=datetime.fromtimestamp(sent_at, UTC),
             request_body=request.body or b"",
         )
         if wire is not None and wire.request_head:
@@ -199,7 +203,9 @@ class WarcCaptureExtension(SessionOwner):
                 exchange.body = exchange.body[: self.max_page_bytes]
             if wire is not None and wire.status_line is not None:
                 exchange.status_line = wire.status_line.decode("latin-1")
-                exchange.response_headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in wire.headers]
+                exchange.response_headers = [
+                    (n.decode("latin-1"), v.decode("latin-1")) for n, v in wire.headers
+                ]
         return exchange
 
     def response_downloaded(self, response: Response, request: Request, **_: Any) -> None:
@@ -216,7 +222,10 @@ class WarcCaptureExtension(SessionOwner):
             return
         try:
             result = self.session.capture(
-                self._exchange(request, response), kind=kind, site=self._site(request), outcome=outcome
+                self._exchange(request, response),
+                kind=kind,
+                site=self._site(request),
+                outcome=outcome,
             )
         except WarcWriteError as exc:
             self._stop(str(exc))

@@ -28,7 +28,13 @@ from scrapy.utils.datatypes import LocalCache
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.address_policy import AddressPolicy, AddressRefused, CannotResolve, Resolver, resolve_host
+from crawler.address_policy import (
+    AddressPolicy,
+    AddressRefused,
+    CannotResolve,
+    Resolver,
+    resolve_host,
+)
 
 POLICY_SETTING = "NEWSARCHIVE_ADDRESS_POLICY"  # AddressPolicy.spec of the crawl
 META_POLICY = "newsarchive_address_policy"  # AddressPolicy.spec of one request (and its hops)

@@ -48,9 +48,13 @@ class WorkQueue(Protocol):
     def push_new_articles(self, *args: Any, **kwargs: Any) -> Any: ...
     @staticmethod
     def item(url: str, site: str, kind: str, **kwargs: Any) -> str: ...
+
+
 META_LEASE = "newsarchive_lease"
 META_REFETCH = "newsarchive_refetch"
-META_BUDGET = "newsarchive_budget"  # a listing's article budget key (`crawl --distributed --max-articles`)
+META_BUDGET = (
+    "newsarchive_budget"  # a listing's article budget key (`crawl --distributed --max-articles`)
+)
 
 
 async def _sleep(seconds: float) -> None:
@@ -99,7 +103,9 @@ class DistributedSpider(SiteSpider):
         self.processing: set[str] = set()
         self._to_ack: list[str] = []  # done, waiting for the catalog commit that follows
         self._claimed: deque[tuple[str, dict[str, Any]]] = deque()  # leased, not yet started
-        self.max_hold = 600.0  # a lease nobody acknowledges (a dropped request) is not renewed forever
+        self.max_hold = (
+            600.0  # a lease nobody acknowledges (a dropped request) is not renewed forever
+        )
         self.stopping = False
         self._refetch_now = False  # the listing being parsed: its refetch flag and article budget
         self._budget_now: str | None = None
@@ -128,7 +134,9 @@ class DistributedSpider(SiteSpider):
             now = time.monotonic()
             self.frontier.extend(raw for raw, at in self.held.items() if now - at < self.max_hold)
             # A request Scrapy dropped without a word frees its slot after max_hold.
-            self.processing = {raw for raw in self.processing if now - self.held.get(raw, now) < self.max_hold}
+            self.processing = {
+                raw for raw in self.processing if now - self.held.get(raw, now) < self.max_hold
+            }
         except Exception as exc:  # Redis away for a moment: the next beat tries again
             logger.warning("could not renew leases: %s", exc)
 
@@ -227,7 +235,11 @@ class DistributedSpider(SiteSpider):
             if item.get("policy"):  # a recheck: the policy the article was first archived under
                 request.meta[META_POLICY] = str(item["policy"])
             return request
-        callbacks = {"index": self.parse_index, "feed": self.parse_feed, "sitemap": self.parse_sitemap}
+        callbacks = {
+            "index": self.parse_index,
+            "feed": self.parse_feed,
+            "sitemap": self.parse_sitemap,
+        }
         if kind not in callbacks:
             logger.warning("unknown item kind %r for %s: dropped", kind, url)
             return None
@@ -272,7 +284,11 @@ class DistributedSpider(SiteSpider):
                 fresh.append(url)
         if not self._refetch_now:
             ext = self.capture_extension()
-            known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
+            known = (
+                ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh)
+                if ext
+                else set()
+            )
             n_known = sum(1 for u in fresh if article_id_for(u) in known)
             self.report["known_skipped"] += n_known
             tally.drop(KNOWN, n_known)

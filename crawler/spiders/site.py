@@ -14,11 +14,19 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archive.urls import article_id_for, normalize_url, strip_fragment
-from crawler.discovery import DUPLICATE, INVALID_URL, KNOWN, MAX_ARTICLES, OFF_HOST, LinkTally, resolve_link
+from crawler.discovery import (
+    DUPLICATE,
+    INVALID_URL,
+    KNOWN,
+    MAX_ARTICLES,
+    OFF_HOST,
+    LinkTally,
+    resolve_link,
+)
 from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE, WarcCaptureExtension
-from pipelines.items import ArticlePage
 from crawler.middlewares.address_guard import META_POLICY, crawl_policy, request_policy
 from crawler.profiles import GENERIC, SiteProfile
+from pipelines.items import ArticlePage
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +110,11 @@ class SiteSpider(scrapy.Spider):
             self.profile = profile
         self.start_urls_override = _as_list(start_url)
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
-        self.refetch = str(refetch).lower() in ("1", "true", "yes") if not isinstance(refetch, bool) else refetch
+        self.refetch = (
+            str(refetch).lower() in ("1", "true", "yes")
+            if not isinstance(refetch, bool)
+            else refetch
+        )
         self.article_urls = _as_list(urls)
         self.report: dict[str, Any] = {
             "site": self.profile.name, "index_ok": 0, "index_failed": [],
@@ -114,7 +126,9 @@ class SiteSpider(scrapy.Spider):
     @classmethod
     def handles_request(cls, request: Any) -> bool:
         host = urlsplit(request.url).netloc.lower()
-        return host in cls.profile.hosts or (urlsplit(request.url).hostname or "") in cls.profile.hosts
+        return (
+            host in cls.profile.hosts or (urlsplit(request.url).hostname or "") in cls.profile.hosts
+        )
 
     @property
     def index_urls(self) -> list[str]:
@@ -143,7 +157,9 @@ class SiteSpider(scrapy.Spider):
             meta={META_KIND: kind, META_SITE: self.profile.name},
         )  # fmt: skip
 
-    def _article_request(self, url: str, *, force: bool = False, retried: bool = False) -> scrapy.Request:
+    def _article_request(
+        self, url: str, *, force: bool = False, retried: bool = False
+    ) -> scrapy.Request:
         # dont_filter: our own set dedups links; a redirect loop must run into
         # REDIRECT_MAX_TIMES (and be recorded) instead of vanishing in the dupefilter.
         return scrapy.Request(
@@ -202,7 +218,9 @@ class SiteSpider(scrapy.Spider):
             hrefs = response.xpath("//a/@href").getall()
         tally.matched += len(hrefs)
         host = urlsplit(response.url).netloc
-        return [u for u in (self._check(tally, response.url, h, host) for h in hrefs) if u is not None]
+        return [
+            u for u in (self._check(tally, response.url, h, host) for h in hrefs) if u is not None
+        ]
 
     def _choose(self, urls: list[str], tally: LinkTally) -> list[str]:
         """The links to follow: new in this run, not known (unless refetching), within budget."""
@@ -216,7 +234,11 @@ class SiteSpider(scrapy.Spider):
                 fresh.append(url)
         if not self.refetch:
             ext = self.capture_extension()
-            known = ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh) if ext else set()
+            known = (
+                ext.session.catalog.known_article_ids(article_id_for(u) for u in fresh)
+                if ext
+                else set()
+            )
             n_known = sum(1 for u in fresh if article_id_for(u) in known)
             self.report["known_skipped"] += n_known
             tally.drop(KNOWN, n_known)
@@ -248,7 +270,9 @@ class SiteSpider(scrapy.Spider):
 
     def parse_index(self, response: Response) -> Iterator[Any]:
         if response.status != 200:
-            self._index_failed(response, f"http-{response.status}", f"index page answered HTTP {response.status}")
+            self._index_failed(
+                response, f"http-{response.status}", f"index page answered HTTP {response.status}"
+            )
             return
         if not isinstance(response, TextResponse):
             self._index_failed(response, "not-html", "index page is not HTML")
@@ -272,12 +296,16 @@ class SiteSpider(scrapy.Spider):
                                "feed could not be read")  # fmt: skip
             return
         response.selector.remove_namespaces()
-        urls = response.xpath("//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href").getall()
+        urls = response.xpath(
+            "//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href"
+        ).getall()
         urls = [u for u in urls if u.strip()]
         tally = LinkTally(response.url, "feed", matched=len(urls))
         links = [u for u in (self._check(tally, response.url, x) for x in urls) if u is not None]
         if not links:
-            self._index_failed(response, "index-no-links", self._no_links(tally, "in the feed"), tally)
+            self._index_failed(
+                response, "index-no-links", self._no_links(tally, "in the feed"), tally
+            )
             return
         self.report["index_ok"] += 1
         requests = self._follow(links, tally)
@@ -324,7 +352,9 @@ class SiteSpider(scrapy.Spider):
         tally = LinkTally(response.url, "sitemap", matched=len(locs))
         links = [u for u in (self._check(tally, response.url, x) for x in locs) if u is not None]
         if not links:
-            self._index_failed(response, "index-no-links", self._no_links(tally, "in the sitemap"), tally)
+            self._index_failed(
+                response, "index-no-links", self._no_links(tally, "in the sitemap"), tally
+            )
             return
         self.report["index_ok"] += 1
         requests = self._follow(links, tally)
@@ -340,7 +370,9 @@ class SiteSpider(scrapy.Spider):
             site=self.profile.name,
             parser=self.profile.parser,
             status=response.status,
-            headers={"Content-Type": (response.headers.get("Content-Type") or b"").decode("latin-1")},
+            headers={
+                "Content-Type": (response.headers.get("Content-Type") or b"").decode("latin-1")
+            },
             body=response.body,
             flags=list(response.flags),
             capture=response.meta.get(META_CAPTURE),
@@ -366,7 +398,9 @@ class SiteSpider(scrapy.Spider):
         ext = self.capture_extension()
         outcome = ext.record_failure(failure, request) if ext else "fetch-error"
         if request is not None and request.meta.get(META_KIND) in ("index", "feed", "sitemap"):
-            self.report["index_failed"].append(f"{request.url}: {outcome}: {failure.getErrorMessage()}")
+            self.report["index_failed"].append(
+                f"{request.url}: {outcome}: {failure.getErrorMessage()}"
+            )
         elif request is not None and request.meta.get(META_KIND) == "article":
             self.report["article_failures"] += 1
             self.report["results"][(request.meta.get("redirect_urls") or [request.url])[0]] = {

@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.text import Text
 
 from archive.config import Config
-from newsarchive.cli_output import command_line
-from newsarchive.demo.server import SiteServer
 from crawler.profiles import BUILTIN_PROFILES
+from newsarchive.cli_output import command_line
 from newsarchive.crawl import CrawlTarget, run_crawl
+from newsarchive.demo.server import SiteServer
 from newsarchive.summary import print_summary
 
 SITE_ROOT = Path(__file__).parent / "site"
@@ -69,7 +69,9 @@ def _bind(site_root: Path, port: int) -> dict[str, SiteServer]:
         except OSError as exc:
             for server in servers.values():
                 server.server_close()
-            other = "" if port != DEMO_PORT else " (another `newsarchive demo --serve` still running?)"
+            other = (
+                "" if port != DEMO_PORT else " (another `newsarchive demo --serve` still running?)"
+            )
             raise DemoPortBusy(
                 f"cannot serve the sample {name} site on 127.0.0.1:{port + offset}: {exc.strerror or exc}{other}; "
                 f"free the port, or run the demo on two other ports with --port N (N and N+1: the sample "
@@ -82,19 +84,26 @@ def _run_demo(config: Config, site_root: Path, servers: dict[str, SiteServer], *
               progress: bool, keep_serving: bool, verbose: bool) -> int:  # fmt: skip
     for name, server in servers.items():
         server.start_in_thread()
-        console.print(Text.assemble("serving sample ", (name, "bold"), f" site at {server.url}"), highlight=False)
+        console.print(
+            Text.assemble("serving sample ", (name, "bold"), f" site at {server.url}"),
+            highlight=False,
+        )
     config = demo_config(config)
     # refetch: a second demo run re-captures every article and shows them unchanged (revisits).
     targets = [CrawlTarget(BUILTIN_PROFILES[name], start_urls=[server.url], refetch=True)
                for name, server in servers.items()]  # fmt: skip
     started = time.monotonic()
-    result = run_crawl(config, targets, command="demo", console=console, progress=progress, verbose=verbose)
+    result = run_crawl(
+        config, targets, command="demo", console=console, progress=progress, verbose=verbose
+    )
     console.print(f"crawled in {time.monotonic() - started:.1f} s")
     print_summary(console, result.summary, config.data_dir)
     records = result.summary.get("records_file")
     if records and Path(records).exists():
         first = json.loads(Path(records).read_text(encoding="utf-8").splitlines()[0])
-        console.print(Text.assemble("\n", ("one JSON record", "bold"), " (text cut):"), highlight=False)
+        console.print(
+            Text.assemble("\n", ("one JSON record", "bold"), " (text cut):"), highlight=False
+        )
         first["text"] = first["text"][:160] + "…"
         console.print_json(json.dumps(first, ensure_ascii=False))
     edited = _show_an_update(config, site_root, servers["cnn-lite"].url, console)

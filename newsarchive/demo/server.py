@@ -60,7 +60,9 @@ class SiteHandler(BaseHTTPRequestHandler):
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
-            self.send_header("Content-Length", str(declared_length if declared_length is not None else len(body)))
+            self.send_header(
+                "Content-Length", str(declared_length if declared_length is not None else len(body))
+            )
         self.end_headers()
         if head:
             return
@@ -88,8 +90,15 @@ class SiteHandler(BaseHTTPRequestHandler):
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype in ("application/xml", "application/rss+xml"):
             ctype += "; charset=utf-8"
-        headers = [("Content-Type", ctype), ("Last-Modified", self.date_time_string(target.stat().st_mtime))]
-        if "gzip" in (self.headers.get("Accept-Encoding") or "") and self.server.gzip_html and ctype.startswith("text/html"):
+        headers = [
+            ("Content-Type", ctype),
+            ("Last-Modified", self.date_time_string(target.stat().st_mtime)),
+        ]
+        if (
+            "gzip" in (self.headers.get("Accept-Encoding") or "")
+            and self.server.gzip_html
+            and ctype.startswith("text/html")
+        ):
             body = gzip.compress(body, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
         self._send(200, headers, body, head=head)
@@ -109,14 +118,18 @@ class SiteHandler(BaseHTTPRequestHandler):
             body = bytes.fromhex(route["body_hex"])
         if "repeat_body_bytes" in route:
             unit = body or b"<p>filler text for a very large page</p>\n"
-            body = (unit * (int(route["repeat_body_bytes"]) // len(unit) + 1))[: int(route["repeat_body_bytes"])]
+            body = (unit * (int(route["repeat_body_bytes"]) // len(unit) + 1))[
+                : int(route["repeat_body_bytes"])
+            ]
         if route.get("gzip"):
             body = gzip.compress(body, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
         if not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("Content-Type", "text/html; charset=utf-8"))
         if route.get("reset"):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
             self.close_connection = True
             return
         if "truncate_at" in route:
@@ -154,7 +167,9 @@ class SiteServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}/"
 
     def start_in_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name=f"site-server-{self.url}", daemon=True)
+        thread = threading.Thread(
+            target=self.serve_forever, name=f"site-server-{self.url}", daemon=True
+        )
         thread.start()
         return thread
 
@@ -168,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gzip", action="store_true", help="gzip HTML for clients that accept it")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
-    server = SiteServer(args.root, args.port, host=args.host, gzip_html=args.gzip, verbose=args.verbose)
+    server = SiteServer(
+        args.root, args.port, host=args.host, gzip_html=args.gzip, verbose=args.verbose
+    )
     if args.port_file:
         tmp = args.port_file.with_suffix(".tmp")
         tmp.write_text(str(server.server_address[1]))

@@ -103,7 +103,11 @@ class Frontier:
         self.visibility_timeout = float(visibility_timeout)
         self.seen_ttl = float(seen_ttl)
         self.recheck_ttl = float(recheck_ttl)
-        self.queue_key, self.leases_key, self.seen_key = (f"{prefix}:queue", f"{prefix}:leases", f"{prefix}:seen")
+        self.queue_key, self.leases_key, self.seen_key = (
+            f"{prefix}:queue",
+            f"{prefix}:leases",
+            f"{prefix}:seen",
+        )
         self.rechecks_key = f"{prefix}:rechecks"
         self._claim = self.client.register_script(_CLAIM)
         self._extend = self.client.register_script(_EXTEND)
@@ -165,7 +169,9 @@ class Frontier:
         keys = [self.queue_key, self.seen_key] + ([budget] if budget else [])
         return self._push_articles(keys, self.seen_ttl, site, urls, refetch=refetch)
 
-    def push_rechecks(self, site: str, urls: Iterable[str], policies: dict[str, str] | None = None) -> list[str]:
+    def push_rechecks(
+        self, site: str, urls: Iterable[str], policies: dict[str, str] | None = None
+    ) -> list[str]:
         """Queue due articles for a recheck, except those already queued or leased for one
         (a recheck every few minutes must not pile up copies behind a slow queue); the mark
         goes when a worker acknowledges the recheck, or after `recheck_ttl` in any case.
@@ -185,7 +191,10 @@ class Frontier:
             if key in by_key:
                 continue
             by_key[key] = url
-            args += [key, self.item(url, site, "article", policy=(policies or {}).get(url), **flags)]
+            args += [
+                key,
+                self.item(url, site, "article", policy=(policies or {}).get(url), **flags),
+            ]
         if not by_key:
             return []
         pushed = self._push_new(keys=keys, args=args)
@@ -199,7 +208,9 @@ class Frontier:
 
     def claim_many(self, n: int) -> list[tuple[str, dict[str, Any]]]:
         """Take up to `n` items under leases in one round trip (expired leases go back first)."""
-        raws, requeued = self._claim(keys=[self.queue_key, self.leases_key], args=[self.visibility_timeout, max(1, n)])
+        raws, requeued = self._claim(
+            keys=[self.queue_key, self.leases_key], args=[self.visibility_timeout, max(1, n)]
+        )
         self.requeued += int(requeued)
         claimed = []
         for raw in raws or []:
@@ -217,7 +228,11 @@ class Frontier:
         pipe = self.client.pipeline(transaction=False)
         count = 0
         for raw in raws:
-            self._ack(keys=[self.leases_key, self.rechecks_key], args=[raw, self._recheck_mark(raw)], client=pipe)
+            self._ack(
+                keys=[self.leases_key, self.rechecks_key],
+                args=[raw, self._recheck_mark(raw)],
+                client=pipe,
+            )
             count += 1
         if not count:
             return 0

@@ -14,9 +14,9 @@ from typing import Any
 from rich.console import Console
 
 from archive.config import Config
-from newsarchive.distributed.frontier import Frontier
 from crawler.profiles import SiteProfile
 from newsarchive.crawl import CrawlResult
+from newsarchive.distributed.frontier import Frontier
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,10 @@ def push_discovery(config: Config, profiles: list[SiteProfile], *, start_urls: l
         for profile in profiles:
             budget = frontier.new_budget(max_articles) if max_articles is not None else None
             kw: dict[str, Any] = {"refetch": refetch, "budget": budget}
-            items = [Frontier.item(u, profile.name, "index", **kw) for u in (start_urls or profile.start_urls)]
+            items = [
+                Frontier.item(u, profile.name, "index", **kw)
+                for u in (start_urls or profile.start_urls)
+            ]
             items += [Frontier.item(u, profile.name, "feed", **kw) for u in profile.feeds]
             items += [Frontier.item(u, profile.name, "sitemap", **kw) for u in profile.sitemaps]
             pushed[profile.name] = frontier.push(items)
@@ -43,7 +46,9 @@ def push_discovery(config: Config, profiles: list[SiteProfile], *, start_urls: l
     return pushed
 
 
-def push_urls(config: Config, site: str, urls: list[str], policies: dict[str, str] | None = None) -> int:
+def push_urls(
+    config: Config, site: str, urls: list[str], policies: dict[str, str] | None = None
+) -> int:
     """Queue due articles (rechecks): fetched whatever the dupefilter says, but not queued
     again while an earlier recheck of them waits in the queue (`Frontier.push_rechecks`);
     each under the address policy its article was first archived under (`policies`)."""
@@ -68,7 +73,9 @@ def run_worker(config: Config, *, console: Console | None = None, verbose: bool 
     profiles = load_profiles(config)
     run = CrawlProcess(config, command="worker", sites=sorted(profiles), console=console, verbose=verbose,
                        settings_overrides=settings_overrides)  # fmt: skip
-    inflight = max_inflight or int((config.distributed or {}).get("max_inflight", run.values["CONCURRENT_REQUESTS"]))
+    inflight = max_inflight or int(
+        (config.distributed or {}).get("max_inflight", run.values["CONCURRENT_REQUESTS"])
+    )
     crawler = run.add(DistributedSpider, frontier=frontier, profiles=profiles, max_inflight=inflight,
                       idle_exit=idle_exit)  # fmt: skip
     status = run.run()

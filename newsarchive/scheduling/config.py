@@ -77,7 +77,9 @@ def _number(raw: dict[str, Any], key: str, where: str, default: float, *, minimu
 
 def _interval_job(job_id: str, cli_args: tuple[str, ...], seconds: float) -> ScheduledJob:
     # A run may start up to one interval late (at least 1 s): later than that, the next one is near.
-    return ScheduledJob(job_id, cli_args, interval_seconds=seconds, misfire_grace_seconds=max(1, round(seconds)))
+    return ScheduledJob(
+        job_id, cli_args, interval_seconds=seconds, misfire_grace_seconds=max(1, round(seconds))
+    )
 
 
 def _distributed(config: Config, raw: dict[str, Any], where: str) -> bool:
@@ -88,11 +90,15 @@ def _distributed(config: Config, raw: dict[str, Any], where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where}.distributed: expected true or false, got {value!r}")
     if value and not has_redis:
-        raise ConfigError(f"{where}.distributed = true needs [distributed] redis_url in the config file")
+        raise ConfigError(
+            f"{where}.distributed = true needs [distributed] redis_url in the config file"
+        )
     return value
 
 
-def _config_job(raw: Any, where: str, sites: set[str], timezone: str, *, distributed: bool = False) -> ScheduledJob:
+def _config_job(
+    raw: Any, where: str, sites: set[str], timezone: str, *, distributed: bool = False
+) -> ScheduledJob:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[schedule.jobs]] entry must be a table")
     for key in raw:
@@ -100,7 +106,9 @@ def _config_job(raw: Any, where: str, sites: set[str], timezone: str, *, distrib
             raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(_JOB_KEYS)})")
     job_id = raw.get("id")
     if not isinstance(job_id, str) or not _JOB_ID.match(job_id):
-        raise ConfigError(f"{where}.id: expected a name of letters, digits, '.', '_' or '-', got {job_id!r}")
+        raise ConfigError(
+            f"{where}.id: expected a name of letters, digits, '.', '_' or '-', got {job_id!r}"
+        )
     if job_id in _RESERVED:
         raise ConfigError(f"{where}.id: {job_id!r} is the built-in job's name; choose another")
     where = f"{where} ({job_id})"
@@ -109,7 +117,9 @@ def _config_job(raw: Any, where: str, sites: set[str], timezone: str, *, distrib
         raise ConfigError(f"{where}.crawl: expected a list of site names, got {crawl!r}")
     for site in crawl:
         if site not in sites:
-            raise ConfigError(f"{where}.crawl: unknown site {site!r}; known sites: {', '.join(sorted(sites))}")
+            raise ConfigError(
+                f"{where}.crawl: unknown site {site!r}; known sites: {', '.join(sorted(sites))}"
+            )
     cli_args: tuple[str, ...] = ("crawl", *crawl)
     if "max_articles" in raw:
         cli_args += ("--max-articles", str(int(_number(raw, "max_articles", where, 1, minimum=1))))
@@ -117,17 +127,21 @@ def _config_job(raw: Any, where: str, sites: set[str], timezone: str, *, distrib
         cli_args += ("--distributed",)
     cli_args += ("--no-progress", "--json")
     if ("cron" in raw) == ("interval_seconds" in raw):
-        raise ConfigError(f"{where}: give either cron = \"…\" or interval_seconds = N")
+        raise ConfigError(f'{where}: give either cron = "…" or interval_seconds = N')
     if "cron" in raw:
         cron = raw["cron"]
         if not isinstance(cron, str):
-            raise ConfigError(f"{where}.cron: expected a crontab string like \"5 * * * *\", got {cron!r}")
+            raise ConfigError(
+                f'{where}.cron: expected a crontab string like "5 * * * *", got {cron!r}'
+            )
         from apscheduler.triggers.cron import CronTrigger
 
         try:
             CronTrigger.from_crontab(cron, timezone=timezone)
         except ValueError as exc:
-            raise ConfigError(f"{where}.cron: not a valid crontab expression {cron!r}: {exc}") from None
+            raise ConfigError(
+                f"{where}.cron: not a valid crontab expression {cron!r}: {exc}"
+            ) from None
         grace = _number(raw, "misfire_grace_seconds", where, CRON_MISFIRE_GRACE_SECONDS, minimum=1)
         return ScheduledJob(job_id, cli_args, cron=cron, misfire_grace_seconds=int(grace))
     job = _interval_job(job_id, cli_args, _number(raw, "interval_seconds", where, 0, minimum=1))
@@ -146,16 +160,21 @@ def schedule_config_of(config: Config) -> ScheduleConfig:
     where = f"{config.source or 'config'} [schedule]"
     for key in raw:
         if key not in _SCHEDULE_KEYS:
-            raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(_SCHEDULE_KEYS)})")
+            raise ConfigError(
+                f"{where}: unknown setting {key!r} (known: {', '.join(_SCHEDULE_KEYS)})"
+            )
     timezone = raw.get("timezone", "UTC")
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r} (e.g. \"UTC\", \"Europe/Berlin\")") from None
+        raise ConfigError(
+            f'{where}.timezone: unknown time zone {timezone!r} (e.g. "UTC", "Europe/Berlin")'
+        ) from None
     result = ScheduleConfig(
-        stop_timeout_seconds=_number(raw, "stop_timeout_seconds", where, 60, minimum=1), timezone=timezone,
+        stop_timeout_seconds=_number(raw, "stop_timeout_seconds", where, 60, minimum=1),
+        timezone=timezone,
         distributed=_distributed(config, raw, where),
     )
     entries = raw.get("jobs", [])
@@ -163,16 +182,22 @@ def schedule_config_of(config: Config) -> ScheduleConfig:
         raise ConfigError(f"{where}.jobs: expected [[schedule.jobs]] tables")
     sites = set(load_profiles(config))
     for n, entry in enumerate(entries):
-        job = _config_job(entry, f"{where}.jobs[{n}]", sites, timezone, distributed=result.distributed)
+        job = _config_job(
+            entry, f"{where}.jobs[{n}]", sites, timezone, distributed=result.distributed
+        )
         if any(j.id == job.id for j in result.jobs):
             raise ConfigError(f"{where}.jobs[{n}]: job id {job.id!r} is used twice")
         result.jobs.append(job)
     recheck = _number(raw, "recheck_interval_seconds", where, 300, minimum=0)
     if recheck:
-        recheck_args = ("recheck", *(("--distributed",) if result.distributed else ()), "--no-progress", "--json")
+        recheck_args = (
+            "recheck",
+            *(("--distributed",) if result.distributed else ()),
+            "--no-progress",
+            "--json",
+        )
         result.jobs.append(_interval_job(RECHECK_JOB_ID, recheck_args, recheck))
     if config.s3:
         sync = _number(raw, "sync_interval_seconds", where, 900, minimum=1)
         result.jobs.append(_interval_job(SYNC_JOB_ID, ("sync", "--no-progress", "--json"), sync))
     return result
-

@@ -10,7 +10,7 @@ import fcntl
 import json
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ class SchedulerLock:
                 f"(lock file {self.path})"
             ) from None
         me = {"pid": os.getpid(), "host": socket.gethostname(),
-              "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}  # fmt: skip
+              "started_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(me).encode(), 0)
         os.fsync(fd)

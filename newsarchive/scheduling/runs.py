@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -33,7 +33,7 @@ class JobRunLog:
     def started(self, job_id: str, command: str, pid: int | None = None) -> int:
         with self.catalog.engine.begin() as conn:
             result = conn.execute(insert(t.job_runs).values(
-                job_id=job_id, command=command, started_at=datetime.now(timezone.utc), pid=pid,
+                job_id=job_id, command=command, started_at=datetime.now(UTC), pid=pid,
                 host=socket.gethostname(),
             ))  # fmt: skip
             key = result.inserted_primary_key
@@ -50,7 +50,7 @@ class JobRunLog:
             conn.execute(
                 update(t.job_runs)
                 .where(t.job_runs.c.id == row_id)
-                .values(ended_at=datetime.now(timezone.utc), exit_status=exit_status, run_id=run_id,
+                .values(ended_at=datetime.now(UTC), exit_status=exit_status, run_id=run_id,
                         summary=summary, error=error[:2000] if error else None)
             )  # fmt: skip
 
@@ -69,14 +69,18 @@ class JobRunLog:
             result = conn.execute(
                 update(t.job_runs)
                 .where(t.job_runs.c.id.in_(ids), t.job_runs.c.ended_at.is_(None))
-                .values(ended_at=datetime.now(timezone.utc),
+                .values(ended_at=datetime.now(UTC),
                         error="the scheduler stopped before this run ended")
             )  # fmt: skip
             return int(result.rowcount)
 
     def recent(self, limit: int = 20, job_id: str | None = None) -> list[dict[str, Any]]:
         """The newest runs first."""
-        query = select(t.job_runs).order_by(t.job_runs.c.started_at.desc(), t.job_runs.c.id.desc()).limit(limit)
+        query = (
+            select(t.job_runs)
+            .order_by(t.job_runs.c.started_at.desc(), t.job_runs.c.id.desc())
+            .limit(limit)
+        )
         if job_id is not None:
             query = query.where(t.job_runs.c.job_id == job_id)
         with self.catalog.engine.connect() as conn:

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -26,10 +26,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archive.config import Config
-from newsarchive.scheduling.runs import JobRunLog
 from newsarchive.scheduling.config import ScheduleConfig, ScheduledJob, schedule_config_of
 from newsarchive.scheduling.jobs import ChildProcesses, JobRuntime, install_runtime, run_job
 from newsarchive.scheduling.lock import SchedulerLock
+from newsarchive.scheduling.runs import JobRunLog
 
 logger = logging.getLogger("newsarchive.schedule")
 JOB_STORE_NAME = "scheduler.sqlite"
@@ -143,11 +143,15 @@ class ArchiveScheduler:
             for s, handler in previous.items():
                 signal.signal(s, handler)
 
-    def _run_locked(self, stop: threading.Event, on_started: Callable[[dict[str, str]], None] | None) -> int:
+    def _run_locked(
+        self, stop: threading.Event, on_started: Callable[[dict[str, str]], None] | None
+    ) -> int:
         log = JobRunLog(self.config.resolved_catalog_url)
         abandoned = log.close_abandoned()
         if abandoned:
-            logger.warning("%d job run(s) left unfinished by a previous scheduler marked as ended", abandoned)
+            logger.warning(
+                "%d job run(s) left unfinished by a previous scheduler marked as ended", abandoned
+            )
         children = ChildProcesses()
         install_runtime(JobRuntime(log, children))
         scheduler = self._scheduler(workers=max(2, len(self.settings.jobs)))
@@ -157,7 +161,9 @@ class ArchiveScheduler:
             for job_id, change in changes.items():
                 logger.info("job %s: %s", job_id, change)
             if self.settings.distributed:
-                logger.info("distributed: crawl and recheck jobs queue their work in Redis for `newsarchive worker`s")
+                logger.info(
+                    "distributed: crawl and recheck jobs queue their work in Redis for `newsarchive worker`s"
+                )
             scheduler.resume()
             if on_started:
                 on_started(changes)
@@ -186,15 +192,22 @@ class ArchiveScheduler:
                 stored = {job.id: job for job in store.get_all_jobs()}
             finally:
                 store.shutdown()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = []
         for job in self.settings.jobs:
             existing = stored.get(job.id)
             if existing is not None and self._unchanged(existing, job):
-                next_run, state = existing.next_run_time, "scheduled" if existing.next_run_time else "paused"
+                next_run, state = (
+                    existing.next_run_time,
+                    "scheduled" if existing.next_run_time else "paused",
+                )
             else:
                 next_run = self.trigger(job).get_next_fire_time(None, now)
-                state = "changed: applied at next start" if existing is not None else "new: added at next start"
+                state = (
+                    "changed: applied at next start"
+                    if existing is not None
+                    else "new: added at next start"
+                )
             rows.append({"id": job.id, "when": job.when, "command": " ".join(job.cli_args),
                          "next_run_time": next_run.isoformat() if next_run else None, "state": state})  # fmt: skip
         for job_id, existing in stored.items():

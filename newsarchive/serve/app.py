@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import anyio
-
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -25,12 +24,12 @@ from archive.config import Config
 from archive.history import ArticleNotFound, article_history, diff_between
 from archive.urls import normalize_url
 from crawler.address_policy import AddressPolicy, AddressRefused
+from crawler.url_form import InvalidUrl, fetch_url
 from newsarchive.serve import pages, queries
 from newsarchive.serve.jobs import JobStore, JobWorker, QueueFull, job_view
 from newsarchive.serve.offline_docs import install_offline_docs
 from newsarchive.serve.security import ApiError, RateLimiter, TokenAuth
 from newsarchive.serve.settings import ServeSettings
-from crawler.url_form import InvalidUrl, fetch_url
 
 logger = logging.getLogger(__name__)
 # CPU-heavy reads (diffs) run in threads of their own, a few at a time: they can neither
@@ -52,7 +51,9 @@ class ArchiveRequest(BaseModel):
     """POST /api/archive: the URLs to archive now, and optionally the site profile to parse them with."""
 
     urls: list[str] = Field(min_length=1, description="http(s) URLs")
-    site: str | None = Field(default=None, description="site profile name (default: chosen by host)")
+    site: str | None = Field(
+        default=None, description="site profile name (default: chosen by host)"
+    )
 
 
 class ArchiveAccepted(BaseModel):
@@ -131,8 +132,12 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     worker = JobWorker(store, config, settings)
     auth = TokenAuth(token)
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    failed_logins = RateLimiter(settings.failed_logins_per_minute, what="failed logins from this address")
-    searches = RateLimiter(settings.search_rate_limit_per_minute, what="searches (q=) from this address")
+    failed_logins = RateLimiter(
+        settings.failed_logins_per_minute, what="failed logins from this address"
+    )
+    searches = RateLimiter(
+        settings.search_rate_limit_per_minute, what="searches (q=) from this address"
+    )
     diff_threads = anyio.CapacityLimiter(DIFF_THREADS)
     search_threads = anyio.CapacityLimiter(SEARCH_THREADS)
     health_thread = anyio.CapacityLimiter(1)
@@ -142,7 +147,9 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(store.pending_urls)  # the queue's index, built before the first POST
+        await run_in_threadpool(
+            store.pending_urls
+        )  # the queue's index, built before the first POST
         if run_worker:
             worker.start()
         try:
@@ -220,12 +227,17 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         try:
             body = ArchiveRequest.model_validate_json(raw or b"null")
         except ValidationError as exc:
-            parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()]
+            parts = [
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+            ]
             raise ApiError(400, "invalid request: " + "; ".join(parts)) from None
         # Each URL is parsed once, by the parser the crawler fetches with (crawler/url_form.py):
         # what is checked is what will be fetched. Several spellings of one URL are one URL.
         if len(body.urls) > 4 * settings.max_urls_per_request:
-            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(body.urls)}")
+            raise ApiError(
+                400,
+                f"at most {settings.max_urls_per_request} URLs per request, got {len(body.urls)}",
+            )
         by_key: dict[str, tuple[str, str]] = {}
         for given in body.urls:
             try:
@@ -234,10 +246,14 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
                 raise ApiError(400, str(exc)) from None
             by_key.setdefault(normalize_url(fetched), (given.strip(), fetched))
         if len(by_key) > settings.max_urls_per_request:
-            raise ApiError(400, f"at most {settings.max_urls_per_request} URLs per request, got {len(by_key)}")
+            raise ApiError(
+                400, f"at most {settings.max_urls_per_request} URLs per request, got {len(by_key)}"
+            )
         urls = [given for given, _ in by_key.values()]
         if body.site is not None and body.site not in await run_in_threadpool(_sites):
-            raise ApiError(400, f"unknown site {body.site!r} (known: {', '.join(sorted(_sites()))})")
+            raise ApiError(
+                400, f"unknown site {body.site!r} (known: {', '.join(sorted(_sites()))})"
+            )
 
         def check_all() -> None:
             for _, fetched in by_key.values():
@@ -275,7 +291,9 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     def _history(article_id: str) -> dict[str, Any]:
         if "/" in article_id or "://" in article_id:
             raise ApiError(400, "use the article id (see GET /api/articles), not a URL")
-        if len(article_id) > 64 or not article_id.isprintable():  # PostgreSQL refuses NUL in a string
+        if (
+            len(article_id) > 64 or not article_id.isprintable()
+        ):  # PostgreSQL refuses NUL in a string
             raise ApiError(404, f"no article {article_id[:64]!r}")
         try:
             return article_history(catalog, article_id)
@@ -286,9 +304,15 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     async def list_articles(
         request: Request,
         site: str | None = None,
-        since: Annotated[str | None, Query(description="a version captured on or after (ISO date/time, UTC)")] = None,
-        until: Annotated[str | None, Query(description="a version captured on or before (ISO date/time, UTC)")] = None,
-        q: Annotated[str | None, Query(max_length=200, description="text in the title or any version")] = None,
+        since: Annotated[
+            str | None, Query(description="a version captured on or after (ISO date/time, UTC)")
+        ] = None,
+        until: Annotated[
+            str | None, Query(description="a version captured on or before (ISO date/time, UTC)")
+        ] = None,
+        q: Annotated[
+            str | None, Query(max_length=200, description="text in the title or any version")
+        ] = None,
         limit: Annotated[int | None, Query(ge=1)] = None,
         cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
     ) -> dict[str, Any]:
@@ -325,7 +349,9 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         for record in history["versions"]:
             if record["version"] == n:
                 return record  # type: ignore[no-any-return]
-        raise ApiError(404, f"article {article_id} has no version {n} (it has 1..{history['latest_version']})")
+        raise ApiError(
+            404, f"article {article_id} has no version {n} (it has 1..{history['latest_version']})"
+        )
 
     def _diff(history: dict[str, Any], a: int, b: int) -> dict[str, Any]:
         """Statistics, unified diff and side-by-side rows of two versions: bounded work
@@ -344,9 +370,19 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
             else:
                 diff = diff_between(history, a, b)
             rows = pages.side_by_side(old.get("text"), new.get("text"))
-            return {**diff, "side_by_side": [{"kind": r.kind, "old": r.old, "new": r.new} for r in rows]}
+            return {
+                **diff,
+                "side_by_side": [{"kind": r.kind, "old": r.old, "new": r.new} for r in rows],
+            }
 
-        key = ("api", history["article_id"], a, b, old.get("content_sha256"), new.get("content_sha256"))
+        key = (
+            "api",
+            history["article_id"],
+            a,
+            b,
+            old.get("content_sha256"),
+            new.get("content_sha256"),
+        )
         return diffs.get_or_make(key, make)  # type: ignore[no-any-return]
 
     @app.get("/api/articles/{article_id}/diff", tags=["read"])
@@ -368,7 +404,10 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     @app.get("/", response_class=HTMLResponse, tags=["pages"])
     def index(site: str | None = None) -> HTMLResponse:
         """Recent changes across the archive."""
-        return HTMLResponse(pages.index_page(queries.recent_changes(catalog.engine, site=site)), headers=HTML_HEADERS)
+        return HTMLResponse(
+            pages.index_page(queries.recent_changes(catalog.engine, site=site)),
+            headers=HTML_HEADERS,
+        )
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, tags=["pages"])
     async def article_page(
@@ -380,7 +419,9 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         history = await run_in_threadpool(_history, article_id)
         key = ("page", history["article_id"], history["latest_version"], from_, to)
         html = await anyio.to_thread.run_sync(
-            lambda: diffs.get_or_make(key, lambda: pages.article_page(history, from_, to)), limiter=diff_threads)
+            lambda: diffs.get_or_make(key, lambda: pages.article_page(history, from_, to)),
+            limiter=diff_threads,
+        )
         return HTMLResponse(html, headers=HTML_HEADERS)
 
     app.state.store = store

@@ -26,8 +26,8 @@ from sqlalchemy import Engine, func, insert, select, update
 from archive import catalog_schema as t
 from archive.catalog import utc
 from archive.config import Config
-from newsarchive.serve.settings import TOKEN_ENV, ServeSettings
 from crawler.url_form import url_key
+from newsarchive.serve.settings import TOKEN_ENV, ServeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,9 @@ class JobStore:
         with self._lock:
             return len(self._index())
 
-    def create(self, urls: list[str], site: str | None, token_hash: str | None) -> tuple[str | None, dict[str, str]]:
+    def create(
+        self, urls: list[str], site: str | None, token_hash: str | None
+    ) -> tuple[str | None, dict[str, str]]:
         """Queue the URLs not already waiting or being archived.
 
         Returns (new job id or None when every URL was already queued, {url: job id that
@@ -98,7 +100,10 @@ class JobStore:
             fresh = list(fresh_by_key.values())
             if not fresh:
                 return None, already
-            if self.max_queued_urls is not None and len(pending) + len(fresh) > self.max_queued_urls:
+            if (
+                self.max_queued_urls is not None
+                and len(pending) + len(fresh) > self.max_queued_urls
+            ):
                 raise QueueFull(f"the archive queue is full ({len(pending)} URLs waiting or being archived, "
                                 f"at most {self.max_queued_urls}): try again later")  # fmt: skip
             job_id = uuid.uuid4().hex
@@ -135,7 +140,9 @@ class JobStore:
                 status="running", started_at=datetime.now(UTC), attempts=job["attempts"] + 1))  # fmt: skip
             return job
 
-    def finish(self, job_id: str, status: str, results: list[dict[str, Any]], error: str | None) -> None:
+    def finish(
+        self, job_id: str, status: str, results: list[dict[str, Any]], error: str | None
+    ) -> None:
         with self._lock:
             with self.engine.begin() as conn:
                 conn.execute(update(t.api_jobs).where(t.api_jobs.c.id == job_id).values(
@@ -274,7 +281,9 @@ class JobWorker:
             child.kill()
             child.communicate()
             timeout = f"the archive run took longer than {self.settings.job_timeout_seconds:g} s and was stopped"
-            self.store.finish(job["id"], "failed", [_result_row(u, None, timeout) for u in urls], timeout)
+            self.store.finish(
+                job["id"], "failed", [_result_row(u, None, timeout) for u in urls], timeout
+            )
             return
         finally:
             with self._children_lock:
@@ -288,9 +297,15 @@ class JobWorker:
                 rows[row["requested_url"]] = row
         except (ValueError, KeyError, TypeError):
             lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
-            error = lines[-1].strip() if lines else f"the archive run exited with status {child.returncode}"
+            error = (
+                lines[-1].strip()
+                if lines
+                else f"the archive run exited with status {child.returncode}"
+            )
         results = [_result_row(u, rows.get(u), error) for u in urls]
         archived = any(r["version"] is not None for r in results)
         if not archived and error is None:
             error = "no URL could be archived"
-        self.store.finish(job["id"], "done" if archived else "failed", results, error if not archived else None)
+        self.store.finish(
+            job["id"], "done" if archived else "failed", results, error if not archived else None
+        )

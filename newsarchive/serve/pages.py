@@ -36,7 +36,7 @@ def _article_href(article_id: str, **params: Any) -> str:
 def _stats(added: Any, removed: Any) -> str:
     if added is None and removed is None:
         return ""
-    return f'<ins>+{int(added or 0)}</ins> <del>−{int(removed or 0)}</del>'
+    return f"<ins>+{int(added or 0)}</ins> <del>−{int(removed or 0)}</del>"
 
 
 def index_page(changes: list[dict[str, Any]]) -> str:
@@ -78,7 +78,9 @@ def _words(old: str, new: str, budget: Budget) -> tuple[str, str]:
     return " ".join(left), " ".join(right)
 
 
-def side_by_side(old_text: str | None, new_text: str | None, budget: Budget | None = None) -> list[DiffRow]:
+def side_by_side(
+    old_text: str | None, new_text: str | None, budget: Budget | None = None
+) -> list[DiffRow]:
     """Paragraph-aligned rows; a changed paragraph shows its removed and added words. The
     alignment work is bounded (archive/diffs.py): past `budget`, it is approximate."""
     budget = budget if budget is not None else Budget()
@@ -106,7 +108,9 @@ def _diff_table(old: dict[str, Any], new: dict[str, Any]) -> str:
     rows = []
     budget = Budget()
     if (old.get("title") or "") != (new.get("title") or ""):
-        rows.append(DiffRow("changed", *_words(old.get("title") or "", new.get("title") or "", budget)))
+        rows.append(
+            DiffRow("changed", *_words(old.get("title") or "", new.get("title") or "", budget))
+        )
     old_by, new_by = ", ".join(old.get("authors") or []), ", ".join(new.get("authors") or [])
     if old_by != new_by:
         rows.append(DiffRow("changed", *_words("By " + old_by, "By " + new_by, budget)))
@@ -126,7 +130,11 @@ def _select(name: str, versions: list[int], chosen: int) -> str:
 def _version_row(article_id: str, record: dict[str, Any], *, first: int) -> str:
     n = record["version"]
     diff = record.get("diff") or {}
-    link = "" if n == first else f'<a href="{escape(_article_href(article_id, **{"from": n - 1, "to": n}))}">diff</a>'
+    link = (
+        ""
+        if n == first
+        else f'<a href="{escape(_article_href(article_id, **{"from": n - 1, "to": n}))}">diff</a>'
+    )
     return (f"<tr><td>{n}</td><td class=muted>{escape(record.get('captured_at') or '')}</td>"
             f"<td>{escape(record.get('change') or '')}</td><td>{escape(', '.join(record.get('changed_fields') or []))}</td>"
             f"<td>{escape(record.get('title') or '')}</td>"
@@ -147,11 +155,17 @@ def article_page(history: dict[str, Any], a: int | None, b: int | None) -> str:
     table = ("<h2>Versions</h2><table><tr><th>#</th><th>captured</th><th>change</th><th>fields</th>"
              f"<th>title</th><th>chars</th><th></th></tr>{rows}</table>")  # fmt: skip
     if len(numbers) < 2:
-        text = "".join(f"<p>{escape(p)}</p>" for p in paragraphs(records[-1].get("text") if records else ""))
-        return _page(title, f"{head}{table}<h2>Text</h2><p class=muted>Only one version so far.</p>{text}")
+        text = "".join(
+            f"<p>{escape(p)}</p>" for p in paragraphs(records[-1].get("text") if records else "")
+        )
+        return _page(
+            title, f"{head}{table}<h2>Text</h2><p class=muted>Only one version so far.</p>{text}"
+        )
     old = a if a is not None and a in by_number else numbers[-2]
     new = b if b is not None and b in by_number else numbers[-1]
     form = (f'<form method="get" action="{escape(_article_href(history["article_id"]))}">'
             f"{_select('from', numbers, old)} {_select('to', numbers, new)} <button>compare</button></form>")  # fmt: skip
     diff = _diff_table(by_number[old], by_number[new])
-    return _page(title, f"{head}{table}<h2>Changes from version {old} to version {new}</h2>{form}{diff}")
+    return _page(
+        title, f"{head}{table}<h2>Changes from version {old} to version {new}</h2>{form}{diff}"
+    )

@@ -48,7 +48,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         if len(cursor) > MAX_CURSOR_LENGTH:
             raise ValueError("too long")
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) for x in value)):
+        if not (
+            isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) for x in value)
+        ):
             raise ValueError("not two strings")
         changed = datetime.fromisoformat(value[0])
         if changed.tzinfo is None:
@@ -79,7 +81,9 @@ def _py_lower(value: Any) -> Any:
 
 def _prepare(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.create_function(_SQLITE_LOWER, 1, _py_lower, deterministic=True)
+        conn.connection.driver_connection.create_function(
+            _SQLITE_LOWER, 1, _py_lower, deterministic=True
+        )
 
 
 def article_item(row: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +134,9 @@ def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int, cursor: str
         rows = [dict(r._mapping) for r in conn.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1]["last_changed_at"], rows[-1]["id"]) if more and rows else None
+    next_cursor = (
+        encode_cursor(rows[-1]["last_changed_at"], rows[-1]["id"]) if more and rows else None
+    )
     return [article_item(r) for r in rows], next_cursor
 
 
@@ -147,7 +153,9 @@ def version_summary(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def recent_changes(engine: Engine, *, limit: int = 50, site: str | None = None) -> list[dict[str, Any]]:
+def recent_changes(
+    engine: Engine, *, limit: int = 50, site: str | None = None
+) -> list[dict[str, Any]]:
     """The newest versions across the archive (the index page), newest first."""
     query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, a.c.site, a.c.url,
                     a.c.title.label("article_title"))

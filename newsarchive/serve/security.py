@@ -54,7 +54,11 @@ class TokenAuth:
             raise ApiError(401, "archive requests need an 'Authorization: Bearer <token>' header",
                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
         if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            raise ApiError(401, "the bearer token is not valid", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise ApiError(
+                401,
+                "the bearer token is not valid",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         return token_hash(given.strip())
 
 
@@ -79,7 +83,9 @@ class RateLimiter:
 
     def _refused(self, level: float) -> ApiError:
         wait = max(1, int((1.0 - level) / self.rate + 0.999))
-        return ApiError(429, f"too many {self.what}: try again in {wait} s", {"Retry-After": str(wait)})
+        return ApiError(
+            429, f"too many {self.what}: try again in {wait} s", {"Retry-After": str(wait)}
+        )
 
     def check(self, key: str) -> None:
         """ApiError 429 if `key` has nothing left, without spending anything."""

@@ -67,10 +67,15 @@ def run_server(config: Config, *, host: str, port: int, console: Console) -> Non
     try:
         if read_only:
             where = sqlite_path(url) or Path(config.data_dir)
-            warning_line(f"{where} cannot be written: serving it read-only (archive requests are refused)", console)
+            warning_line(
+                f"{where} cannot be written: serving it read-only (archive requests are refused)",
+                console,
+            )
             token = None
         elif token is None:
-            warning_line(f"{TOKEN_ENV} is not set: read-only (archive requests are refused)", console)
+            warning_line(
+                f"{TOKEN_ENV} is not set: read-only (archive requests are refused)", console
+            )
         from crawler.address_policy import AddressPolicy
 
         policy = AddressPolicy.from_config(config)
@@ -78,13 +83,20 @@ def run_server(config: Config, *, host: str, port: int, console: Console) -> Non
             warning_line(f"archive requests may make this machine fetch {policy.describe()} "
                          "([crawl] allow_private_addresses / allowed_networks)", console)  # fmt: skip
         try:
-            app = create_app(config, settings, token, run_worker=not read_only, read_only_catalog=read_only)
+            app = create_app(
+                config, settings, token, run_worker=not read_only, read_only_catalog=read_only
+            )
         except CatalogNotWritable as exc:
             raise ServeFailed(str(exc)) from None
         bound = sock.getsockname()
         shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
-        console.print(f"serving {config.data_dir} on http://{shown}:{bound[1]}/ (API docs at /docs)", highlight=False)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False))
+        console.print(
+            f"serving {config.data_dir} on http://{shown}:{bound[1]}/ (API docs at /docs)",
+            highlight=False,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
+        )
         server.run(sockets=[sock])
     finally:
         sock.close()

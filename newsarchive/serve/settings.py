@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from archive.config import ConfigError
@@ -52,14 +52,20 @@ class ServeSettings:
                 raise ConfigError(f"{where} [serve].{key}: the address policy is set once for every command: "
                                   f"use {_MOVED[key]} (see docs/security.md)")  # fmt: skip
             if key not in known:
-                raise ConfigError(f"{where} [serve]: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"{where} [serve]: unknown setting {key!r} (known: {', '.join(sorted(known))})"
+                )
             default = getattr(cls(), key)
             if isinstance(default, bool):
                 if not isinstance(value, bool):
-                    raise ConfigError(f"{where} [serve].{key}: expected true or false, got {value!r}")
+                    raise ConfigError(
+                        f"{where} [serve].{key}: expected true or false, got {value!r}"
+                    )
             elif isinstance(default, list):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"{where} [serve].{key}: expected a list of strings, got {value!r}")
+                    raise ConfigError(
+                        f"{where} [serve].{key}: expected a list of strings, got {value!r}"
+                    )
             elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ConfigError(f"{where} [serve].{key}: expected a number ≥ 0, got {value!r}")
             else:

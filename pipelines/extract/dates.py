@@ -98,7 +98,9 @@ def parse_eastern_datetime(text: str) -> str | None:
     if date_match is None:
         return None
     try:
-        day = date(int(date_match["year"]), _MONTHS[date_match["month"].lower()], int(date_match["day"]))
+        day = date(
+            int(date_match["year"]), _MONTHS[date_match["month"].lower()], int(date_match["day"])
+        )
     except ValueError:
         return None
     time_match = _TIME.search(collapsed)

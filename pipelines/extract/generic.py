@@ -56,12 +56,16 @@ def run_trafilatura(tree: HtmlElement, *, url: str) -> TrafilaturaArticle | None
     precise = _bare_extraction(tree, url=url, focus="precision")
     # A text-only page has no boilerplate to fear: its complete reading is the recall one,
     # which also keeps sub-headings.
-    full = _bare_extraction(tree, url=url, focus="recall" if text_only else "balanced", metadata=False)
+    full = _bare_extraction(
+        tree, url=url, focus="recall" if text_only else "balanced", metadata=False
+    )
     if precise is None and full is None:
         return None
     document = precise if precise is not None else _bare_extraction(tree, url=url, focus="balanced")
     title = collapse_whitespace(document.title) if document is not None and document.title else None
-    lines = reconcile(_body_lines(precise, title), _body_lines(full, title), tree, text_only=text_only)
+    lines = reconcile(
+        _body_lines(precise, title), _body_lines(full, title), tree, text_only=text_only
+    )
     author = document.author if document is not None else None
     date = document.date if document is not None else None
     return TrafilaturaArticle(

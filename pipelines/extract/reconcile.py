@@ -60,7 +60,9 @@ def _words(lines: list[str]) -> int:
     return sum(len(line.split()) for line in lines)
 
 
-def reconcile(precise: list[str], full: list[str], tree: HtmlElement, *, text_only: bool) -> list[str]:
+def reconcile(
+    precise: list[str], full: list[str], tree: HtmlElement, *, text_only: bool
+) -> list[str]:
     """The story's lines from the precise and the default reading (whitespace collapsed)."""
     if not full:
         return precise

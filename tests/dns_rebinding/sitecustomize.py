@@ -54,7 +54,9 @@ if _HOST:
         if not _is_rebinding_host(host):
             return _real_getaddrinfo(host, port, *args, **kwargs)
         address = _answer(sys._getframe(1).f_globals.get("__name__"))
-        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, _port(port)))]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, _port(port)))
+        ]
 
     def gethostbyname(host):  # type: ignore[no-untyped-def]
         if not _is_rebinding_host(host):

@@ -17,16 +17,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 _NEW_COLUMNS = (
-    ('runs', 'host', sa.String(length=255)),
-    ('runs', 'data_dir', sa.Text()),
-    ('job_runs', 'host', sa.String(length=255)),
+    ("runs", "host", sa.String(length=255)),
+    ("runs", "data_dir", sa.Text()),
+    ("job_runs", "host", sa.String(length=255)),
 )
 
 
@@ -35,7 +35,7 @@ def upgrade() -> None:
     for table, name, type_ in _NEW_COLUMNS:
         # A database made by `metadata.create_all` of newer code and then stamped (see
         # archive/migrations/__init__.py) may have the column already.
-        if name in {c['name'] for c in inspector.get_columns(table)}:
+        if name in {c["name"] for c in inspector.get_columns(table)}:
             continue
         # SQLite: ADD COLUMN in place (batch mode copies a table only when it must).
         with op.batch_alter_table(table, schema=None) as batch_op:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -23,12 +23,12 @@ depends_on = None
 def upgrade() -> None:
     inspector = sa.inspect(op.get_bind())
     # A database made by `metadata.create_all` of newer code and then stamped may have it.
-    if 'links' in {c['name'] for c in inspector.get_columns('captures')}:
+    if "links" in {c["name"] for c in inspector.get_columns("captures")}:
         return
-    with op.batch_alter_table('captures', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('links', sa.JSON(), nullable=True))
+    with op.batch_alter_table("captures", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("links", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('captures', schema=None) as batch_op:
-        batch_op.drop_column('links')
+    with op.batch_alter_table("captures", schema=None) as batch_op:
+        batch_op.drop_column("links")

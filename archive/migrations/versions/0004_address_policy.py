@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -25,12 +25,12 @@ depends_on = None
 def upgrade() -> None:
     inspector = sa.inspect(op.get_bind())
     # A database made by `metadata.create_all` of newer code and then stamped may have it.
-    if 'address_policy' in {c['name'] for c in inspector.get_columns('articles')}:
+    if "address_policy" in {c["name"] for c in inspector.get_columns("articles")}:
         return
-    with op.batch_alter_table('articles', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('address_policy', sa.Text(), nullable=True))
+    with op.batch_alter_table("articles", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("address_policy", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('articles', schema=None) as batch_op:
-        batch_op.drop_column('address_policy')
+    with op.batch_alter_table("articles", schema=None) as batch_op:
+        batch_op.drop_column("address_policy")

@@ -20,8 +20,8 @@ from alembic import op
 
 from archive import search_index, search_schema
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
