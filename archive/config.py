@@ -74,6 +74,8 @@ class Config:
     recheck: dict[str, Any] = field(default_factory=dict)
     serve: dict[str, Any] = field(default_factory=dict)
     distributed: dict[str, Any] = field(default_factory=dict)
+    # `[notify]`: webhooks and notification channels, validated by newsarchive/notify/config.py
+    notify: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
     @property
@@ -84,7 +86,7 @@ class Config:
 
 
 _SECTIONS: dict[str, type] = {"crawl": CrawlConfig, "warc": WarcConfig, "extract": ExtractConfig}
-_FREE_SECTIONS = ("sites", "s3", "schedule", "recheck", "serve", "distributed")
+_FREE_SECTIONS = ("sites", "s3", "schedule", "recheck", "serve", "distributed", "notify")
 
 
 def _section(cls: type, raw: Any, where: str) -> Any:
