@@ -7,7 +7,7 @@ a rolled-back version never announces anything. Delivery happens elsewhere and l
 out into one `notify_deliveries` row per matching target (`dispatch`), then sends what is
 due, recording every attempt (`notify_attempts`). The crawl never waits on a receiver.
 
-Event ids (`evt_` + 12 hex digits of milliseconds + 16 random hex digits) sort by time and
+Event ids (`evt_` + 12 hex digits of milliseconds, a sequence, random digits) sort by time and
 are the Standard Webhooks `webhook-id`: the receiver's idempotency key.
 
 A runner claims a delivery before sending it by moving its `next_attempt_at` forward by a
@@ -18,6 +18,7 @@ due again once the lease has passed (at-least-once: the receiver deduplicates by
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,10 +38,21 @@ DIFF_EXCERPT_CHARS = 600  # of the unified diff, in a version event's payload
 _INSERT_EVENT = insert(t.notify_events)
 
 
+_last = [0, 0]  # the last id's milliseconds and sequence number in this process
+_id_lock = threading.Lock()
+
+
 def new_event_id(at: datetime | None = None) -> str:
-    """`evt_` + the time in milliseconds (12 hex digits) + 64 random bits: unique, time-ordered."""
-    moment = at or clock.now()
-    return f"evt_{int(moment.timestamp() * 1000):012x}{secrets.token_hex(8)}"
+    """`evt_` + milliseconds (12 hex digits) + a sequence number within the millisecond (4)
+    + 48 random bits: unique, and ordered by creation within a process."""
+    millis = int((at or clock.now()).timestamp() * 1000)
+    with _id_lock:
+        if millis <= _last[0]:
+            millis, seq = _last[0], _last[1] + 1
+        else:
+            seq = 0
+        _last[:] = [millis, seq]
+    return f"evt_{millis:012x}{seq:04x}{secrets.token_hex(6)}"
 
 
 def events_wanted(notify: Mapping[str, Any] | None) -> bool:
@@ -108,7 +120,7 @@ class Outbox:
         self.engine = engine
 
     # -- fan-out ---------------------------------------------------------------------------
-    def dispatch(self, targets_of: Callable[[Mapping[str, Any]], list[str]], *,
+    def dispatch(self, targets_of: Callable[[dict[str, Any]], list[str]], *,
                  limit: int = 1000, at: datetime | None = None) -> int:  # fmt: skip
         """Give each event not yet dispatched one pending delivery per target that wants it
         (`targets_of(event)` → target names) and mark it dispatched, in one transaction per

@@ -50,6 +50,10 @@ class State:
                 raise ConfigError(
                     str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
                 ) from None
+        if config.notify:
+            from newsarchive.notify.config import notify_config_of
+
+            notify_config_of(config)  # unknown keys and bad values are errors at load
         return config
 
 
@@ -1052,6 +1056,15 @@ def worker(
     else:
         print_summary(out, result.summary, config.data_dir)
     _fail_on_fatal(result)
+
+
+def _register_notify() -> None:
+    from newsarchive.notify.commands import notify_app
+
+    app.add_typer(notify_app, name="notify")
+
+
+_register_notify()
 
 
 def main() -> None:

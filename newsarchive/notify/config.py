@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -46,6 +46,10 @@ EventType = Literal[
 DEFAULT_EVENTS: tuple[str, ...] = tuple(e for e in EVENT_TYPES if e != "test")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _default_events() -> list[EventType]:
+    return cast(list[EventType], list(DEFAULT_EVENTS))
 
 
 class _Strict(BaseModel):
@@ -67,9 +71,9 @@ def _check_name(value: str | None) -> str | None:
 class Retry(_Strict):
     """Exponential backoff with full jitter: attempt n waits up to base·2^(n-1), at most max."""
 
-    max_attempts: int = Field(8, ge=1, le=100)
-    backoff_base_seconds: float = Field(10.0, gt=0)
-    backoff_max_seconds: float = Field(3600.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_base_seconds: float = Field(default=10.0, gt=0)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0)
 
 
 class WebhookTarget(_Strict):
@@ -78,11 +82,11 @@ class WebhookTarget(_Strict):
     name: str = ""
     url: str
     secret_env: str
-    events: list[EventType] = Field(default_factory=lambda: list(DEFAULT_EVENTS))
+    events: list[EventType] = Field(default_factory=_default_events)
     sites: list[str] | None = None
     allow_private: bool = False
-    timeout_seconds: float = Field(10.0, gt=0, le=300)
-    retry: Retry = Field(default_factory=Retry)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    retry: Retry = Retry()
 
     @field_validator("secret_env")
     @classmethod
@@ -130,16 +134,16 @@ class ChannelTarget(_Strict):
     name: str = ""
     url: str | list[str] | None = None
     url_env: str | None = None
-    events: list[EventType] = Field(default_factory=lambda: list(DEFAULT_EVENTS))
+    events: list[EventType] = Field(default_factory=_default_events)
     sites: list[str] | None = None
     # str.format fields: headline, change, edit_types, changed_fields, diff, link, site, title, type
     template: str = "{headline}\n{change}{edit_types}\n{diff}\n{link}"
     title_template: str = "{site}: {headline}"
-    max_messages: int = Field(10, ge=1)  # per window; past that, one digest message
-    window_seconds: float = Field(3600.0, gt=0)
-    digest_items: int = Field(20, ge=1)  # headlines a digest lists before "… and N more"
+    max_messages: int = Field(default=10, ge=1)  # per window; past that, one digest message
+    window_seconds: float = Field(default=3600.0, gt=0)
+    digest_items: int = Field(default=20, ge=1)  # headlines a digest lists before "… and N more"
     allow_private: bool = False
-    retry: Retry = Field(default_factory=Retry)
+    retry: Retry = Retry()
 
     @field_validator("url_env")
     @classmethod
@@ -194,11 +198,11 @@ TEMPLATE_FIELDS = ("headline", "change", "edit_types", "changed_fields", "diff",
 class Health(_Strict):
     """Site-health thresholds (newsarchive/notify/health.py)."""
 
-    suspect_share: float = Field(0.3, ge=0, le=1)  # of the extracted articles
-    error_share: float = Field(0.5, ge=0, le=1)  # of the captures
-    error_rise: float = Field(0.25, ge=0, le=1)  # above the previous runs' share
-    min_pages: int = Field(5, ge=1)  # below this, shares say nothing
-    previous_runs: int = Field(5, ge=1, le=50)
+    suspect_share: float = Field(default=0.3, ge=0, le=1)  # of the extracted articles
+    error_share: float = Field(default=0.5, ge=0, le=1)  # of the captures
+    error_rise: float = Field(default=0.25, ge=0, le=1)  # above the previous runs' share
+    min_pages: int = Field(default=5, ge=1)  # below this, shares say nothing
+    previous_runs: int = Field(default=5, ge=1, le=50)
 
 
 class NotifyConfig(_Strict):
@@ -207,9 +211,11 @@ class NotifyConfig(_Strict):
     base_url: str | None = None
     webhooks: list[WebhookTarget] = Field(default_factory=list)
     channels: list[ChannelTarget] = Field(default_factory=list)
-    interval_seconds: float = Field(60.0, ge=1)  # the scheduler's `notify` job
-    poll_seconds: float = Field(5.0, gt=0)  # `notify run` without --once: how often it looks
-    health: Health = Field(default_factory=Health)
+    interval_seconds: float = Field(default=60.0, ge=1)  # the scheduler's `notify` job
+    poll_seconds: float = Field(
+        default=5.0, gt=0
+    )  # `notify run` without --once: how often it looks
+    health: Health = Health()
 
     @model_validator(mode="after")
     def _unique_names(self) -> NotifyConfig:
