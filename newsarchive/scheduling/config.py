@@ -4,6 +4,8 @@
 [schedule]
 recheck_interval_seconds = 300   # the built-in `recheck` job; 0 turns it off
 sync_interval_seconds = 900      # the built-in `s3-sync` job, added only when [s3] is set
+                                 # (the built-in `notify` job: added when [notify] names targets,
+                                 # every [notify] interval_seconds)
 stop_timeout_seconds = 60        # SIGINT/SIGTERM: how long a running crawl may take to close
 timezone = "UTC"                 # for cron expressions
 # distributed = true             # default: true when [distributed] redis_url is set — crawl and
@@ -28,7 +30,8 @@ from archive.config import Config, ConfigError
 
 RECHECK_JOB_ID = "recheck"
 SYNC_JOB_ID = "s3-sync"
-_RESERVED = (RECHECK_JOB_ID, SYNC_JOB_ID)
+NOTIFY_JOB_ID = "notify"
+_RESERVED = (RECHECK_JOB_ID, SYNC_JOB_ID, NOTIFY_JOB_ID)
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SCHEDULE_KEYS = ("jobs", "recheck_interval_seconds", "sync_interval_seconds", "stop_timeout_seconds",
                   "timezone", "distributed")  # fmt: skip
@@ -200,4 +203,13 @@ def schedule_config_of(config: Config) -> ScheduleConfig:
     if config.s3:
         sync = _number(raw, "sync_interval_seconds", where, 900, minimum=1)
         result.jobs.append(_interval_job(SYNC_JOB_ID, ("sync", "--no-progress", "--json"), sync))
+    if config.notify:
+        # The built-in `notify` job: delivers the outbox every [notify] interval_seconds, in its
+        # own process (a dead receiver never holds a crawl job).
+        from newsarchive.notify.config import notify_config_of
+
+        notify = notify_config_of(config)
+        if notify.enabled:
+            result.jobs.append(_interval_job(NOTIFY_JOB_ID, ("notify", "run", "--once", "--json"),
+                                             notify.interval_seconds))  # fmt: skip
     return result
