@@ -24,9 +24,11 @@ def _notify(ctx: typer.Context) -> None:
     _help_when_bare(ctx)
 
 
-def _runner(ctx: typer.Context) -> Any:
-    """The runner of the config's [notify] over its catalog (a usage error without targets)."""
-    from newsarchive.cli import UserError, _open_catalog, _state
+def _runner(ctx: typer.Context, *, create: bool = False) -> Any:
+    """The runner of the config's [notify] over its catalog (a usage error without targets).
+    `create`: a data directory without an archive yet gets its catalog (a runner started
+    before the first crawl)."""
+    from newsarchive.cli import UserError, _check_writable, _open_catalog, _state
     from newsarchive.notify.config import notify_config_of
     from newsarchive.notify.runner import NotifyRunner
 
@@ -34,7 +36,14 @@ def _runner(ctx: typer.Context) -> Any:
     notify = notify_config_of(config)
     if not notify.enabled:
         raise UserError("no [[notify.webhooks]] or [[notify.channels]] in the config file")
-    catalog = _open_catalog(config, write=True)
+    if create and not config.catalog_url and not (config.data_dir / "catalog.sqlite").exists():
+        from archive.catalog import Catalog
+
+        _check_writable(config)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(config.resolved_catalog_url)
+    else:
+        catalog = _open_catalog(config, write=True)
     return NotifyRunner(config, notify, catalog.engine), catalog
 
 
@@ -49,7 +58,7 @@ def run(
     json_out: Annotated[bool, typer.Option("--json", help="Print the totals as JSON.")] = False,
 ) -> None:
     """Deliver due notifications (a loop until SIGINT/SIGTERM; --once: what is due now)."""
-    runner, catalog = _runner(ctx)
+    runner, catalog = _runner(ctx, create=not once)
     try:
         if once:
             result = runner.run_until_idle()
