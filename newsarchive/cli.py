@@ -974,6 +974,30 @@ def runs(
                 table)  # fmt: skip
     if not rows:
         out.print("no scheduled job has run yet (see `newsarchive schedule`)")
+    _print_site_health(config, read_only)
+
+
+def _print_site_health(config: Config, read_only: bool) -> None:
+    """Sites whose latest health event (newsarchive/notify/health.py) says they are broken."""
+    from archive.catalog import Catalog
+    from archive.outbox import SITE_HEALTHY, SITE_UNHEALTHY, Outbox
+
+    catalog = Catalog(config.resolved_catalog_url, read_only=read_only)
+    try:
+        events = Outbox(catalog.engine).events(types=[SITE_UNHEALTHY, SITE_HEALTHY], limit=500)
+    finally:
+        catalog.close()
+    latest: dict[str, dict[str, Any]] = {}
+    for event in events:
+        latest.setdefault(event["site"], event)
+    broken = [e for e in latest.values() if e["type"] == SITE_UNHEALTHY]
+    if not broken:
+        if latest:
+            out.print("site health: every site works")
+        return
+    rows = [[e["site"], f"{e['created_at']:%Y-%m-%d %H:%M:%S}", "; ".join(e["payload"].get("reasons") or [])]
+            for e in broken]  # fmt: skip
+    print_table(out, ["site", "unhealthy since (UTC)", "why"], rows, title="site health")
 
 
 @app.command()
