@@ -18,11 +18,7 @@ from typing import Any
 
 
 def verify_signature(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    key = (
-        base64.b64decode(secret.removeprefix("whsec_"))
-        if secret.startswith("whsec_")
-        else secret.encode()
-    )
+    key = base64.b64decode(secret.removeprefix("whsec_"))
     msg_id, stamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
     mac = hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
     expected = "v1," + base64.b64encode(mac).decode()

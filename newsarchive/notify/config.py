@@ -125,6 +125,14 @@ class WebhookTarget(_Strict):
                 f"[[notify.webhooks]] {self.name}: the environment variable {self.secret_env} "
                 "(secret_env) is not set"
             )
+        from newsarchive.notify.signing import secret_key
+
+        try:
+            secret_key(value)
+        except ValueError as exc:
+            raise ConfigError(
+                f"[[notify.webhooks]] {self.name}: {self.secret_env}: {exc}"
+            ) from None
         return value
 
 

@@ -2,8 +2,8 @@
 
 A message carries `webhook-id` (the event id: the receiver's idempotency key),
 `webhook-timestamp` (Unix seconds) and `webhook-signature`: `v1,` + base64 of
-HMAC-SHA256(key, "{id}.{timestamp}.{body}"). The key is the secret's bytes: a secret of the
-`whsec_<base64>` form is decoded, any other string is used as it is (UTF-8).
+HMAC-SHA256(key, "{id}.{timestamp}.{body}"). The key is the secret decoded from base64,
+with or without the `whsec_` prefix (as the Standard Webhooks libraries read it).
 """
 
 from __future__ import annotations
@@ -20,13 +20,17 @@ TOLERANCE_SECONDS = 300  # how old (or new) a timestamp a receiver accepts
 
 
 def secret_key(secret: str) -> bytes:
-    """The HMAC key of a secret: `whsec_<base64>` decoded, anything else as UTF-8 bytes."""
-    if secret.startswith(SECRET_PREFIX):
-        try:
-            return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("a whsec_ secret must be base64 after the prefix") from None
-    return secret.encode("utf-8")
+    """The HMAC key of a secret: base64, with or without the `whsec_` prefix; ValueError
+    for anything else (a key that a receiver's library would read differently)."""
+    try:
+        key = base64.b64decode(secret.strip().removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
+        raise ValueError(
+            "a webhook secret is base64, e.g. whsec_$(head -c 32 /dev/urandom | base64)"
+        )
+    return key
 
 
 def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
