@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from archive import catalog_schema as t
 from archive import clock
@@ -125,12 +126,20 @@ class Outbox:
         """Give each event not yet dispatched one pending delivery per target that wants it
         (`targets_of(event)` → target names) and mark it dispatched, in one transaction per
         batch. Returns the number of deliveries created."""
-        now = at or clock.now()
+        try:
+            return self._dispatch(targets_of, limit, at or clock.now())
+        except IntegrityError:  # another runner dispatched the same events first (SQLite)
+            return 0
+
+    def _dispatch(self, targets_of: Callable[[dict[str, Any]], list[str]], limit: int,
+                  now: datetime) -> int:  # fmt: skip
         e, d = t.notify_events.c, t.notify_deliveries
         created = 0
         with self.engine.begin() as conn:
+            # PostgreSQL: rows another runner is dispatching are skipped, not waited for.
             rows = conn.execute(
                 select(t.notify_events).where(e.dispatched_at.is_(None)).order_by(e.id).limit(limit)
+                .with_for_update(skip_locked=True)
             ).mappings().all()  # fmt: skip
             if not rows:
                 return 0

@@ -173,3 +173,46 @@ def test_a_0005_sqlite_catalog_upgrades_to_0007(tmp_path):
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
     finally:
         engine.dispose()
+
+
+def test_two_runners_at_once_send_each_event_once(catalog_url, tmp_path, monkeypatch):
+    """Two runners over one catalog (the scheduler's job and a manual `notify run`): the
+    claims let only one of them send each delivery; the receiver sees no duplicate."""
+    from archive.config import parse_config
+    from newsarchive.notify.config import notify_config_of
+    from newsarchive.notify.runner import NotifyRunner
+    from tests.notify_receiver import Receiver
+    from tests.test_notify_webhooks import SECRET
+
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    receiver = Receiver(secret=SECRET).start()
+    catalog = Catalog(catalog_url)
+    try:
+        with catalog.engine.begin() as conn:
+            ids = [write_event(conn, "version.edit", {"n": n}, site="cnn-lite") for n in range(40)]
+        raw = {"crawl": {"allowed_networks": ["127.0.0.0/8"]}, "catalog_url": catalog_url,
+               "notify": {"webhooks": [{"url": receiver.url, "secret_env": "HOOK_SECRET"}]}}  # fmt: skip
+        config = parse_config(raw, data_dir=tmp_path)
+        notify = notify_config_of(config)
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                barrier.wait()
+                NotifyRunner(config, notify, catalog.engine).run_until_idle()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        assert not errors, errors
+        assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(ids)
+        assert all(r.signed_ok for r in receiver.requests)
+        assert Outbox(catalog.engine).counts() == {"delivered": 40, "undispatched": 0}
+    finally:
+        catalog.close()
+        receiver.stop()

@@ -216,3 +216,17 @@ def test_webhook_url_must_be_http(tmp_path, data_dir, scheme):
         "notify", "run", "--once", data_dir=data_dir, config=_config(tmp_path, scheme), env=ENV
     )
     assert result.returncode == 2 and "http(s) URL" in result.stderr
+
+
+def test_the_scheduler_runs_a_notify_job_when_notify_has_targets(tmp_path, data_dir):
+    config = _config(tmp_path, "http://127.0.0.1:9/hook", extra="")
+    config.write_text(config.read_text().replace("[notify]", "[notify]\ninterval_seconds = 30", 1))
+    listed = run_cli("schedule", "--list", "--json", data_dir=data_dir, config=config)
+    assert listed.returncode == 0, listed.stderr
+    jobs = {j["id"]: j for j in json.loads(listed.stdout)["jobs"]}
+    assert jobs["notify"]["command"] == "notify run --once --json"
+    assert jobs["notify"]["when"] == "every 30 s"
+    plain = tmp_path / "plain.toml"
+    plain.write_text(mirror_config_text())
+    listed = run_cli("schedule", "--list", "--json", data_dir=data_dir, config=plain)
+    assert "notify" not in {j["id"] for j in json.loads(listed.stdout)["jobs"]}
