@@ -110,3 +110,37 @@ def test_health_events_without_targets_are_never_sent_later(
     assert summary["health"][0]["state"] == "unhealthy"
     [event] = _health_events(data_dir)
     assert event["dispatched_at"] is not None  # nobody was configured to hear it
+
+
+def test_rules_suspect_share_and_errors_against_previous_runs():
+    from newsarchive.notify.config import Health
+    from newsarchive.notify.health import SiteFigures, problems
+
+    limits = Health()
+
+    def run(**counts) -> SiteFigures:
+        figures = SiteFigures()
+        for outcome, n in counts.items():
+            figures.add("index" if outcome == "index" else "article", outcome.replace("_", "-"), n)
+        return figures
+
+    normal = run(index=1, new=18, suspect=1, timeout=1)
+    assert problems(normal, [normal], limits, set()) == {}
+    collapsed = run(index=1, new=6, suspect=6)
+    assert set(problems(collapsed, [normal], limits, set())) == {"suspect"}
+    assert (
+        "6 of 12 extracted articles were suspect"
+        in problems(collapsed, [normal], limits, set())["suspect"]
+    )
+    # Errors: 30 % is below error_share but 25 points above the previous runs' 5 %.
+    erring = run(index=1, new=13, http_503=6)
+    assert set(problems(erring, [normal], limits, set())) == {"errors"}
+    assert problems(erring, [erring], limits, set()) == {}  # as usual for this site
+    assert set(problems(erring, [erring], limits, {"errors"})) == {"errors"}  # still erring
+    # Too few pages to judge a share.
+    assert problems(run(new=1, suspect=2), [], limits, set()) == {}
+    # robots.txt: new now; known before it is only a problem while the site is unhealthy for it.
+    blocked = run(index=1, new=18, robots_disallowed=3)
+    assert set(problems(blocked, [normal], limits, set())) == {"robots"}
+    assert problems(blocked, [blocked], limits, set()) == {}
+    assert set(problems(blocked, [blocked], limits, {"robots"})) == {"robots"}
