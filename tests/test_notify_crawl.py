@@ -156,3 +156,90 @@ def test_without_notify_targets_no_version_event_is_written(serve_site, data_dir
         assert Outbox(catalog.engine).events(types=["version.new", "version.edit"]) == []
     finally:
         catalog.close()
+
+
+from tests.test_crash_safety import SLOW_CONFIG, slow_site  # noqa: E402,F401
+
+
+def _kill_crawl_once_versions(site, data_dir: Path, config: Path, at_least: int) -> None:
+    """Start a crawl; SIGKILL it (and its extraction workers) once `at_least` versions are
+    committed."""
+    import sqlite3
+    import time
+
+    cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config),
+           "crawl", "cnn-lite", "--start-url", site.url, "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env={**os.environ, **ENV})  # fmt: skip
+    deadline = time.monotonic() + 90
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                db = sqlite3.connect(
+                    f"file:{data_dir / 'catalog.sqlite'}?mode=ro", uri=True, timeout=1
+                )
+                try:
+                    if db.execute("SELECT count(*) FROM versions").fetchone()[0] >= at_least:
+                        break
+                finally:
+                    db.close()
+            except sqlite3.Error:
+                pass  # not created yet
+            time.sleep(0.02)
+        assert proc.poll() is None, "the crawl finished before it could be killed"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def _versions(data_dir: Path) -> set[tuple[str, int]]:
+    catalog = Catalog(f"sqlite:///{data_dir / 'catalog.sqlite'}")
+    try:
+        return {(v["article_id"], v["version"]) for v in catalog.all_versions()}
+    finally:
+        catalog.close()
+
+
+def test_crawl_killed_after_committing_versions_loses_no_event_and_invents_none(
+    slow_site,
+    data_dir,
+    tmp_path,  # noqa: F811
+):
+    """kill -9 of the crawl between version commits and any delivery: after the restart
+    every committed version is announced exactly once, and no version that died with the
+    crawl is."""
+    receiver = Receiver(secret=SECRET).start()
+    try:
+        config = tmp_path / "slow.toml"
+        config.write_text(SLOW_CONFIG + f"""
+[notify]
+[[notify.webhooks]]
+url = "{receiver.url}"
+secret_env = "HOOK_SECRET"
+events = ["version.new", "version.edit", "version.revert"]
+""")  # fmt: skip
+        _kill_crawl_once_versions(slow_site, data_dir, config, at_least=3)
+        committed = _versions(data_dir)
+        assert len(committed) >= 3
+        first = run_cli(
+            "notify", "run", "--once", "--json", data_dir=data_dir, config=config, env=ENV
+        )
+        assert first.returncode == 0, first.stderr
+        announced = {
+            (r.json()["data"]["article_id"], r.json()["data"]["version"]) for r in receiver.requests
+        }
+        assert announced == committed and len(receiver.requests) == len(committed)
+
+        rerun = run_cli("crawl", "cnn-lite", "--start-url", slow_site.url, "--no-progress",
+                        data_dir=data_dir, config=config, env=ENV)  # fmt: skip
+        assert rerun.returncode == 0, rerun.stderr
+        run_cli("notify", "run", "--once", data_dir=data_dir, config=config, env=ENV)
+        every = _versions(data_dir)
+        assert len(every) == len(ARTICLES)
+        keys = [
+            (r.json()["data"]["article_id"], r.json()["data"]["version"]) for r in receiver.requests
+        ]
+        assert sorted(keys) == sorted(every)  # each version once, none missing
+        assert all(r.signed_ok for r in receiver.requests)
+    finally:
+        receiver.stop()
