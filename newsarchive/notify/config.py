@@ -259,7 +259,14 @@ class NotifyConfig(_Strict):
 
 
 def _where(error: dict[str, Any]) -> str:
-    return ".".join(str(p) for p in error.get("loc", ()) if p not in ("", None))
+    """`webhooks[0].url` from pydantic's ("webhooks", 0, "url")."""
+    text = ""
+    for part in error.get("loc", ()):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part not in ("", None):
+            text += f".{part}" if text else str(part)
+    return text
 
 
 def notify_config_of(config: Config) -> NotifyConfig:
@@ -270,6 +277,8 @@ def notify_config_of(config: Config) -> NotifyConfig:
         first = exc.errors()[0]
         where = _where(dict(first))
         message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        if first.get("type") == "extra_forbidden":
+            message = "unknown setting"
         raise ConfigError(
-            f"{config.source or 'config'} [notify]{'.' + where if where else ''}: {message}"
+            f"{config.source or 'config'} [notify]{' ' + where if where else ''}: {message}"
         ) from None
