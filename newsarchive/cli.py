@@ -980,17 +980,14 @@ def runs(
 def _print_site_health(config: Config, read_only: bool) -> None:
     """Sites whose latest health event (newsarchive/notify/health.py) says they are broken."""
     from archive.catalog import Catalog
-    from archive.outbox import SITE_HEALTHY, SITE_UNHEALTHY, Outbox
+    from newsarchive.notify.health import latest_states
 
     catalog = Catalog(config.resolved_catalog_url, read_only=read_only)
     try:
-        events = Outbox(catalog.engine).events(types=[SITE_UNHEALTHY, SITE_HEALTHY], limit=500)
+        latest = latest_states(catalog.engine)
     finally:
         catalog.close()
-    latest: dict[str, dict[str, Any]] = {}
-    for event in events:
-        latest.setdefault(event["site"], event)
-    broken = [e for e in latest.values() if e["type"] == SITE_UNHEALTHY]
+    broken = [e for e in latest.values() if e["type"] == "site.unhealthy"]
     if not broken:
         if latest:
             out.print("site health: every site works")

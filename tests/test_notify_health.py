@@ -144,3 +144,17 @@ def test_rules_suspect_share_and_errors_against_previous_runs():
     assert set(problems(blocked, [normal], limits, set())) == {"robots"}
     assert problems(blocked, [blocked], limits, set()) == {}
     assert set(problems(blocked, [blocked], limits, {"robots"})) == {"robots"}
+
+
+from tests.test_serve import start_server  # noqa: E402,F401
+
+
+def test_the_web_page_lists_broken_sites(serve_site, data_dir, mirror_config, start_server):  # noqa: F811
+    site = serve_site("cnn-lite")
+    (site.root / "index.html").write_text("<html><body><p>Nothing here.</p></body></html>")
+    _crawl(site, data_dir, mirror_config)
+    server = start_server(data_dir, mirror_config, token=None)
+    page = server.get("/")
+    assert isinstance(page, str)
+    assert "Sites that look broken" in page and "cnn-lite" in page
+    assert "its index pages yielded no article links" in page

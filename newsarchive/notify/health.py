@@ -185,6 +185,27 @@ def check_run(
     return report
 
 
+def latest_states(engine: Any) -> dict[str, dict[str, Any]]:
+    """Each site's latest health event (site → event), from the outbox."""
+    latest: dict[str, dict[str, Any]] = {}
+    for event in Outbox(engine).events(types=[SITE_UNHEALTHY, SITE_HEALTHY], limit=500):
+        latest.setdefault(event["site"], event)
+    return latest
+
+
+def unhealthy_sites(engine: Any) -> list[dict[str, Any]]:
+    """`{"site", "since", "reasons"}` for each site whose latest health event says it is broken."""
+    return [
+        {
+            "site": e["site"],
+            "since": e["created_at"],
+            "reasons": list((e["payload"] or {}).get("reasons") or []),
+        }
+        for e in latest_states(engine).values()
+        if e["type"] == SITE_UNHEALTHY
+    ]
+
+
 def record_in_summary(config: Config, run_id: str, health: list[dict[str, Any]]) -> None:
     """Add the health report to the run's stored summary (`runs.summary`)."""
     catalog = Catalog(config.resolved_catalog_url)
