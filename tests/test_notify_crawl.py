@@ -235,7 +235,7 @@ events = ["version.new", "version.edit", "version.revert"]
         assert rerun.returncode == 0, rerun.stderr
         run_cli("notify", "run", "--once", data_dir=data_dir, config=config, env=ENV)
         every = _versions(data_dir)
-        assert len(every) == len(ARTICLES)
+        assert len(every) == len(list(slow_site.root.rglob("index.html"))) - 1  # every article
         keys = [
             (r.json()["data"]["article_id"], r.json()["data"]["version"]) for r in receiver.requests
         ]
