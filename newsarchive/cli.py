@@ -998,7 +998,7 @@ def _worker() -> Any:
 
 def _push_distributed(config: Config, push: Any, json_out: bool) -> None:
     """`--distributed`: queue the work in Redis ([distributed] redis_url) and return."""
-    if not (config.distributed or {}).get("redis_url"):
+    if not config.distributed.redis_url:
         raise UserError("--distributed needs [distributed] redis_url in the config file")
     try:
         pushed = push()
@@ -1042,7 +1042,7 @@ def worker(
 
     state = _state(ctx)
     config = state.config()
-    if not (config.distributed or {}).get("redis_url"):
+    if not config.distributed.redis_url:
         raise UserError("worker needs [distributed] redis_url in the config file")
     _check_writable(config)
     result = _worker().run_worker(config, console=err, verbose=state.verbose, idle_exit=exit_when_empty,

@@ -118,14 +118,14 @@ class Frontier:
 
     @classmethod
     def from_config(cls, config: Any) -> Frontier:
-        section = dict(config.distributed or {})
-        url = section.get("redis_url")
-        if not url:
+        """The frontier of the config's `[distributed]` table (validated when it loaded)."""
+        table = config.distributed
+        if not table.redis_url:
             raise ValueError("[distributed] redis_url is not set in the config file")
-        return cls(str(url), prefix=str(section.get("key_prefix", "newsarchive")),
-                   visibility_timeout=float(section.get("visibility_timeout", 60)),
-                   seen_ttl=float(section.get("seen_ttl_days", 7)) * 86400,
-                   recheck_ttl=float(section.get("recheck_ttl_hours", 6)) * 3600)  # fmt: skip
+        return cls(table.redis_url, prefix=table.key_prefix,
+                   visibility_timeout=table.visibility_timeout,
+                   seen_ttl=table.seen_ttl_days * 86400,
+                   recheck_ttl=table.recheck_ttl_hours * 3600)  # fmt: skip
 
     @staticmethod
     def item(url: str, site: str, kind: str, *, refetch: bool = False, budget: str | None = None,
