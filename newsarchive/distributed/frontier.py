@@ -96,7 +96,9 @@ class Frontier:
 
     def __init__(self, redis_url: str, *, prefix: str = "newsarchive", visibility_timeout: float = 60.0,
                  seen_ttl: float = 7 * 86400, recheck_ttl: float = 6 * 3600) -> None:  # fmt: skip
-        import redis
+        from archive.extras import require
+
+        redis = require("redis", "Redis frontier (--distributed, worker)")
 
         self.client = redis.Redis.from_url(redis_url)
         self.prefix = prefix
@@ -181,7 +183,8 @@ class Frontier:
                                    policies=policies)  # fmt: skip
 
     def _push_articles(self, keys: list[str], ttl: Any, site: str, urls: Iterable[str],
-                       policies: dict[str, str] | None = None, **flags: bool) -> list[str]:  # fmt: skip
+                       policies: dict[str, str] | None = None, *, refetch: bool = False,
+                       recheck: bool = False) -> list[str]:  # fmt: skip
         """Push each normalised URL once through the `_push_new` script (its set at keys[1]
         decides which are new); returns the URLs queued, in order."""
         args: list[Any] = [ttl]
@@ -193,7 +196,14 @@ class Frontier:
             by_key[key] = url
             args += [
                 key,
-                self.item(url, site, "article", policy=(policies or {}).get(url), **flags),
+                self.item(
+                    url,
+                    site,
+                    "article",
+                    refetch=refetch,
+                    recheck=recheck,
+                    policy=(policies or {}).get(url),
+                ),  # fmt: skip
             ]
         if not by_key:
             return []
