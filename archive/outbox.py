@@ -56,11 +56,11 @@ def new_event_id(at: datetime | None = None) -> str:
     return f"evt_{millis:012x}{seq:04x}{secrets.token_hex(6)}"
 
 
-def events_wanted(notify: Mapping[str, Any] | None) -> bool:
-    """Version events are written only when someone will receive them: `[notify]` names at
-    least one webhook or channel. (Site-health events are always written: rare, and shown
-    by `newsarchive runs`.)"""
-    return bool(notify and (notify.get("webhooks") or notify.get("channels")))
+def events_wanted(notify: Any) -> bool:
+    """Version events are written only when someone will receive them: `[notify]` (the
+    loaded table, archive/notify_config.py) names at least one webhook or channel.
+    (Site-health events are always written: rare, and shown by `newsarchive runs`.)"""
+    return bool(getattr(notify, "webhooks", None) or getattr(notify, "channels", None))
 
 
 def write_event(conn: Connection, type_: str, payload: Mapping[str, Any], *, site: str | None = None,

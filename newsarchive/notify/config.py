@@ -1,284 +1,61 @@
-"""`[notify]` in the config file: webhooks, notification channels, site-health thresholds.
-
-A self-contained pydantic model (unknown keys are errors), read from `Config.notify` (the
-raw table) by `notify_config_of`; the CLI validates it when it loads the config.
-
-```toml
-[notify]
-base_url = "https://archive.example.org"   # links go to `serve`'s diff page; default: the article
-
-[[notify.webhooks]]
-name = "newsroom"                  # default: "webhook-" + a hash of the URL
-url = "https://hooks.example.org/newsarchive"
-secret_env = "NEWSROOM_WEBHOOK_SECRET"     # the environment variable holding the secret
-events = ["version.edit", "version.revert", "site.unhealthy"]   # default: every event
-sites = ["cnn-lite"]               # default: every site
-# allow_private = false            # true: private and loopback addresses may be reached
-
-[[notify.channels]]
-name = "mastodon"
-url_env = "MASTODON_APPRISE_URL"   # or url = "ntfy://…" (tokens belong in the environment)
-events = ["version.edit"]
-max_messages = 10                  # per window_seconds; past that, one digest message
-window_seconds = 3600
-```
-
-Secrets and channel URLs named by `*_env` are read when delivering, not here: a config
-check passes on a machine that does not deliver.
+"""`[notify]` as delivery reads it: the validated table (archive/notify_config.py, checked
+when the config file loads) and what comes from the environment when delivering: webhook
+secrets (`secret_env`) and channel URLs (`url_env`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-from typing import Any, Literal, cast
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from archive.config import Config, ConfigError
-from archive.outbox import EVENT_TYPES
+from archive.notify_config import (
+    DEFAULT_EVENTS,
+    TEMPLATE_FIELDS,
+    ChannelTarget,
+    EventType,
+    Health,
+    NotifyConfig,
+    Retry,
+    WebhookTarget,
+)
 
-EventType = Literal[
-    "version.new", "version.edit", "version.revert", "capture.suspect",
-    "site.unhealthy", "site.healthy", "test",
-]  # fmt: skip
-DEFAULT_EVENTS: tuple[str, ...] = tuple(e for e in EVENT_TYPES if e != "test")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def _default_events() -> list[EventType]:
-    return cast(list[EventType], list(DEFAULT_EVENTS))
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_env_name(value: str | None) -> str | None:
-    if value is not None and not _ENV_NAME.match(value):
-        raise ValueError(f"not an environment variable name: {value!r}")
-    return value
-
-
-def _check_name(value: str | None) -> str | None:
-    if value is not None and not _NAME.match(value):
-        raise ValueError(f"expected a name of letters, digits, '.', '_' or '-', got {value!r}")
-    return value
-
-
-class Retry(_Strict):
-    """Exponential backoff with full jitter: attempt n waits up to base·2^(n-1), at most max."""
-
-    max_attempts: int = Field(default=8, ge=1, le=100)
-    backoff_base_seconds: float = Field(default=10.0, gt=0)
-    backoff_max_seconds: float = Field(default=3600.0, gt=0)
-
-
-class WebhookTarget(_Strict):
-    """One `[[notify.webhooks]]` entry: a receiver of signed JSON POSTs."""
-
-    name: str = ""
-    url: str
-    secret_env: str
-    events: list[EventType] = Field(default_factory=_default_events)
-    sites: list[str] | None = None
-    allow_private: bool = False
-    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    retry: Retry = Retry()
-
-    @field_validator("secret_env")
-    @classmethod
-    def _env(cls, value: str) -> str:
-        return _check_env_name(value) or ""
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _check_name(value or None) or ""
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _default_name(self) -> WebhookTarget:
-        if not self.name:
-            object.__setattr__(
-                self, "name", "webhook-" + hashlib.sha256(self.url.encode()).hexdigest()[:8]
-            )
-        return self
-
-    @property
-    def target(self) -> str:
-        return f"webhook:{self.name}"
-
-    def secret(self) -> str:
-        """The signing secret from the environment; ConfigError when it is not set."""
-        value = os.environ.get(self.secret_env, "")
-        if not value:
-            raise ConfigError(
-                f"[[notify.webhooks]] {self.name}: the environment variable {self.secret_env} "
-                "(secret_env) is not set"
-            )
-        from newsarchive.notify.signing import secret_key
-
-        try:
-            secret_key(value)
-        except ValueError as exc:
-            raise ConfigError(
-                f"[[notify.webhooks]] {self.name}: {self.secret_env}: {exc}"
-            ) from None
-        return value
-
-
-class ChannelTarget(_Strict):
-    """One `[[notify.channels]]` entry: an apprise notification URL (or several)."""
-
-    name: str = ""
-    url: str | list[str] | None = None
-    url_env: str | None = None
-    events: list[EventType] = Field(default_factory=_default_events)
-    sites: list[str] | None = None
-    # str.format fields: headline, change, edit_types, changed_fields, diff, link, site, title, type
-    template: str = "{headline}\n{change}{edit_types}\n{diff}\n{link}"
-    title_template: str = "{site}: {headline}"
-    max_messages: int = Field(default=10, ge=1)  # per window; past that, one digest message
-    window_seconds: float = Field(default=3600.0, gt=0)
-    digest_items: int = Field(default=20, ge=1)  # headlines a digest lists before "… and N more"
-    allow_private: bool = False
-    retry: Retry = Retry()
-
-    @field_validator("url_env")
-    @classmethod
-    def _env(cls, value: str | None) -> str | None:
-        return _check_env_name(value)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _check_name(value or None) or ""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ChannelTarget:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("give either url or url_env")
-        if not self.name:
-            seed = self.url_env or repr(self.url)
-            object.__setattr__(
-                self, "name", "channel-" + hashlib.sha256(seed.encode()).hexdigest()[:8]
-            )
-        for field_name, text in (
-            ("template", self.template),
-            ("title_template", self.title_template),
-        ):
-            try:
-                text.format(**dict.fromkeys(TEMPLATE_FIELDS, ""))
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(f"{field_name}: unknown field or bad format {exc}") from None
-        return self
-
-    @property
-    def target(self) -> str:
-        return f"channel:{self.name}"
-
-    def urls(self) -> list[str]:
-        """The apprise URLs (from the environment for `url_env`: whitespace- or comma-separated)."""
-        if self.url_env is not None:
-            value = os.environ.get(self.url_env, "")
-            if not value.strip():
-                raise ConfigError(
-                    f"[[notify.channels]] {self.name}: the environment variable {self.url_env} "
-                    "(url_env) is not set"
-                )
-            return [u for u in re.split(r"[\s,]+", value) if u]
-        return [self.url] if isinstance(self.url, str) else list(self.url or [])
-
-
-TEMPLATE_FIELDS = ("headline", "change", "edit_types", "changed_fields", "diff", "link", "site",
-                   "title", "type")  # fmt: skip
-
-
-class Health(_Strict):
-    """Site-health thresholds (newsarchive/notify/health.py)."""
-
-    suspect_share: float = Field(default=0.3, ge=0, le=1)  # of the extracted articles
-    error_share: float = Field(default=0.5, ge=0, le=1)  # of the captures
-    error_rise: float = Field(default=0.25, ge=0, le=1)  # above the previous runs' share
-    min_pages: int = Field(default=5, ge=1)  # below this, shares say nothing
-    previous_runs: int = Field(default=5, ge=1, le=50)
-
-
-class NotifyConfig(_Strict):
-    """The whole `[notify]` table."""
-
-    base_url: str | None = None
-    webhooks: list[WebhookTarget] = Field(default_factory=list)
-    channels: list[ChannelTarget] = Field(default_factory=list)
-    interval_seconds: float = Field(default=60.0, ge=1)  # the scheduler's `notify` job
-    poll_seconds: float = Field(
-        default=5.0, gt=0
-    )  # `notify run` without --once: how often it looks
-    health: Health = Health()
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> NotifyConfig:
-        names = [w.target for w in self.webhooks] + [c.target for c in self.channels]
-        twice = {n for n in names if names.count(n) > 1}
-        if twice:
-            raise ValueError(f"target names used twice: {', '.join(sorted(twice))}")
-        return self
-
-    @property
-    def targets(self) -> list[WebhookTarget | ChannelTarget]:
-        return [*self.webhooks, *self.channels]
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.webhooks or self.channels)
-
-    def targets_of(self, event: dict[str, Any]) -> list[str]:
-        """The targets that want this event (its type, its site)."""
-        wanted = []
-        for target in self.targets:
-            if event["type"] != "test" and event["type"] not in target.events:
-                continue
-            if event["type"] == "test" and event.get("payload", {}).get("target") not in (
-                None,
-                target.target,
-            ):
-                continue
-            if target.sites is not None and event.get("site") not in target.sites:
-                continue
-            wanted.append(target.target)
-        return wanted
-
-
-def _where(error: dict[str, Any]) -> str:
-    """`webhooks[0].url` from pydantic's ("webhooks", 0, "url")."""
-    text = ""
-    for part in error.get("loc", ()):
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part not in ("", None):
-            text += f".{part}" if text else str(part)
-    return text
+__all__ = ["DEFAULT_EVENTS", "TEMPLATE_FIELDS", "ChannelTarget", "EventType", "Health", "NotifyConfig",
+           "Retry", "WebhookTarget", "channel_urls", "notify_config_of", "webhook_secret"]  # fmt: skip
 
 
 def notify_config_of(config: Config) -> NotifyConfig:
-    """Validate `[notify]`; ConfigError names the file and the first bad key."""
-    try:
-        return NotifyConfig.model_validate(config.notify or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _where(dict(first))
-        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-        if first.get("type") == "extra_forbidden":
-            message = "unknown setting"
+    """The loaded `[notify]` table (defaults when the file has none)."""
+    return config.notify
+
+
+def webhook_secret(hook: WebhookTarget) -> str:
+    """The webhook's signing secret from the environment; ConfigError when it is not set or
+    not base64 (newsarchive/notify/signing.py)."""
+    value = os.environ.get(hook.secret_env, "")
+    if not value:
         raise ConfigError(
-            f"{config.source or 'config'} [notify]{' ' + where if where else ''}: {message}"
-        ) from None
+            f"[[notify.webhooks]] {hook.name}: the environment variable {hook.secret_env} "
+            "(secret_env) is not set"
+        )
+    from newsarchive.notify.signing import secret_key
+
+    try:
+        secret_key(value)
+    except ValueError as exc:
+        raise ConfigError(f"[[notify.webhooks]] {hook.name}: {hook.secret_env}: {exc}") from None
+    return value
+
+
+def channel_urls(channel: ChannelTarget) -> list[str]:
+    """The channel's apprise URLs (from the environment for `url_env`: whitespace- or
+    comma-separated); ConfigError when that variable is not set."""
+    if channel.url_env is not None:
+        value = os.environ.get(channel.url_env, "")
+        if not value.strip():
+            raise ConfigError(
+                f"[[notify.channels]] {channel.name}: the environment variable {channel.url_env} "
+                "(url_env) is not set"
+            )
+        return [u for u in re.split(r"[\s,]+", value) if u]
+    return [channel.url] if isinstance(channel.url, str) else list(channel.url or [])

@@ -30,7 +30,14 @@ from archive.config import Config
 from archive.outbox import TEST_EVENT, Outbox, write_event
 from crawler.address_policy import AddressPolicy
 from newsarchive.notify import channels, webhooks
-from newsarchive.notify.config import ChannelTarget, NotifyConfig, Retry, WebhookTarget
+from newsarchive.notify.config import (
+    ChannelTarget,
+    NotifyConfig,
+    Retry,
+    WebhookTarget,
+    channel_urls,
+    webhook_secret,
+)
 
 log = logging.getLogger(__name__)
 LEASE_SLACK_SECONDS = 30.0  # a claim outlives the send's own timeout by this much
@@ -122,7 +129,9 @@ class NotifyRunner:
         due = self.outbox.due(target=hook.target, limit=BATCH)
         if not due:
             return
-        secret = hook.secret()  # ConfigError: said once per pass, the deliveries stay pending
+        secret = webhook_secret(
+            hook
+        )  # ConfigError: said once per pass, the deliveries stay pending
         policy = self.policy(hook)
         lease = hook.timeout_seconds + LEASE_SLACK_SECONDS
         for n, row in enumerate(due):
@@ -190,7 +199,7 @@ class NotifyRunner:
         due = self.outbox.due(target=channel.target, limit=100_000)
         if not due:
             return
-        urls = channel.urls()
+        urls = channel_urls(channel)
         now = clock.now()
         window = timedelta(seconds=channel.window_seconds)
         sent_times = self.messages_since(channel.target, now - window)
