@@ -10,11 +10,13 @@ site names a scheduled job crawls) stay with that package and run when it loads 
 
 Adding a table is one class deriving from `Table` plus one field of `ConfigFile`:
 
-    class NotifyTable(Table):
-        \"\"\"`[notify]`: …\"\"\"
-        webhook_url: Str | None = None
+    class ArchiveTable(Table):
+        \"\"\"`[archive]`: …\"\"\"
+        label: Str | None = None
 
-    notify: NotifyTable = Field(default_factory=NotifyTable)   # in ConfigFile
+    archive: ArchiveTable = Field(default_factory=ArchiveTable)   # in ConfigFile
+
+(`[notify]` is a larger model of its own module, archive/notify_config.py, held the same way.)
 
 Types: `Bool` is true/false only, `Str` a string only, `Int`/`Float` numbers only (not
 true/false, not strings; an integer setting takes a whole float such as `5e6`).

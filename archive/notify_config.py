@@ -32,9 +32,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from archive.outbox import EVENT_TYPES
 
@@ -45,6 +55,20 @@ EventType = Literal[
 DEFAULT_EVENTS: tuple[str, ...] = tuple(e for e in EVENT_TYPES if e != "test")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PydanticCustomError("number_type", "expected a number")
+    return value
+
+
+# As in archive/config_tables.py: true/false only, strings only, numbers only.
+Bool = StrictBool
+Str = StrictStr
+Int = Annotated[int, BeforeValidator(_number)]
+Float = Annotated[float, BeforeValidator(_number)]
+StrList = list[StrictStr]
 
 
 def _default_events() -> list[EventType]:
@@ -70,21 +94,21 @@ def _check_name(value: str | None) -> str | None:
 class Retry(_Strict):
     """Exponential backoff with jitter: attempt n waits between half and all of base·2^(n-1), at most max."""
 
-    max_attempts: int = Field(default=8, ge=1, le=100)
-    backoff_base_seconds: float = Field(default=10.0, gt=0)
-    backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    max_attempts: Int = Field(default=8, ge=1, le=100)
+    backoff_base_seconds: Float = Field(default=10.0, gt=0)
+    backoff_max_seconds: Float = Field(default=3600.0, gt=0)
 
 
 class WebhookTarget(_Strict):
     """One `[[notify.webhooks]]` entry: a receiver of signed JSON POSTs."""
 
-    name: str = ""
-    url: str
-    secret_env: str
+    name: Str = ""
+    url: Str
+    secret_env: Str
     events: list[EventType] = Field(default_factory=_default_events)
-    sites: list[str] | None = None
-    allow_private: bool = False
-    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    sites: StrList | None = None
+    allow_private: Bool = False
+    timeout_seconds: Float = Field(default=10.0, gt=0, le=300)
     retry: Retry = Retry()
 
     @field_validator("secret_env")
@@ -120,18 +144,18 @@ class WebhookTarget(_Strict):
 class ChannelTarget(_Strict):
     """One `[[notify.channels]]` entry: an apprise notification URL (or several)."""
 
-    name: str = ""
-    url: str | list[str] | None = None
-    url_env: str | None = None
+    name: Str = ""
+    url: Str | StrList | None = None
+    url_env: Str | None = None
     events: list[EventType] = Field(default_factory=_default_events)
-    sites: list[str] | None = None
+    sites: StrList | None = None
     # str.format fields: headline, change, edit_types, changed_fields, diff, link, site, title, type
-    template: str = "{headline}\n{change}{edit_types}\n{diff}\n{link}"
-    title_template: str = "{site}: {headline}"
-    max_messages: int = Field(default=10, ge=1)  # per window; past that, one digest message
-    window_seconds: float = Field(default=3600.0, gt=0)
-    digest_items: int = Field(default=20, ge=1)  # headlines a digest lists before "… and N more"
-    allow_private: bool = False
+    template: Str = "{headline}\n{change}{edit_types}\n{diff}\n{link}"
+    title_template: Str = "{site}: {headline}"
+    max_messages: Int = Field(default=10, ge=1)  # per window; past that, one digest message
+    window_seconds: Float = Field(default=3600.0, gt=0)
+    digest_items: Int = Field(default=20, ge=1)  # headlines a digest lists before "… and N more"
+    allow_private: Bool = False
     retry: Retry = Retry()
 
     @field_validator("url_env")
@@ -175,21 +199,21 @@ TEMPLATE_FIELDS = ("headline", "change", "edit_types", "changed_fields", "diff",
 class Health(_Strict):
     """Site-health thresholds (newsarchive/notify/health.py)."""
 
-    suspect_share: float = Field(default=0.3, ge=0, le=1)  # of the extracted articles
-    error_share: float = Field(default=0.5, ge=0, le=1)  # of the captures
-    error_rise: float = Field(default=0.25, ge=0, le=1)  # above the previous runs' share
-    min_pages: int = Field(default=5, ge=1)  # below this, shares say nothing
-    previous_runs: int = Field(default=5, ge=1, le=50)
+    suspect_share: Float = Field(default=0.3, ge=0, le=1)  # of the extracted articles
+    error_share: Float = Field(default=0.5, ge=0, le=1)  # of the captures
+    error_rise: Float = Field(default=0.25, ge=0, le=1)  # above the previous runs' share
+    min_pages: Int = Field(default=5, ge=1)  # below this, shares say nothing
+    previous_runs: Int = Field(default=5, ge=1, le=50)
 
 
 class NotifyConfig(_Strict):
     """The whole `[notify]` table."""
 
-    base_url: str | None = None
+    base_url: Str | None = None
     webhooks: list[WebhookTarget] = Field(default_factory=list)
     channels: list[ChannelTarget] = Field(default_factory=list)
-    interval_seconds: float = Field(default=60.0, ge=1)  # the scheduler's `notify` job
-    poll_seconds: float = Field(
+    interval_seconds: Float = Field(default=60.0, ge=1)  # the scheduler's `notify` job
+    poll_seconds: Float = Field(
         default=5.0, gt=0
     )  # `notify run` without --once: how often it looks
     health: Health = Health()

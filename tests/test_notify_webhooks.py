@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -230,3 +231,32 @@ def test_the_scheduler_runs_a_notify_job_when_notify_has_targets(tmp_path, data_
     plain.write_text(mirror_config_text())
     listed = run_cli("schedule", "--list", "--json", data_dir=data_dir, config=plain)
     assert "notify" not in {j["id"] for j in json.loads(listed.stdout)["jobs"]}
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'url = "http://x/"\nsecret_env = "S"\nallow_private = "yes"',
+            "webhooks[0].allow_private: expected true or false",
+        ),
+        (
+            'url = "http://x/"\nsecret_env = "S"\ntimeout_seconds = "5"',
+            "webhooks[0].timeout_seconds: expected a number",
+        ),
+        (
+            'url = "http://x/"\nsecret_env = "S"\nevents = ["version.edited"]',
+            "webhooks[0].events[0]",
+        ),
+        ('url = "http://x/"\nsecret_env = "NOT-A-NAME"', "not an environment variable name"),
+        ('url = "http://x/"\nsecret_env = "S"\nsecrets = "x"', "unknown setting 'secrets'"),
+    ],
+)
+def test_notify_table_errors_name_the_key(table, message):
+    import tomllib
+
+    from archive.config import ConfigError, parse_config
+
+    raw = tomllib.loads("[notify]\n[[notify.webhooks]]\n" + table)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(raw, data_dir=Path("data"), source=Path("n.toml"))
