@@ -98,6 +98,7 @@ def test_events_are_delivered_signed_once_and_logged(tmp_path, data_dir):
         first = receiver.requests[0].json()
         assert first["id"] == ids[0] and first["type"] == "version.edit"
         assert first["data"]["title"] == "Story 0"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first["timestamp"])
         # Nothing is sent twice.
         again = run_cli(
             "notify", "run", "--once", "--json", data_dir=data_dir, config=config, env=ENV

@@ -15,9 +15,11 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive import clock
 from crawler.address_policy import AddressPolicy, AddressRefused, CannotResolve, check_scheme
 from newsarchive.notify import signing
 
@@ -37,11 +39,7 @@ class SendResult:
 def envelope(event: Mapping[str, Any]) -> bytes:
     """The body: `{"id", "type", "timestamp", "data"}` (Standard Webhooks' suggested form)."""
     created = event["created_at"]
-    stamp = (
-        created.isoformat().replace("+00:00", "Z")
-        if hasattr(created, "isoformat")
-        else str(created)
-    )
+    stamp = clock.iso_z(created) if isinstance(created, datetime) else str(created)
     body = {
         "id": event["event_id"],
         "type": event["type"],
