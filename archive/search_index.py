@@ -530,7 +530,7 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
     # range finds the candidates, their exact capture times decide at the edges.
     lo = _millis(low) if low is not None else -(2**63)
     hi = _millis(high) + COLLISION_SLACK_MS if high is not None else 2**63 - 1
-    exact, bounds = "", ()
+    exact, bounds = "", ()  # type: tuple[str, tuple[str, ...]]
     if low is not None or high is not None:
         exact = " AND d.captured_at BETWEEN ? AND ?"
         bounds = (_stamp(low) if low is not None else "", _stamp(high) if high is not None else "~")

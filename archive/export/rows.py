@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
@@ -192,7 +192,7 @@ _DIFF_KEYS = (
 def _dates(rec: dict[str, Any]) -> dict[str, Any]:
     """A record's dates as the export's columns: instants and days apart (archive/dates.py)."""
     sources = rec.get("dates_source") or {}
-    values = {}
+    values: dict[str, datetime | date | None] = {}
     for name, day in (("published_at", "published_date"), ("modified_at", "modified_date")):
         values[name] = as_instant(rec.get(name), sources.get(name))
         values[day] = as_day(rec.get(name), sources.get(name))

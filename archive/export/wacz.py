@@ -415,8 +415,8 @@ def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dic
                     contents.warc_files += 1
                     contents.originals = len(originals)
                 sorter.flush()
-            with open(index_path, "rb") as fh:
-                contents.index_lines = sum(1 for _ in fh)
+            with open(index_path, "rb") as index_bytes:
+                contents.index_lines = sum(1 for _ in index_bytes)
             with open(index_path, "rb") as src:
                 package.add_stream("indexes/index.cdx", src, compress=True)
             with open(pages_path, "rb") as src:

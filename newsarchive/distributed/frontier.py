@@ -181,7 +181,8 @@ class Frontier:
                                    policies=policies)  # fmt: skip
 
     def _push_articles(self, keys: list[str], ttl: Any, site: str, urls: Iterable[str],
-                       policies: dict[str, str] | None = None, **flags: bool) -> list[str]:  # fmt: skip
+                       policies: dict[str, str] | None = None, refetch: bool = False,
+                       recheck: bool = False) -> list[str]:  # fmt: skip
         """Push each normalised URL once through the `_push_new` script (its set at keys[1]
         decides which are new); returns the URLs queued, in order."""
         args: list[Any] = [ttl]
@@ -193,7 +194,14 @@ class Frontier:
             by_key[key] = url
             args += [
                 key,
-                self.item(url, site, "article", policy=(policies or {}).get(url), **flags),
+                self.item(
+                    url,
+                    site,
+                    "article",
+                    policy=(policies or {}).get(url),
+                    refetch=refetch,
+                    recheck=recheck,
+                ),
             ]
         if not by_key:
             return []
