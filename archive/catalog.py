@@ -21,13 +21,6 @@ from archive.records import json_for_catalog
 from archive.warc_files import WarcFileInfo
 
 
-def utc(value: datetime | None) -> datetime | None:
-    """Datetimes come back naive from SQLite: they are always UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers (history, serve) never block the crawl's writes; NORMAL is durable

@@ -28,7 +28,8 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from archive import catalog_schema as t
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import utc
 from archive.gzip_members import scan_members
 from archive.records import dump_record
 from archive.warc_files import OPEN_SUFFIX, hostname_for_filenames

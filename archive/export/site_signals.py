@@ -14,7 +14,8 @@ from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import catalog_schema as t
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import utc
 from archive.export.markdown import md_text, md_url
 
 # User-agent tokens of crawlers that collect AI training data (or feed AI answers).

@@ -36,6 +36,7 @@ from sqlalchemy import and_, func, select
 
 from archive import catalog_schema as t
 from archive.catalog import Catalog
+from archive.clock import iso_utc, utc
 from archive.export.rows import ExportFilter
 
 # Reads bytes [offset, offset + length) of a WARC file by name: the export's `fetch_record`
@@ -110,9 +111,9 @@ def iter_pages(catalog: Catalog, filenames: list[str], flt: ExportFilter,
     if flt.sites:
         base = base.where(c.site.in_(flt.sites))
     if flt.since is not None:
-        base = base.where(c.fetched_at >= flt.since.astimezone(UTC))
+        base = base.where(c.fetched_at >= utc(flt.since))
     if flt.until is not None:
-        base = base.where(c.fetched_at <= flt.until.astimezone(UTC))
+        base = base.where(c.fetched_at <= utc(flt.until))
     last = 0
     with catalog.engine.connect() as conn:
         while True:
@@ -287,7 +288,7 @@ class _Package:
     def __init__(self, path: Path) -> None:
         self.zip = zipfile.ZipFile(path, "w", allowZip64=True)
         self.resources: list[dict[str, Any]] = []
-        self.created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.created = iso_utc(datetime.now(UTC))
 
     def add_stream(self, name: str, source: io.BufferedIOBase, *, compress: bool,
                    size_hint: int | None = None) -> int:  # fmt: skip

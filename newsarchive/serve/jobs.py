@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from archive import catalog_schema as t
-from archive.catalog import utc
+from archive.clock import iso_utc
 from archive.config import Config
 from crawler.url_form import url_key
 from newsarchive.serve.settings import TOKEN_ENV, ServeSettings
@@ -33,11 +33,6 @@ logger = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed")
 _REPO = Path(__file__).resolve().parents[2]
-
-
-def _iso(value: Any) -> str | None:
-    value = utc(value)
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class QueueFull(Exception):
@@ -171,9 +166,9 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
         "status": job["status"],
         "site": job["site"],
         "urls": job["urls"],
-        "created_at": _iso(job["created_at"]),
-        "started_at": _iso(job["started_at"]),
-        "finished_at": _iso(job["finished_at"]),
+        "created_at": iso_utc(job["created_at"]),
+        "started_at": iso_utc(job["started_at"]),
+        "finished_at": iso_utc(job["finished_at"]),
         "error": job["error"],
         "results": results,
     }
