@@ -417,23 +417,3 @@ class Catalog:
             raise ValueError("set_tracking needs an article_id or a site")
         with self.writing() as conn:
             return int(conn.execute(query).rowcount)
-
-    # -- site signals (robots.txt, terms) ------------------------------------------------
-    def set_site_signal(self, site: str, name: str, value: str) -> None:
-        with self.writing() as conn:
-            exists = conn.execute(
-                select(t.site_signals.c.name).where(
-                    t.site_signals.c.site == site, t.site_signals.c.name == name
-                )
-            ).first()
-            now = datetime.now(UTC)
-            if exists:
-                conn.execute(
-                    update(t.site_signals)
-                    .where(t.site_signals.c.site == site, t.site_signals.c.name == name)
-                    .values(value=value, seen_at=now)
-                )
-            else:
-                conn.execute(
-                    insert(t.site_signals).values(site=site, name=name, value=value, seen_at=now)
-                )

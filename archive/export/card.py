@@ -134,8 +134,6 @@ def render_card(info: CardInfo) -> str:
         lines.append(
             f"- noai / noimageai signals: {'; '.join(md_text(n) for n in sig.noai) if sig.noai else 'none seen'}"
         )
-        for signal, note in sorted(sig.recorded.items()):
-            lines.append(f"- {md_text(signal)}: {md_text(note)}")
         lines.append("")
     if info.format != "wacz":
         lines += ["## Schema", "", "| column | type | description |", "|---|---|---|"]

@@ -77,7 +77,6 @@ class SiteSignals:
     all_disallowed: bool = False
     x_robots_tag: list[str] = field(default_factory=list)
     noai: list[str] = field(default_factory=list)
-    recorded: dict[str, str] = field(default_factory=dict)
     # Why the archived robots.txt could not be read (never reported as "no rules").
     robots_unreadable: str | None = None
 
@@ -148,17 +147,11 @@ def _latest_capture(conn: Any, site: str, kind: str) -> dict[str, Any] | None:
 def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | None = None,
                  fetch: FetchRange | None = None) -> SiteSignals:  # fmt: skip
     """The newest archived robots.txt of `site`, read from its WARC, plus cheap `noai`
-    signals of its newest article response, plus any signals the catalog recorded."""
+    signals of its newest article response."""
     signals = SiteSignals(site, terms_url=terms_url)
     with catalog.engine.connect() as conn:
         robots = _latest_capture(conn, site, "robots")
         article = _latest_capture(conn, site, "article")
-        recorded = conn.execute(
-            select(t.site_signals.c.name, t.site_signals.c.value).where(
-                t.site_signals.c.site == site
-            )
-        ).all()
-    signals.recorded = {name: value for name, value in recorded if value is not None}
     if robots is not None:
         signals.robots_url = robots["url"]
         signals.robots_status = robots["status"]
