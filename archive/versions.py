@@ -221,20 +221,6 @@ class VersionTracker:
                         previous_version=previous["version"] if previous else None,
                         previous_record=previous["record"] if previous else None)  # fmt: skip
 
-    def seen_unchanged(self, capture_id: int, article_id: str, seen_at: datetime) -> int | None:
-        """A capture known to hold the latest version (identical payload): no extraction needed."""
-        with self.catalog.begin() as conn:
-            article = self.catalog.article(article_id, conn)
-            if article is None:
-                return None
-            at = clock.now()
-            fast = self.catalog.fast
-            fast.write(conn, _SEEN_AGAIN, {"_id": article_id, "last_seen_at": at,
-                                           "next_check_at": self._next_check(article["last_changed_at"], at)})  # fmt: skip
-            fast.write(conn, _UPDATE_CAPTURE, {"_id": capture_id, "outcome": "unchanged",
-                                               "article_id": article_id, "version": article["latest_version"]})  # fmt: skip
-        return int(article["latest_version"])
-
     def _next_check(self, last_changed_at: datetime | None, at: datetime) -> datetime | None:
         return self.ladder.next_check(utc(last_changed_at) or at, at)
 
