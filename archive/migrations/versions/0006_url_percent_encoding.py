@@ -4,7 +4,7 @@
    (archive/urls.py `normalize_path`, w3lib's canonicalize_url rule: `a%7Eb` is `a~b`,
    `%2f` is `%2F`, `é` is `%C3%A9`), and an article's id is derived from its normalised URL.
    Articles archived before were identified by the URL as spelt: this revision gives each
-   the URL and id the rule gives now, and points its versions, captures and search-index
+   whose URL the rule spells otherwise the URL and id the rule gives now, and points its versions, captures and search-index
    entries at the new id (the JSON record of each version says the new `article_id` too).
 
    Where articles now share one id (the same story archived under two spellings), one row
@@ -82,19 +82,21 @@ def upgrade() -> None:
     ).mappings()
     for row in rows:
         new_url = normalize_url(row["url"])
-        groups[article_id_for(new_url)].append({**row, "new_url": new_url})
+        # A URL the rule leaves as it is keeps its row's id, whatever made that id.
+        target = article_id_for(new_url) if new_url != row["url"] else row["id"]
+        groups[target].append({**row, "new_url": new_url})
     full = sa.Table("articles", sa.MetaData(), autoload_with=conn)
     for new_id, members in groups.items():
-        if len(members) == 1 and members[0]["id"] == new_id:
-            if members[0]["url"] != members[0]["new_url"]:  # the same id (the hash of it)
-                conn.execute(_articles.update().where(_articles.c.id == new_id)
-                             .values(url=members[0]["new_url"]))  # fmt: skip
-            continue
+        if all(m["url"] == m["new_url"] for m in members):
+            continue  # one row, spelt as the rule spells it
         holder = [m for m in members if m["id"] == new_id]
         versioned = sorted((m for m in members if m["id"] in with_versions), key=_earliest)
         survivor = (holder or versioned or sorted(members, key=_earliest))[0]
         if survivor["id"] != new_id:
             _rename(conn, full, survivor["id"], new_id, survivor["new_url"], has_search_docs)
+        elif survivor["url"] != survivor["new_url"]:
+            conn.execute(_articles.update().where(_articles.c.id == new_id)
+                         .values(url=survivor["new_url"]))  # fmt: skip
         for member in members:
             if member is survivor:
                 continue
