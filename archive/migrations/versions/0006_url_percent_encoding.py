@@ -4,8 +4,9 @@
    (archive/urls.py `normalize_path`, w3lib's canonicalize_url rule: `a%7Eb` is `a~b`,
    `%2f` is `%2F`, `é` is `%C3%A9`), and an article's id is derived from its normalised URL.
    Articles archived before were identified by the URL as spelt: this revision gives each
-   whose URL the rule spells otherwise the URL and id the rule gives now, and points its versions, captures and search-index
-   entries at the new id (the JSON record of each version says the new `article_id` too).
+   article whose URL the rule spells otherwise the URL and id the rule gives now, and
+   points its versions, captures and search-index entries at the new id (the JSON record
+   of each version says the new `article_id` too). Other rows are left as they are.
 
    Where articles now share one id (the same story archived under two spellings), one row
    survives: the one that already has the new id, else the earliest seen among those with
