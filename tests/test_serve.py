@@ -217,6 +217,8 @@ def test_archive_poll_read_back_diff_and_article_page(serve_site, data_dir, tmp_
 
     listing = server.get("/api/articles?q=update:")
     assert [i["article_id"] for i in listing["items"]] == [article_id] and listing["next"] is None
+    for name in ("first_seen_at", "last_seen_at", "last_changed_at"):  # one spelling of each
+        assert listing["items"][0][name] == article[name], name
     assert server.get("/api/articles?q=no-such-words-anywhere")["items"] == []
     assert server.get("/api/articles?site=no-such-site")["items"] == []
     assert (
