@@ -18,7 +18,7 @@ from archive.config import (
 )
 from tests.conftest import MIRROR_CONFIG
 
-# The example of DESIGN.md, "Config file (TOML)", with its placeholders filled in.
+# A full config file (every table of docs/reference.md, "Configuration"), placeholders filled in.
 DESIGN_EXAMPLE = """
 catalog_url = "postgresql+psycopg://archive@db/newsarchive"
 
@@ -83,7 +83,7 @@ def test_defaults_without_a_file(monkeypatch, tmp_path):
     assert config.crawl == CrawlConfig()
     assert config.warc == WarcConfig()
     assert config.extract == ExtractConfig()
-    # Polite defaults for real sites (DESIGN.md).
+    # Polite defaults for real sites (docs/reference.md, "Configuration").
     assert config.crawl.obey_robots is True
     assert config.crawl.download_delay == 1.0
     assert config.crawl.autothrottle is True
