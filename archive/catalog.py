@@ -21,13 +21,6 @@ from archive.records import json_for_catalog
 from archive.warc_files import WarcFileInfo
 
 
-def utc(value: datetime | None) -> datetime | None:
-    """Datetimes come back naive from SQLite: they are always UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers (history, serve) never block the crawl's writes; NORMAL is durable
@@ -428,23 +421,3 @@ class Catalog:
             raise ValueError("set_tracking needs an article_id or a site")
         with self.writing() as conn:
             return int(conn.execute(query).rowcount)
-
-    # -- site signals (robots.txt, terms) ------------------------------------------------
-    def set_site_signal(self, site: str, name: str, value: str) -> None:
-        with self.writing() as conn:
-            exists = conn.execute(
-                select(t.site_signals.c.name).where(
-                    t.site_signals.c.site == site, t.site_signals.c.name == name
-                )
-            ).first()
-            now = datetime.now(UTC)
-            if exists:
-                conn.execute(
-                    update(t.site_signals)
-                    .where(t.site_signals.c.site == site, t.site_signals.c.name == name)
-                    .values(value=value, seen_at=now)
-                )
-            else:
-                conn.execute(
-                    insert(t.site_signals).values(site=site, name=name, value=value, seen_at=now)
-                )

@@ -131,15 +131,6 @@ warc_files = Table(
     UniqueConstraint("relpath"),
 )
 
-site_signals = Table(
-    "site_signals",
-    metadata,
-    Column("site", String(64), primary_key=True),
-    Column("name", String(64), primary_key=True),
-    Column("value", Text),
-    Column("seen_at", DateTime(timezone=True), nullable=False),
-)
-
 # Publishing to S3 (archive/upload_state.py): one row per closed data-directory file.
 uploads = Table(
     "uploads",

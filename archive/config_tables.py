@@ -10,13 +10,17 @@ site names a scheduled job crawls) stay with that package and run when it loads 
 
 Adding a table is one class deriving from `Table` plus one field of `ConfigFile`:
 
-    class ArchiveTable(Table):
-        \"\"\"`[archive]`: …\"\"\"
-        label: Str | None = None
+    class NotifyTable(Table):   # `[notify]`: docstring, then one line per key
+        webhook_url: Str | None = None
+        timeout_seconds: Float = Field(default=10.0, gt=0)
 
-    archive: ArchiveTable = Field(default_factory=ArchiveTable)   # in ConfigFile
+    notify: NotifyTable = Field(default_factory=NotifyTable)   # in ConfigFile
 
-(`[notify]` is a larger model of its own module, archive/notify_config.py, held the same way.)
+(The real `[notify]` is a larger model of its own module, archive/notify_config.py, held by
+`ConfigFile` the same way.)
+
+Errors need nothing more: `first_problem` names the file, table and key of any of them.
+Use `Field(default=…)` (keyword) for a default with bounds: mypy reads it as optional.
 
 Types: `Bool` is true/false only, `Str` a string only, `Int`/`Float` numbers only (not
 true/false, not strings; an integer setting takes a whole float such as `5e6`).
@@ -441,13 +445,15 @@ def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     return []
 
 
-def _where(source: str, loc: tuple[int | str, ...]) -> tuple[str, str]:
+def _where(
+    source: str, loc: tuple[int | str, ...], model: type[BaseModel] = ConfigFile
+) -> tuple[str, str]:
     """(`file [table]`, `.key[0].sub`) for a location in the file."""
     if not loc:
         return source, ""
     if loc[0] == "sites" and len(loc) > 1:
         table, rest = f"sites.{loc[1]}", loc[2:]
-    elif loc[0] in ConfigFile.model_fields and loc[0] != "catalog_url":
+    elif _fields_at(model, loc[:1]):  # a table
         table, rest = str(loc[0]), loc[1:]
     else:
         return source, ".".join(str(p) for p in loc)
@@ -460,16 +466,16 @@ def describe(error: dict[str, Any], source: str, model: type[BaseModel] = Config
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        where, path = _where(source, loc[:-1])
+        where, path = _where(source, loc[:-1], model)
         key = str(loc[-1])
         known = _fields_at(model, loc[:-1])
         what = "top-level setting" if len(loc) == 1 else "setting"
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
         return f"{where}{path}: unknown {what} {key!r}{hint}"
-    where, path = _where(source, loc)
+    where, path = _where(source, loc, model)
     if kind == "missing":
-        where, path = _where(source, loc[:-1])
+        where, path = _where(source, loc[:-1], model)
         return f"{where}{path}: {str(loc[-1])!r} is required"
     if kind in _EXPECTED:
         return f"{where}{path}: {_EXPECTED[kind]}, got {error.get('input')!r}"

@@ -55,7 +55,7 @@ def bounded_opcodes(
     budget = budget if budget is not None else Budget()
     n, m = len(a), len(b)
     if n * m == 0 or budget.take(n * m):
-        return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        return list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
     start = 0
     while start < min(n, m) and a[start] == b[start]:
         start += 1

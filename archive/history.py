@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archive.catalog import Catalog
-from archive.clock import iso_z
+from archive.clock import iso_utc
 from archive.diffs import text_diff
 from archive.urls import article_id_for, normalize_url
 
@@ -39,9 +39,9 @@ def article_history(catalog: Catalog, url_or_id: str) -> dict[str, Any]:
         "site": article["site"],
         "url": article["url"],
         "title": article["title"],
-        "first_seen_at": iso_z(article["first_seen_at"]),
-        "last_seen_at": iso_z(article["last_seen_at"]),
-        "last_changed_at": iso_z(article["last_changed_at"]),
+        "first_seen_at": iso_utc(article["first_seen_at"]),
+        "last_seen_at": iso_utc(article["last_seen_at"]),
+        "last_changed_at": iso_utc(article["last_changed_at"]),
         "latest_version": article["latest_version"],
         "published_at": article["published_at"],
         "modified_at": article["modified_at"],

@@ -28,9 +28,11 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from archive import catalog_schema as t
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import utc
 from archive.gzip_members import scan_members
 from archive.records import dump_record
+from archive.urls import article_id_for
 from archive.warc_files import OPEN_SUFFIX, hostname_for_filenames
 
 logger = logging.getLogger(__name__)
@@ -267,13 +269,20 @@ def uploaded_relpaths(catalog: Catalog) -> set[str]:
 
 
 def _line_keys(path: Path) -> set[tuple[str, int]]:
+    """(article id, version) of every record line. A line counts under the id it was
+    written with and under the id its URL has now: migration 0006 re-identified articles
+    whose URL's percent-encoding had another spelling (archive/urls.py), and record files
+    are never rewritten."""
     keys: set[tuple[str, int]] = set()
     if path.exists():
         with open(path, encoding="utf-8") as f:
             for line in f:
                 try:
                     doc = json.loads(line)
-                    keys.add((doc["article_id"], int(doc["version"])))
+                    version = int(doc["version"])
+                    keys.add((doc["article_id"], version))
+                    if isinstance(doc.get("url"), str):
+                        keys.add((article_id_for(doc["url"]), version))
                 except (ValueError, KeyError, TypeError):
                     continue
     return keys

@@ -47,6 +47,7 @@ from sqlalchemy.engine import Connection
 
 from archive import catalog_schema as t
 from archive import search_schema as schema
+from archive.clock import iso_utc, utc
 from archive.diff_align import added_removed, align
 from archive.edit_types import classify_edit
 from archive.search_query import (
@@ -119,7 +120,7 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "snippet_parts"}
-        data["captured_at"] = self.captured_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        data["captured_at"] = iso_utc(self.captured_at)
         data["snippet_parts"] = [list(p) for p in self.snippet_parts]
         return data
 
@@ -138,10 +139,6 @@ class SearchResults:
 
 
 # -- what a version contributes --------------------------------------------------------------
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _joined_authors(authors: Any) -> str:
     return ", ".join(str(a) for a in authors or () if a)
 
@@ -166,7 +163,7 @@ def document(article_id: str, version: int, record: Mapping[str, Any],
         )
     doc = IndexedVersion(
         article_id=article_id, version=int(version), site=str(record.get("site") or ""),
-        captured_at=_aware(captured_at), title=str(record.get("title") or "")[:cap],
+        captured_at=utc(captured_at), title=str(record.get("title") or "")[:cap],
         authors=_joined_authors(record.get("authors"))[:cap], text=str(record.get("text") or "")[:cap],
         added=added, removed=removed, edit_types=edit_types,
     )  # fmt: skip
@@ -204,12 +201,12 @@ def write_documents(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
 
 
 def _millis(moment: datetime) -> int:
-    return int(_aware(moment).timestamp() * 1000)
+    return int(utc(moment).timestamp() * 1000)
 
 
 def _stamp(moment: datetime) -> str:
     """`search_docs.captured_at` on SQLite: ISO 8601 in UTC with microseconds (sorts as text)."""
-    return _aware(moment).isoformat(timespec="microseconds")
+    return utc(moment).isoformat(timespec="microseconds")
 
 
 def _cursor(conn: Connection) -> Any:
@@ -454,7 +451,7 @@ def _moment(value: datetime | date | str | None, *, end: bool) -> datetime | Non
     if not isinstance(value, datetime):
         start = datetime.combine(value, time.min, tzinfo=UTC)
         return start + timedelta(days=1) - timedelta(microseconds=1) if end else start
-    return _aware(value)
+    return utc(value)
 
 
 class _Marks:
@@ -530,7 +527,7 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
     # range finds the candidates, their exact capture times decide at the edges.
     lo = _millis(low) if low is not None else -(2**63)
     hi = _millis(high) + COLLISION_SLACK_MS if high is not None else 2**63 - 1
-    exact, bounds = "", ()
+    exact, bounds = "", ()  # type: tuple[str, tuple[str, ...]]
     if low is not None or high is not None:
         exact = " AND d.captured_at BETWEEN ? AND ?"
         bounds = (_stamp(low) if low is not None else "", _stamp(high) if high is not None else "~")
@@ -582,7 +579,7 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
         title_parts = marks.parts(r[1]) if r[1] else [(r[7], False)]
         results.hits.append(SearchHit(
             article_id=r[3], version=r[4], site=r[5], url=r[9], title=r[7],
-            captured_at=_aware(datetime.fromisoformat(r[6])), rank=-float(score), snippet=_Marks.html(parts),
+            captured_at=utc(datetime.fromisoformat(r[6])), rank=-float(score), snippet=_Marks.html(parts),
             snippet_parts=parts, title_html=_Marks.html(title_parts), edit_types=json.loads(r[8]),
         ))  # fmt: skip
     return results
@@ -705,7 +702,7 @@ def _pg_search(conn: Connection, parsed: ParsedQuery, site: str | None, low: dat
         parts, title_parts = marks.parts(r.snippet), marks.parts(r.title_hl)
         results.hits.append(SearchHit(
             article_id=r.article_id, version=r.version, site=r.site, url=r.url, title=r.title,
-            captured_at=_aware(r.captured_at), rank=float(item.score), snippet=_Marks.html(parts),
+            captured_at=utc(r.captured_at), rank=float(item.score), snippet=_Marks.html(parts),
             snippet_parts=parts, title_html=_Marks.html(title_parts),
             edit_types=r.edit_types if isinstance(r.edit_types, list) else json.loads(r.edit_types or "[]"),
         ))  # fmt: skip

@@ -28,6 +28,9 @@ comparisons (alembic autogenerate, tests) leave them out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
@@ -97,7 +100,7 @@ def is_search_object(name: str | None) -> bool:
     )
 
 
-def include_name(name: str | None, type_: str, parent_names: dict) -> bool:  # type: ignore[type-arg]
+def include_name(name: str | None, type_: str, parent_names: Mapping[Any, str | None]) -> bool:
     """Alembic's `include_name` hook: leave the search index out of schema comparisons."""
     if type_ == "table":
         return not is_search_object(name)

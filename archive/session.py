@@ -214,28 +214,9 @@ class ArchiveSession:
         self.catalog.update_capture(capture_id, **values)
 
     # -- tracking ------------------------------------------------------------------------
-    def revisit_is_latest(self, capture: CaptureResult, url: str) -> bool:
-        """True when a revisit's original was extracted into the article's latest version,
-        so the identical payload needs no extraction (it can only say "unchanged")."""
-        if not capture.records.revisit_of:
-            return False
-        original = self.catalog.capture_by_record_id(capture.records.revisit_of)
-        if original is None or original["outcome"] not in SAME_CONTENT_OUTCOMES:
-            return False
-        article = self.catalog.article(original["article_id"]) if original["article_id"] else None
-        return (
-            article is not None
-            and article["id"] == article_id_for(url)
-            and article["latest_version"] == original["version"]
-        )
-
     def checked(self, article_id: str) -> None:
         """A known article's fetch gave no content: schedule its next check by the ladder."""
         self.tracker.checked(article_id)
-
-    def unchanged(self, capture_id: int, article_id: str, captured_at: datetime) -> int | None:
-        """Record a capture whose content is the article's latest version; returns that version."""
-        return self.tracker.seen_unchanged(capture_id, article_id, captured_at)
 
     def track(self, obs: Observation, capture: CaptureRecords | None) -> Decision:
         """Decide what the observation means, write the extracted JSON as a `resource`

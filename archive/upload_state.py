@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from archive import catalog_schema as t
+from archive.clock import utc
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
@@ -24,16 +25,10 @@ def backoff_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** max(attempts, 0) * BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _row(row: Any) -> dict[str, Any]:
     values = dict(row._mapping)
     for name in ("next_attempt_at", "registered_at", "uploaded_at", "local_deleted_at"):
-        values[name] = _utc(values[name])
+        values[name] = utc(values[name])
     return values
 
 

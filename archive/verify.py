@@ -109,7 +109,7 @@ def _uploaded_only(catalog: Catalog) -> set[str]:
 
 def _check_remote_version(config: Any, catalog: Catalog, v: Any, report: VerifyReport) -> None:
     """A version whose WARC is only in S3: read its record by byte range and check it."""
-    from archive.warc_reader import RecordUnavailable, read_record_bytes
+    from archive.warc_reader import RecordUnavailable, first_record, read_record_bytes
 
     where = f"version {v.version} of {v.article_id}"
     try:
@@ -118,7 +118,7 @@ def _check_remote_version(config: Any, catalog: Catalog, v: Any, report: VerifyR
         report.problems.append(f"{where}: {exc}")
         return
     try:
-        record = next(iter(ArchiveIterator(io.BytesIO(member), check_digests=True)))
+        record = first_record(member, check_digests=True)
         record.raw_stream.read()
     except Exception as exc:  # a damaged or misaddressed member
         report.problems.append(

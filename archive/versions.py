@@ -21,7 +21,8 @@ from sqlalchemy import bindparam, insert, update
 
 from archive import catalog_schema as t
 from archive import clock
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import utc
 from archive.content import content_hash, normalize_authors, normalize_text
 from archive.dates import record_precision, same_date
 from archive.diffs import text_diff
@@ -101,10 +102,6 @@ def diff_from(version: int, old_text: str | None, new_text: str | None) -> dict[
     """The `diff` of the version after `version` (bounded work: archive/diffs.py)."""
     return text_diff(old_text, new_text, from_version=version,
                      from_label=f"version {version}", to_label=f"version {version + 1}")  # fmt: skip
-
-
-def _iso(moment: datetime) -> str:
-    return clock.iso_z(moment) or ""
 
 
 def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -206,7 +203,7 @@ class VersionTracker:
             "modified_at": f.get("modified_at"),
             "dates_source": dict(f.get("dates_source") or {}),
             "dates_precision": record_precision(f),  # archive/dates.py: "second" or "day"
-            "captured_at": _iso(obs.captured_at),
+            "captured_at": clock.iso_utc(obs.captured_at),
             "content_sha256": digest,
             "warc": obs.response.to_dict() if obs.response else None,
             "run_id": obs.run_id,
@@ -228,20 +225,6 @@ class VersionTracker:
                         content_sha256=digest, record=JsonRecord(record),
                         previous_version=previous["version"] if previous else None,
                         previous_record=previous["record"] if previous else None)  # fmt: skip
-
-    def seen_unchanged(self, capture_id: int, article_id: str, seen_at: datetime) -> int | None:
-        """A capture known to hold the latest version (identical payload): no extraction needed."""
-        with self.catalog.begin() as conn:
-            article = self.catalog.article(article_id, conn)
-            if article is None:
-                return None
-            at = clock.now()
-            fast = self.catalog.fast
-            fast.write(conn, _SEEN_AGAIN, {"_id": article_id, "last_seen_at": at,
-                                           "next_check_at": self._next_check(article["last_changed_at"], at)})  # fmt: skip
-            fast.write(conn, _UPDATE_CAPTURE, {"_id": capture_id, "outcome": "unchanged",
-                                               "article_id": article_id, "version": article["latest_version"]})  # fmt: skip
-        return int(article["latest_version"])
 
     def _next_check(self, last_changed_at: datetime | None, at: datetime) -> datetime | None:
         return self.ladder.next_check(utc(last_changed_at) or at, at)
@@ -356,7 +339,7 @@ class VersionTracker:
             write_event(conn, SUSPECT_EVENT, {
                 "article_id": obs.article_id, "site": obs.site, "url": obs.url,
                 "title": f.get("title"), "detail": decision.detail,
-                "latest_version": decision.previous_version, "captured_at": _iso(obs.captured_at),
+                "latest_version": decision.previous_version, "captured_at": clock.iso_utc(obs.captured_at),
                 "run_id": obs.run_id,
             }, site=obs.site, article_id=obs.article_id, version=decision.previous_version,
                 at=now, fast=fast)  # fmt: skip

@@ -113,6 +113,7 @@ def index_entry(record: ArcWarcRecord, offset: int, length: int) -> IndexEntry |
         if not buff:
             raise NotIndexable("HTTP headers not written apart from the payload")
         http = _HTTP_PARSER.parse(io.BytesIO(buff))
+    mime: str | None
     if rec_type == "revisit":
         mime = "warc/revisit"
     elif rec_type == "response":

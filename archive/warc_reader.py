@@ -1,5 +1,7 @@
 """Read one WARC record by its pointer (file name, offset, length): from the local file when
 it is there, else from S3 by byte range (the local copy was deleted after a verified upload).
+The one way the archive reads a single record: the API and CLI (`read_response`), exports
+(`read_member`: a WACZ's revisit originals, the site signals), verify (`first_record`).
 
 Every record is its own gzip member (docs/warc.md), so the bytes [offset, offset + length) are
 a complete, independently readable record.
@@ -9,10 +11,13 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from warcio.recordloader import ArcWarcRecord
 
 from archive import catalog_schema as t
 from archive.config import Config
@@ -21,6 +26,41 @@ from archive.s3_config import S3Config, make_s3_client, s3_config_of
 
 class RecordUnavailable(Exception):
     """The record is neither in the data directory nor in S3."""
+
+
+# `read_record_bytes` bound to a config: (file name, offset, length) -> the member's bytes.
+FetchRange = Callable[[str, int, int], bytes]
+
+
+def read_local_member(path: Path, offset: int, length: int) -> bytes:
+    """The bytes [offset, offset + length) of a local WARC file."""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        return stream.read(length)
+
+
+def read_member(data_dir: Path, relpath: str | None, filename: str, offset: int, length: int,
+                fetch: FetchRange | None) -> bytes:  # fmt: skip
+    """The gzip member of one record: from `data_dir / relpath` when that file is there, else
+    through `fetch` (S3 by byte range). Raises RecordUnavailable when neither can give it,
+    or when what came back is not `length` bytes of a gzip member."""
+    if relpath is not None and (data_dir / relpath).is_file():
+        member = read_local_member(data_dir / relpath, offset, length)
+    elif fetch is not None:
+        member = fetch(filename, offset, length)
+    else:
+        raise RecordUnavailable(f"{filename} is not in {data_dir} and there is no S3 reader")
+    if len(member) != length or member[:2] != b"\x1f\x8b":
+        raise RecordUnavailable(f"{filename}: no whole record at offset {offset}")
+    return member
+
+
+def first_record(member: bytes, *, check_digests: bool = False) -> ArcWarcRecord:
+    """The record a gzip member holds, read by warcio (its payload still to be read from
+    `raw_stream`); StopIteration when there is none."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    return next(iter(ArchiveIterator(io.BytesIO(member), check_digests=check_digests)))
 
 
 # One boto3 client per `[s3]` setting, shared by every read of a process (clients are
@@ -57,9 +97,7 @@ def read_record_bytes(
         found = sorted((config.data_dir / "warc").rglob(filename))
         relpath = found[0].relative_to(config.data_dir).as_posix() if found else None
     if relpath and (config.data_dir / relpath).is_file():
-        with open(config.data_dir / relpath, "rb") as stream:
-            stream.seek(offset)
-            return stream.read(length)
+        return read_local_member(config.data_dir / relpath, offset, length)
     s3 = s3_config_of(config)
     if s3 is None:
         raise RecordUnavailable(
@@ -121,11 +159,9 @@ def decoded_headers(headers: list[tuple[str, str]], body_length: int) -> list[tu
 def parse_response(member: bytes) -> ArchivedResponse:
     """Parse one gzip member holding a `response` (or `revisit`) record; raises
     `RecordUnavailable` when its body cannot be decoded (the reason in one line)."""
-    from warcio.archiveiterator import ArchiveIterator
-
     from archive.content_coding import PayloadDecodingError, codings, decode_payload, header
 
-    record = next(iter(ArchiveIterator(io.BytesIO(member))))
+    record = first_record(member)
     http = record.http_headers
     if http is None:
         raise RecordUnavailable(f"the record is a {record.rec_type} record without HTTP headers")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -11,6 +11,7 @@ from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
+from archive.clock import iso_utc
 from archive.exchange import HttpExchange
 from archive.urls import strip_fragment
 
@@ -38,9 +39,7 @@ def warc_date(moment: datetime) -> str:
     Always six digits: warcio's `datetime_to_iso_date` drops the fraction on a whole
     second, which would make one capture in a million lose its microsecond precision.
     """
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="microseconds") + "Z"  # strftime costs 4× as much
+    return iso_utc(moment, timespec="microseconds")
 
 
 def status_line(status: int) -> str:

@@ -63,7 +63,9 @@ class _Finder:
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                spec.loader = _Loader(spec.loader)
+                # _Loader has the Loader protocol (create_module, exec_module) without
+                # subclassing importlib.abc.Loader, whose import costs start-up time.
+                spec.loader = _Loader(spec.loader)  # type: ignore[assignment]
                 return spec
             if spec is not None:
                 return spec

@@ -1,10 +1,10 @@
 """Article-body extraction quality on a benchmark corpus of real pages, with its published method.
 
-    .venv/bin/python benchmarks/extraction_quality.py --corpus ../shared/corpora/article-extraction-benchmark
+    .venv/bin/python benchmarks/extraction_quality.py --corpus DIR
 
-The corpus (scrapinghub/article-extraction-benchmark: `html/<id>.html.gz` and
-`ground-truth.json` with each page's `articleBody`) is data: it is read where it is, never
-copied into the repository. Without it the script says so and exits 0.
+The corpus (DIR: a checkout of https://github.com/scrapinghub/article-extraction-benchmark,
+`html/<id>.html.gz` and `ground-truth.json` with each page's `articleBody`) is data: it is
+read where it is, never copied into the repository. Without it the script says so and exits 0.
 
 Every extractor reads the same pages in one run:
 - the project's parsers: `generic` on every page (trafilatura twice, reconciled:

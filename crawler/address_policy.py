@@ -269,9 +269,7 @@ class AddressPolicy:
 
 def _collapse(networks: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
     """Sorted, without networks inside others: one spelling of one policy."""
-    out: list[IPNetwork] = []
-    for version in (4, 6):
-        same = [n for n in networks if n.version == version]
-        if same:
-            out += list(ipaddress.collapse_addresses(same))  # type: ignore[arg-type]
-    return tuple(out)
+    networks = list(networks)
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    return (*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6))

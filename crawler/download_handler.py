@@ -145,7 +145,8 @@ class _TaggingPool:
 
 class _WireAgent(_ScrapyAgent):
     def _get_agent(self, request: Request, timeout: float) -> Any:
-        agent = super()._get_agent(request, timeout)
+        # Any: the pool is swapped for a duck-typed proxy of it (_TaggingPool).
+        agent: Any = super()._get_agent(request, timeout)
         agent._pool = _TaggingPool(agent._pool, request.meta[META_WIRE])
         return agent
 

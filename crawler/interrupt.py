@@ -96,7 +96,9 @@ def abort_downloads() -> int:
     their timeout."""
     from twisted.internet import reactor, tcp
 
-    selectables = set(reactor.getReaders()) | set(reactor.getWriters())  # type: ignore[attr-defined]
+    # The reactor module attribute is typed as an interface; mypy reads zope interface
+    # methods as functions without `self`.
+    selectables = set(reactor.getReaders()) | set(reactor.getWriters())  # type: ignore[attr-defined,misc]
     cut = 0
     for selectable in selectables:
         if not isinstance(selectable, tcp.Client):

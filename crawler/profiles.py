@@ -1,6 +1,6 @@
 """Site profiles: where a site lists its articles, which links are articles, which parser reads them.
 
-Built-in: `cnn-lite` and `npr-text` (facts in SITES.md). More come from the config file
+Built-in: `cnn-lite` and `npr-text` (docs/extraction.md, "Parsers"). More come from the config file
 (`[sites.NAME]`), optionally `extends` a built-in one to reuse its parsing rules.
 """
 

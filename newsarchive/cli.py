@@ -359,10 +359,10 @@ def recheck(
         catalog.close()
     if list_:
         rows = [{"site": g.site, "article_id": a["id"], "url": a["fetch_url"] or a["url"],
-                 "next_check_at": str(a["next_check_at"]), "due": overdue(a, at), "title": a["title"]}
+                 "next_check_at": clock.iso_utc(a["next_check_at"]), "due": overdue(a, at), "title": a["title"]}
                 for g in groups for a in g.articles]  # fmt: skip
         if json_out:
-            out.print_json(json.dumps({"at": at.isoformat(), "due": rows,
+            out.print_json(json.dumps({"at": clock.iso_utc(at), "due": rows,
                                        "upcoming": {g.site: g.upcoming for g in groups}}))  # fmt: skip
             return
         print_table(out, ["site", "article", "due", "title"],
@@ -776,13 +776,12 @@ def demo(
 def _parse_when(value: str | None, option: str, *, end_of_day: bool) -> Any:
     """An ISO date or datetime as an aware UTC datetime (`archive.clock.parse_when`); a bare
     date is the start of that day (`--since`) or its last microsecond (`--until`)."""
-    from archive.clock import parse_when
+    from archive.clock import WHEN_HINT, parse_when
 
     try:
         return parse_when(value, end_of_day=end_of_day)
-    except (ValueError, OverflowError):
-        raise UserError(f"{option} takes an ISO date or date-time like 2026-05-06 or 2026-05-06T12:00Z, "
-                        f"not {value!r}") from None  # fmt: skip
+    except ValueError:
+        raise UserError(f"{option} takes {WHEN_HINT}, not {value!r}") from None
 
 
 @app.command()
@@ -943,6 +942,9 @@ def runs(
     json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
     """Recent runs of scheduled jobs: start, end, exit status, summary counts."""
+    from datetime import datetime
+
+    from archive.clock import iso_utc
     from newsarchive.scheduling.runs import JobRunLog
 
     config = _state(ctx).config()
@@ -956,7 +958,7 @@ def runs(
         log.close()
     if json_out:
         out.print_json(
-            json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+            json.dumps(rows, default=lambda v: iso_utc(v) if isinstance(v, datetime) else str(v))
         )
         return
     table = []

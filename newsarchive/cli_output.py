@@ -8,7 +8,7 @@ prints exactly as written, and styling is done with `style=` and `Text`, never w
 
 from __future__ import annotations
 
-import json
+import json as jsonlib
 import shlex
 import sys
 from pathlib import Path
@@ -27,10 +27,16 @@ class _Output(Console):
     rich's highlighter costs seconds on a large summary."""
 
     def print_json(
-        self, json_text: str | None = None, *, data: Any = None, indent: Any = 2, **_: Any
-    ) -> None:  # type: ignore[override]
-        value = json.loads(json_text) if json_text is not None else data
-        sys.stdout.write(json.dumps(value, indent=indent, ensure_ascii=False, default=str) + "\n")
+        self,
+        json: str | None = None,  # rich's parameter name; the module is `jsonlib` here
+        *,
+        data: Any = None,
+        indent: int | str | None = 2,
+        **_: Any,
+    ) -> None:
+        value = jsonlib.loads(json) if json is not None else data
+        text = jsonlib.dumps(value, indent=indent, ensure_ascii=False, default=str)
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
 

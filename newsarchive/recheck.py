@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import utc
 from crawler.profiles import GENERIC, SiteProfile
 from newsarchive.crawl import CrawlTarget
 

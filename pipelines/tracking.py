@@ -59,10 +59,8 @@ class TrackingPipeline:
             outcome = item.outcome or "extract-error"
             version = None
             if capture_id is not None:
-                if outcome == "unchanged" and capture.unchanged_version is not None:
+                if outcome == "unchanged":  # set by extraction only with unchanged_version
                     version = capture.unchanged_version  # recorded when it was captured
-                elif outcome == "unchanged":
-                    version = self.session.unchanged(capture_id, article_id, _capture_time(capture))
                 else:
                     self.session.set_outcome(capture_id, outcome, item.error,
                                              article_id if outcome in ("soft-404", "no-content") else None)  # fmt: skip

@@ -12,7 +12,7 @@ Output (committed; rerunning reproduces it byte for byte: no clock, no randomnes
 
 Each site directory is meant to be served as a host root: URL path P is the file
 ``<root>/P`` if that is a file, else ``<root>/P/index.html``.  The markup follows the
-lite-site notes (SITES.md) and the real pages (Dec 2025): real-looking pages with the
+real pages (Dec 2025; the profiles' selectors are in pipelines/extract/): real-looking pages with the
 quirks scrapers trip over (whitespace-padded links and timestamps, EST *and* EDT, bylines
 ending in an organisation, ``&copy`` without a semicolon, ``<li>`` directly inside
 ``<nav>``); the CNN front page's cards inside ``div.container_lead-plus-headlines--lite``,

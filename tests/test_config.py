@@ -18,7 +18,7 @@ from archive.config import (
 )
 from tests.conftest import MIRROR_CONFIG
 
-# The example of DESIGN.md, "Config file (TOML)", with its placeholders filled in.
+# A full config file (every table of docs/reference.md, "Configuration"), placeholders filled in.
 DESIGN_EXAMPLE = """
 catalog_url = "postgresql+psycopg://archive@db/newsarchive"
 
@@ -83,7 +83,7 @@ def test_defaults_without_a_file(monkeypatch, tmp_path):
     assert config.crawl == CrawlConfig()
     assert config.warc == WarcConfig()
     assert config.extract == ExtractConfig()
-    # Polite defaults for real sites (DESIGN.md).
+    # Polite defaults for real sites (docs/reference.md, "Configuration").
     assert config.crawl.obey_robots is True
     assert config.crawl.download_delay == 1.0
     assert config.crawl.autothrottle is True
@@ -351,3 +351,24 @@ def test_typed_values_of_the_application_tables(tmp_path):
     assert config.serve.workers == 4 and config.serve.max_queued_urls == 10_000
     assert config.recheck.max_per_site == 7 and config.s3 is None
     assert config.schedule.distributed is None and config.schedule.jobs == []
+
+
+def test_a_new_table_is_one_class():
+    """How a table is added (archive/config_tables.py): its errors come for free."""
+    from pydantic import Field, ValidationError
+
+    from archive.config_tables import ConfigFile, Str, Table, first_problem
+
+    class NotifyTable(Table):
+        webhook_url: Str | None = None
+
+    class WithNotify(ConfigFile):
+        notify: NotifyTable = Field(default_factory=NotifyTable)
+
+    assert WithNotify.model_validate({"notify": {"webhook_url": "x"}}).notify.webhook_url == "x"
+    assert WithNotify().notify.webhook_url is None
+    with pytest.raises(ValidationError) as caught:
+        WithNotify.model_validate({"notify": {"webhok_url": "x"}})
+    assert first_problem(caught.value, "f.toml", WithNotify) == (
+        "f.toml [notify]: unknown setting 'webhok_url' (did you mean 'webhook_url'?)"
+    )

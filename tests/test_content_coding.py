@@ -153,7 +153,7 @@ def test_the_card_reads_robots_rules_in_every_coding(coded, tmp_path):
         )
     # A read failure is never "no rules": the card says it could not read it, and why.
     bad = lines[coded["servers"]["bad-br"].page("/robots.txt")]
-    assert "unreadable: the body cannot be decoded \\(br: " in bad, bad
+    assert "unreadable: the archived body cannot be decoded \\(br: " in bad, bad
     assert "no AI crawler disallowed" not in bad
 
 

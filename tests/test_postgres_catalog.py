@@ -452,3 +452,73 @@ def test_a_starting_scheduler_closes_only_its_hosts_dead_job_runs(empty_db):
         assert {r["host"] for r in log.recent() if r["id"] != elsewhere} == {socket.gethostname()}
     finally:
         log.close()
+
+
+def test_a_0005_catalog_gets_one_article_per_percent_encoded_url(empty_db):
+    """0006: articles archived under another spelling of their URL's percent-encoding get the
+    id the URL has now (versions, captures, search entries follow); a same-URL row without
+    versions is merged into the one that has them; two rows with versions are kept apart."""
+    import hashlib
+
+    from archive import search_index
+    from archive.clock import utc
+    from archive.urls import article_id_for
+
+    def old_id(url: str) -> str:  # before 0006: the hash of the URL as spelt
+        return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    renamed, loose, holder, apart, kept = (
+        "http://e.test/a%7Eb", "http://e.test/x%7ey", "http://e.test/x~y",
+        "http://e.test/p%7Eq", "http://e.test/p~q",
+    )  # fmt: skip
+    engine = _migrated_engine(empty_db, "0005")
+    try:
+        with engine.begin() as conn:
+            for n, (url, versions) in enumerate(
+                [(renamed, 2), (loose, 0), (holder, 1), (apart, 1), (kept, 1)]
+            ):
+                aid = old_id(url)
+                conn.execute(insert(t.articles).values(id=aid, site="s", url=url, first_seen_at=at.replace(day=1 + n),
+                             last_seen_at=at.replace(day=10 + n), last_changed_at=at, latest_version=versions,
+                             tracking=True))  # fmt: skip
+                for v in range(1, versions + 1):
+                    record = {"article_id": aid, "url": url, "version": v, "title": f"Story {n}",
+                              "text": f"Words of story {n}, version {v}.", "authors": [], "site": "s",
+                              "captured_at": "2026-05-01T00:00:00Z", "change": "new" if v == 1 else "edit"}  # fmt: skip
+                    conn.execute(insert(t.versions).values(article_id=aid, version=v, content_sha256=str(v) * 64,
+                                 change=record["change"], captured_at=at, record=record))  # fmt: skip
+                conn.execute(insert(t.captures).values(url=url, kind="article", fetched_at=at, outcome="new",
+                                                       article_id=aid))  # fmt: skip
+            search_index.build_in_transaction(conn)
+    finally:
+        engine.dispose()
+    assert old_id(renamed) != article_id_for(renamed) and old_id(kept) == article_id_for(kept)
+    migrations._checked.discard(str(create_engine(empty_db).url))
+    catalog = Catalog(empty_db)
+    try:
+        articles = {a["id"]: a for a in catalog.all_articles()}
+        new = article_id_for(renamed)
+        assert articles[new]["url"] == "http://e.test/a~b" and old_id(renamed) not in articles
+        versions = catalog.versions(new)
+        assert [v["version"] for v in versions] == [1, 2]
+        assert all(v["record"]["article_id"] == new for v in versions)
+        # the merge: the row without versions is gone, its capture and seen times moved
+        assert old_id(loose) not in articles and article_id_for(loose) == old_id(holder)
+        merged = articles[old_id(holder)]
+        assert utc(merged["first_seen_at"]) == at.replace(day=2)  # the merged row's
+        assert utc(merged["last_seen_at"]) == at.replace(day=12)  # the survivor's
+        # kept apart: both rows with versions stay; the other spelling is no longer rechecked
+        assert articles[old_id(apart)]["url"] == apart and not articles[old_id(apart)]["tracking"]
+        assert articles[old_id(kept)]["tracking"] and article_id_for(apart) == old_id(kept)
+        with catalog.engine.connect() as conn:
+            owners = dict(conn.execute(select(t.captures.c.url, t.captures.c.article_id)).all())
+            tables = inspect(conn).get_table_names()
+        assert owners[renamed] == new and owners[loose] == old_id(holder)
+        assert owners[apart] == old_id(apart)
+        assert "site_signals" not in tables
+        hits = search_index.search(catalog.engine, "story")
+        assert {h.article_id for h in hits} == {new, old_id(holder), old_id(apart), old_id(kept)}
+    finally:
+        catalog.close()
+    assert _schema_diff(empty_db) == []

@@ -217,6 +217,8 @@ def test_archive_poll_read_back_diff_and_article_page(serve_site, data_dir, tmp_
 
     listing = server.get("/api/articles?q=update:")
     assert [i["article_id"] for i in listing["items"]] == [article_id] and listing["next"] is None
+    for name in ("first_seen_at", "last_seen_at", "last_changed_at"):  # one spelling of each
+        assert listing["items"][0][name] == article[name], name
     assert server.get("/api/articles?q=no-such-words-anywhere")["items"] == []
     assert server.get("/api/articles?site=no-such-site")["items"] == []
     assert (
@@ -500,6 +502,34 @@ def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
         if cursor is None:
             break
     assert seen == ["a5", "a4", "a3", "a2", "a1"]
+
+
+def test_the_list_and_the_detail_show_the_same_instants(filter_catalog):
+    """An article's first/last seen and last changed are one string in GET /api/articles and
+    in GET /api/articles/{id} (the catalog keeps microseconds: shown to the second, UTC, Z),
+    and a version's capture time is one string in the recent changes and in its record."""
+    import re
+
+    from archive.history import article_history
+    from newsarchive.serve.queries import ArticleFilter, list_articles, recent_changes
+
+    items, _ = list_articles(filter_catalog.engine, ArticleFilter(), limit=50)
+    assert len(items) == 5
+    fields = ("first_seen_at", "last_seen_at", "last_changed_at")
+    for item in items:
+        detail = article_history(filter_catalog, item["article_id"])
+        for name in fields:
+            assert item[name] == detail[name], (item["article_id"], name)
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", item[name]), item[name]
+    records = {
+        (r["article_id"], r["version"]): r["captured_at"]
+        for item in items
+        for r in article_history(filter_catalog, item["article_id"])["versions"]
+    }
+    changes = recent_changes(filter_catalog.engine, limit=50)
+    assert changes and all(
+        records[(c["article_id"], c["version"])] == c["captured_at"] for c in changes
+    )
 
 
 def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_url, start_server):

@@ -49,6 +49,17 @@ from archive.urls import article_id_for, normalize_url, strip_fragment
         ("http://[2001:DB8::1]/a", "http://[2001:db8::1]/a"),
         # surrounding whitespace
         ("  https://example.com/a \n", "https://example.com/a"),
+        # percent-encoding, as w3lib's canonicalize_url: unreserved characters decoded,
+        # other escapes kept with upper-case hex, what must be escaped escaped (UTF-8)
+        ("https://example.com/a%7Eb", "https://example.com/a~b"),
+        ("https://example.com/%41%2d%5F%2E%7e%31", "https://example.com/A-_.~1"),
+        ("https://example.com/a%2fb%3b%3F%25", "https://example.com/a%2Fb%3B%3F%25"),
+        ("https://example.com/a%3db%40", "https://example.com/a%3Db%40"),
+        ("https://example.com/r%c3%a9sum%c3%a9", "https://example.com/r%C3%A9sum%C3%A9"),
+        ("https://example.com/résumé", "https://example.com/r%C3%A9sum%C3%A9"),
+        ("https://example.com/a b/100%", "https://example.com/a%20b/100%25"),
+        ("https://example.com/a:b@c!$&'()*+,;=|", "https://example.com/a:b@c!$&'()*+,;=|"),
+        ("https://example.com/x?q=a%7Eb&r=%2f", "https://example.com/x?q=a~b&r=%2F"),
     ],
 )
 def test_normalize_url(url, expected):
@@ -62,6 +73,7 @@ def test_normalize_url(url, expected):
         "http://[::1]:8080/a/?b=2&a=1",
         "https://example.com/a?q=a+b&r=%2F&s=caf%C3%A9",
         "https://example.com/",
+        "https://example.com/a%7eb/%2f/r%c3%a9/é/100%/a b",
     ],
 )
 def test_normalize_url_is_idempotent(url):
@@ -78,6 +90,19 @@ def test_variants_of_one_story_are_one_article():
     ]
     ids = {article_id_for(u) for u in variants}
     assert len(ids) == 1
+
+
+def test_percent_encoded_spellings_of_one_url_are_one_article():
+    """`a%7Eb` and `a~b` are one URL (RFC 3986 §6.2.2.2): one article id (migration 0006
+    re-identifies articles archived under the old rule)."""
+    assert article_id_for("https://example.com/a%7Eb") == article_id_for("https://example.com/a~b")
+    assert article_id_for("https://example.com/a%7eb") == article_id_for("https://example.com/a~b")
+    assert article_id_for("https://example.com/r%c3%a9") == article_id_for("https://example.com/ré")
+    # An escaped reserved character is not the character: two resources.
+    assert article_id_for("https://example.com/a%2Fb") != article_id_for("https://example.com/a/b")
+    assert article_id_for("https://example.com/a%2fb") == article_id_for(
+        "https://example.com/a%2Fb"
+    )
 
 
 def test_different_stories_are_different_articles():

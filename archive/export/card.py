@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from archive.export.markdown import md_code, md_text, md_url
-from archive.export.rows import ExportFilter, ExportStats, iso_utc
+from archive.export.rows import ExportFilter, ExportStats, export_iso
 from archive.export.schema import Column
 from archive.export.site_signals import SiteSignals
 
@@ -49,7 +49,7 @@ def card_path(out: Path) -> Path:
 
 
 def _date(moment: datetime | None) -> str:
-    return iso_utc(moment) if moment else "—"
+    return export_iso(moment) if moment else "—"
 
 
 def _cell(text: str) -> str:
@@ -63,9 +63,9 @@ def _selection(flt: ExportFilter) -> str:
     if flt.sites:
         parts.append("sites " + ", ".join(md_text(s) for s in flt.sites))
     if flt.since:
-        parts.append(f"captured since {iso_utc(flt.since)}")
+        parts.append(f"captured since {export_iso(flt.since)}")
     if flt.until:
-        parts.append(f"captured until {iso_utc(flt.until)}")
+        parts.append(f"captured until {export_iso(flt.until)}")
     return "; ".join(parts) or "everything"
 
 
@@ -134,8 +134,6 @@ def render_card(info: CardInfo) -> str:
         lines.append(
             f"- noai / noimageai signals: {'; '.join(md_text(n) for n in sig.noai) if sig.noai else 'none seen'}"
         )
-        for signal, note in sorted(sig.recorded.items()):
-            lines.append(f"- {md_text(signal)}: {md_text(note)}")
         lines.append("")
     if info.format != "wacz":
         lines += ["## Schema", "", "| column | type | description |", "|---|---|---|"]
@@ -147,7 +145,7 @@ def render_card(info: CardInfo) -> str:
         "",
         f"- software: {info.software}",
         f"- command: {md_code(info.command)}",
-        f"- created: {iso_utc(info.created_at)}",
+        f"- created: {export_iso(info.created_at)}",
         "- source: WARC files captured by newsarchive (Scrapy + warcio); text and metadata "
         "extracted with trafilatura and per-site rules; a new version is recorded only when "
         "the normalised title, authors or text change.",

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from archive.export.rows import iso_utc
+from archive.export.rows import export_iso
 from archive.export.schema import Column
 
 # OWASP "CSV Injection": the characters that make a spreadsheet read a cell as a formula.
@@ -36,7 +36,7 @@ def csv_value(value: Any, *, raw: bool = False) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return iso_utc(value)
+        return export_iso(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, dict)):

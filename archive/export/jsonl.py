@@ -7,13 +7,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from archive.export.rows import iso_utc
+from archive.export.rows import export_iso
 from archive.export.schema import Column
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return iso_utc(value)
+        return export_iso(value)
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")

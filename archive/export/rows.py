@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
 from archive import catalog_schema as t
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import iso_utc, utc
 from archive.dates import as_day, as_instant, record_precision
 from archive.export.schema import view_columns
 
@@ -44,17 +45,16 @@ class ExportFilter:
         if self.sites:
             parts.append("sites " + ", ".join(self.sites))
         if self.since:
-            parts.append(f"captured since {iso_utc(self.since)}")
+            parts.append(f"captured since {export_iso(self.since)}")
         if self.until:
-            parts.append(f"captured until {iso_utc(self.until)}")
+            parts.append(f"captured until {export_iso(self.until)}")
         return "; ".join(parts) or "everything"
 
 
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 UTC with a `Z`; microseconds only when there are some."""
-    moment = moment.astimezone(UTC)
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return moment.strftime(fmt)
+def export_iso(moment: datetime) -> str:
+    """An instant in the exports: ISO 8601 UTC with a `Z`, microseconds only when there are
+    some (a data set keeps the catalog's precision)."""
+    return iso_utc(moment, timespec="auto")
 
 
 def _window(query: Select[Any], flt: ExportFilter) -> Select[Any]:
@@ -62,9 +62,9 @@ def _window(query: Select[Any], flt: ExportFilter) -> Select[Any]:
     if flt.sites:
         query = query.where(t.articles.c.site.in_(flt.sites))
     if flt.since is not None:
-        query = query.where(v.captured_at >= flt.since.astimezone(UTC))
+        query = query.where(v.captured_at >= utc(flt.since))
     if flt.until is not None:
-        query = query.where(v.captured_at <= flt.until.astimezone(UTC))
+        query = query.where(v.captured_at <= utc(flt.until))
     return query
 
 
@@ -192,7 +192,7 @@ _DIFF_KEYS = (
 def _dates(rec: dict[str, Any]) -> dict[str, Any]:
     """A record's dates as the export's columns: instants and days apart (archive/dates.py)."""
     sources = rec.get("dates_source") or {}
-    values = {}
+    values: dict[str, datetime | date | None] = {}
     for name, day in (("published_at", "published_date"), ("modified_at", "modified_date")):
         values[name] = as_instant(rec.get(name), sources.get(name))
         values[day] = as_day(rec.get(name), sources.get(name))
@@ -297,7 +297,11 @@ class ExportStats:
         captured = row.get("captured_at")
         moment, day = row.get("published_at"), row.get("published_date")
         published = (
-            iso_utc(moment) if moment is not None else day.isoformat() if day is not None else None
+            export_iso(moment)
+            if moment is not None
+            else day.isoformat()
+            if day is not None
+            else None
         )
         if captured is not None:
             self.first_captured = min(self.first_captured or captured, captured)

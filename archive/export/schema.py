@@ -2,7 +2,7 @@
 
 Two views of the archive:
 - `latest`: one row per article, its newest version, with the columns of a JSON record
-  (DESIGN.md), nested values (`dates_source`, `warc`, `diff`) kept as structs;
+  (docs/reference.md, "JSON record"), nested values (`dates_source`, `warc`, `diff`) kept as structs;
 - `versions`: one flat row per version (the NewsEdits shape): diff statistics and the WARC
   pointer as plain columns, no unified diff.
 

@@ -3,20 +3,19 @@ AI-training crawlers, `X-Robots-Tag` / `noai` signals. Read from the archived re
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from protego import Protego
 from sqlalchemy import select
-from warcio.archiveiterator import ArchiveIterator
 
 from archive import catalog_schema as t
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import utc
 from archive.export.markdown import md_text, md_url
+from archive.warc_reader import FetchRange, RecordUnavailable, parse_response, read_member
 
 # User-agent tokens of crawlers that collect AI training data (or feed AI answers).
 AI_CRAWLERS = (
@@ -27,7 +26,6 @@ AI_CRAWLERS = (
 )  # fmt: skip
 _NOAI = re.compile(r"\bno(?:image)?ai\b", re.IGNORECASE)
 _META_ROBOTS = re.compile(rb"<meta[^>]+name=[\"']?robots[\"']?[^>]*>", re.IGNORECASE)
-_MAX_READ = 2_000_000
 
 
 @dataclass
@@ -60,7 +58,6 @@ class SiteSignals:
     all_disallowed: bool = False
     x_robots_tag: list[str] = field(default_factory=list)
     noai: list[str] = field(default_factory=list)
-    recorded: dict[str, str] = field(default_factory=dict)
     # Why the archived robots.txt could not be read (never reported as "no rules").
     robots_unreadable: str | None = None
 
@@ -89,43 +86,30 @@ class _Unreadable(Exception):
     """The archived record could not be read; the message says why, in one line."""
 
 
-def _read_record(data_dir: Path, relpath: str | None, offset: int,
-                 capture: dict[str, Any] | None = None,
-                 fetch: Callable[[str, int, int], bytes] | None = None) -> tuple[dict[str, str], bytes]:  # fmt: skip
-    """HTTP headers (lower-cased names) and body, content-coding removed, of the record at
-    `offset`; from S3 by byte range (`fetch`) when the local WARC was deleted after a verified
-    upload. Raises `_Unreadable` with the reason."""
-    from archive.content_coding import PayloadDecodingError, decode_payload
-
-    if relpath is None:
+def _read_record(data_dir: Path, capture: dict[str, Any],
+                 fetch: FetchRange | None = None) -> tuple[dict[str, str], bytes]:  # fmt: skip
+    """HTTP headers (lower-cased names) and body, content-coding removed, of a capture's
+    response record (archive/warc_reader.py: the local file, else S3 by byte range through
+    `fetch` when the local WARC was deleted after a verified upload). Raises `_Unreadable`
+    with the reason."""
+    if capture["relpath"] is None:
         raise _Unreadable("its WARC file is unknown to the catalog")
-    path = data_dir / relpath
+    if not capture["warc_length"]:
+        raise _Unreadable("its record's length is unknown to the catalog")
     try:
-        if (
-            not path.exists()
-            and fetch is not None
-            and capture is not None
-            and capture.get("warc_length")
-        ):
-            fh: Any = io.BytesIO(fetch(capture["warc_filename"], offset, capture["warc_length"]))
-        else:
-            fh = open(path, "rb")  # noqa: SIM115
-            fh.seek(offset)
-        with fh:
-            for record in ArchiveIterator(fh):
-                headers: dict[str, str] = {}
-                if record.http_headers is not None:
-                    for name, value in record.http_headers.headers:
-                        key = name.lower()
-                        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-                raw = record.raw_stream.read(_MAX_READ)
-                return headers, decode_payload(raw, headers.get("content-encoding"))
-    except PayloadDecodingError as exc:
-        raise _Unreadable(f"the body cannot be decoded ({exc})") from None
+        member = read_member(data_dir, capture["relpath"], capture["warc_filename"],
+                             capture["warc_offset"], capture["warc_length"], fetch)  # fmt: skip
+        response = parse_response(member)
+    except RecordUnavailable as exc:
+        raise _Unreadable(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 — never a failed export: the card says why
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise _Unreadable(f"the WARC record cannot be read ({detail})") from None
-    raise _Unreadable(f"no record at offset {offset} of {relpath}")
+    headers: dict[str, str] = {}
+    for name, value in response.stored_headers or []:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers, response.body
 
 
 def _latest_capture(conn: Any, site: str, kind: str) -> dict[str, Any] | None:
@@ -142,19 +126,13 @@ def _latest_capture(conn: Any, site: str, kind: str) -> dict[str, Any] | None:
 
 
 def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | None = None,
-                 fetch: Callable[[str, int, int], bytes] | None = None) -> SiteSignals:  # fmt: skip
+                 fetch: FetchRange | None = None) -> SiteSignals:  # fmt: skip
     """The newest archived robots.txt of `site`, read from its WARC, plus cheap `noai`
-    signals of its newest article response, plus any signals the catalog recorded."""
+    signals of its newest article response."""
     signals = SiteSignals(site, terms_url=terms_url)
     with catalog.engine.connect() as conn:
         robots = _latest_capture(conn, site, "robots")
         article = _latest_capture(conn, site, "article")
-        recorded = conn.execute(
-            select(t.site_signals.c.name, t.site_signals.c.value).where(
-                t.site_signals.c.site == site
-            )
-        ).all()
-    signals.recorded = {name: value for name, value in recorded if value is not None}
     if robots is not None:
         signals.robots_url = robots["url"]
         signals.robots_status = robots["status"]
@@ -162,9 +140,7 @@ def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | N
         signals.robots_fetched_at = fetched.strftime("%Y-%m-%d %H:%M UTC") if fetched else None
         if robots["status"] == 200:
             try:
-                read = _read_record(
-                    data_dir, robots["relpath"], robots["warc_offset"], robots, fetch
-                )
+                read = _read_record(data_dir, robots, fetch)
             except _Unreadable as exc:
                 signals.robots_unreadable = str(exc)
             else:
@@ -175,9 +151,7 @@ def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | N
         if capture is None:
             continue
         try:
-            headers, body = _read_record(
-                data_dir, capture["relpath"], capture["warc_offset"], capture, fetch
-            )
+            headers, body = _read_record(data_dir, capture, fetch)
         except _Unreadable:
             continue  # robots.txt says so above; an article's signals are only looked for
         tag = headers.get("x-robots-tag")

@@ -36,11 +36,9 @@ from sqlalchemy import and_, func, select
 
 from archive import catalog_schema as t
 from archive.catalog import Catalog
+from archive.clock import iso_utc, utc
 from archive.export.rows import ExportFilter
-
-# Reads bytes [offset, offset + length) of a WARC file by name: the export's `fetch_record`
-# (`archive.warc_reader.read_record_bytes` bound to the config: local file, else S3 by range).
-FetchRange = Callable[[str, int, int], bytes]
+from archive.warc_reader import FetchRange, RecordUnavailable, read_member
 
 WACZ_VERSION = "1.1.1"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Archived article captures"}
@@ -110,9 +108,9 @@ def iter_pages(catalog: Catalog, filenames: list[str], flt: ExportFilter,
     if flt.sites:
         base = base.where(c.site.in_(flt.sites))
     if flt.since is not None:
-        base = base.where(c.fetched_at >= flt.since.astimezone(UTC))
+        base = base.where(c.fetched_at >= utc(flt.since))
     if flt.until is not None:
-        base = base.where(c.fetched_at <= flt.until.astimezone(UTC))
+        base = base.where(c.fetched_at <= utc(flt.until))
     last = 0
     with catalog.engine.connect() as conn:
         while True:
@@ -251,26 +249,15 @@ def _copy_originals(catalog: Catalog, data_dir: Path, originals: list[dict[str, 
                 or not row["warc_length"]
             ):
                 raise WarcUnavailable(f"{where} is not in a closed WARC file")
-            path = data_dir / row["relpath"]
             try:
-                if path.is_file():
-                    with open(path, "rb") as fh:
-                        fh.seek(row["warc_offset"])
-                        member = fh.read(row["warc_length"])
-                elif fetch is not None:
-                    member = fetch(row["warc_filename"], row["warc_offset"], row["warc_length"])
-                else:
-                    raise WarcUnavailable(f"{where} is not in {data_dir} and there is no S3 reader")
-            except WarcUnavailable:
-                raise
+                member = read_member(data_dir, row["relpath"], row["warc_filename"],
+                                     row["warc_offset"], row["warc_length"], fetch)  # fmt: skip
+            except RecordUnavailable as exc:
+                raise WarcUnavailable(f"{where}: {exc}") from exc
             except Exception as exc:  # noqa: BLE001 - one line, whatever the reader raised
                 raise WarcUnavailable(
                     f"{where} cannot be read: {' '.join(str(exc).split())}"
                 ) from exc
-            if len(member) != row["warc_length"] or member[:2] != b"\x1f\x8b":
-                raise WarcUnavailable(
-                    f"{where} is not a whole record at offset {row['warc_offset']}"
-                )
             out.write(member)
 
 
@@ -287,7 +274,7 @@ class _Package:
     def __init__(self, path: Path) -> None:
         self.zip = zipfile.ZipFile(path, "w", allowZip64=True)
         self.resources: list[dict[str, Any]] = []
-        self.created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.created = iso_utc(datetime.now(UTC))
 
     def add_stream(self, name: str, source: io.BufferedIOBase, *, compress: bool,
                    size_hint: int | None = None) -> int:  # fmt: skip
@@ -415,8 +402,8 @@ def write_wacz(catalog: Catalog, data_dir: Path, out: Path, warc_files: list[dic
                     contents.warc_files += 1
                     contents.originals = len(originals)
                 sorter.flush()
-            with open(index_path, "rb") as fh:
-                contents.index_lines = sum(1 for _ in fh)
+            with open(index_path, "rb") as index_bytes:
+                contents.index_lines = sum(1 for _ in index_bytes)
             with open(index_path, "rb") as src:
                 package.add_stream("indexes/index.cdx", src, compress=True)
             with open(pages_path, "rb") as src:

@@ -285,9 +285,6 @@ class WarcCaptureExtension(SessionOwner):
         assert self.crawler.engine is not None
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc-write-error"))
 
-    def capture_of(self, response: Response) -> CaptureResult | None:
-        return response.meta.get(META_CAPTURE)
-
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self._flusher is not None and self._flusher.running:
             self._flusher.stop()

@@ -39,7 +39,7 @@ class SendResult:
 def envelope(event: Mapping[str, Any]) -> bytes:
     """The body: `{"id", "type", "timestamp", "data"}` (Standard Webhooks' suggested form)."""
     created = event["created_at"]
-    stamp = clock.iso_z(created) if isinstance(created, datetime) else str(created)
+    stamp = clock.iso_utc(created) if isinstance(created, datetime) else str(created)
     body = {
         "id": event["event_id"],
         "type": event["type"],

@@ -1,24 +1,24 @@
 """What a scheduled job does when it fires: run `newsarchive …` in a child process, record it.
 
-Every job runs the real CLI in its own process: Twisted's reactor cannot be restarted, and a
-crash or a leak in one crawl cannot take the scheduler down. The job store pickles a job's
+Every job runs the real CLI in its own process (newsarchive/cli_process.py: Twisted's reactor
+cannot be restarted, and a crash or a leak in one crawl cannot take the scheduler down),
+through `newsarchive.scheduling.job_process`, which holds signals back until Scrapy
+listens. The job store pickles a job's
 function by name and its arguments, so `run_job` is a module-level function of plain strings.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
+from newsarchive.cli_process import cli_argv, start_cli, wait_cli
 from newsarchive.scheduling.runs import JobRunLog, compact_summary
 
 logger = logging.getLogger("newsarchive.schedule")
@@ -39,9 +39,7 @@ class ChildProcesses:
         with self._lock:
             if self.stopping:
                 return None
-            env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "500"}
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    start_new_session=True, env=env)  # fmt: skip
+            proc = start_cli(argv, own_session=True)
             self._running[proc] = (time.monotonic(), threading.Event())
             return proc
 
@@ -96,29 +94,14 @@ def install_runtime(runtime: JobRuntime | None) -> None:
     _runtime = runtime
 
 
-def _parse_summary(stdout: str) -> dict[str, Any]:
-    try:
-        value = json.loads(stdout)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
 def run_job(job_id: str, cli_args: list[str], data_dir: str, config_path: str | None) -> None:
     """Run one job to its end and record it; never raises (a failing job must not stop the
     scheduler: it is logged, and runs again at its next time)."""
     runtime = _runtime
     if runtime is None:
         raise RuntimeError("run_job runs inside `newsarchive schedule` only")
-    argv = [sys.executable, "-m", "newsarchive.scheduling.job_process", "--data-dir", data_dir]
-    if config_path:
-        argv += ["--config", config_path]
-    argv += cli_args
+    argv = cli_argv(cli_args, data_dir=data_dir, config=config_path,
+                    entry="newsarchive.scheduling.job_process")  # fmt: skip
     command = shlex.join(cli_args)
     row = runtime.log.started(job_id, command)
     try:
@@ -129,17 +112,15 @@ def run_job(job_id: str, cli_args: list[str], data_dir: str, config_path: str | 
         runtime.log.set_pid(row, proc.pid)
         logger.info("job %s: started `newsarchive %s` (pid %d)", job_id, command, proc.pid)
         try:
-            stdout, stderr = proc.communicate()
+            outcome = wait_cli(proc)
         finally:
             runtime.children.done(proc)
-        for line in stderr.splitlines():
+        for line in outcome.stderr.splitlines():
             if line.strip():
                 logger.info("job %s: %s", job_id, line.rstrip())
-        summary = _parse_summary(stdout)
-        status = proc.returncode
-        error = None
-        if status != 0:
-            error = _last_line(stderr) or f"exit status {status}"
+        summary = outcome.summary or {}
+        status = outcome.status
+        error = outcome.error
         if runtime.children.stopping:
             error = f"stopped by the scheduler; {error}" if error else "stopped by the scheduler"
         run_id = summary.get("run_id")

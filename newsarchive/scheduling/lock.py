@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archive.clock import iso_utc
+
 LOCK_NAME = "scheduler.lock"
 
 
@@ -70,7 +72,7 @@ class SchedulerLock:
                 f"(lock file {self.path})"
             ) from None
         me = {"pid": os.getpid(), "host": socket.gethostname(),
-              "started_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+              "started_at": iso_utc(datetime.now(UTC))}  # fmt: skip
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(me).encode(), 0)
         os.fsync(fd)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from archive import catalog_schema as t
-from archive.catalog import Catalog, utc
+from archive.catalog import Catalog
+from archive.clock import utc
 
 # Summary keys kept in the table: the counts, not the per-URL detail of the crawl's JSON.
 _BULKY_KEYS = ("sites", "results")

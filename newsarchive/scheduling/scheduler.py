@@ -25,6 +25,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from archive.clock import iso_utc
 from archive.config import Config
 from newsarchive.scheduling.config import ScheduleConfig, ScheduledJob, schedule_config_of
 from newsarchive.scheduling.jobs import ChildProcesses, JobRuntime, install_runtime, run_job
@@ -209,7 +210,7 @@ class ArchiveScheduler:
                     else "new: added at next start"
                 )
             rows.append({"id": job.id, "when": job.when, "command": " ".join(job.cli_args),
-                         "next_run_time": next_run.isoformat() if next_run else None, "state": state})  # fmt: skip
+                         "next_run_time": iso_utc(next_run), "state": state})  # fmt: skip
         for job_id, existing in stored.items():
             if all(job.id != job_id for job in self.settings.jobs):
                 rows.append({"id": job_id, "when": str(existing.trigger), "command": " ".join(existing.args[1]),

@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.catalog import Catalog
+from archive.clock import WHEN_HINT, parse_when
 from archive.config import Config
 from archive.history import ArticleNotFound, article_history, diff_between
 from archive.urls import normalize_url
@@ -69,18 +70,13 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 def _when(value: str | None, name: str, *, end_of_day: bool) -> datetime | None:
+    """`since`/`until` as the CLI reads them (archive.clock.parse_when), or a 400."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        if end_of_day and "T" not in value and " " not in value.strip():
-            moment += timedelta(days=1, microseconds=-1)
-        return moment.astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: the last day of year 9999, say
-        raise ApiError(400, f"{name} takes an ISO date or date-time like 2026-05-06 or 2026-05-06T12:00Z "
-                            f"(years 1–9999), not {value[:100]!r}") from None  # fmt: skip
+        return parse_when(value, end_of_day=end_of_day)
+    except ValueError:
+        raise ApiError(400, f"{name} takes {WHEN_HINT}, not {value[:100]!r}") from None
 
 
 class _LruCache:

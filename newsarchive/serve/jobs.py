@@ -10,11 +10,8 @@ stopped are queued again when the next one starts.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import subprocess
-import sys
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -24,20 +21,16 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from archive import catalog_schema as t
-from archive.catalog import utc
+from archive.clock import iso_utc
 from archive.config import Config
 from crawler.url_form import url_key
+from newsarchive.cli_process import cli_argv, start_cli, wait_cli
 from newsarchive.serve.settings import TOKEN_ENV, ServeSettings
 
 logger = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed")
 _REPO = Path(__file__).resolve().parents[2]
-
-
-def _iso(value: Any) -> str | None:
-    value = utc(value)
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class QueueFull(Exception):
@@ -171,9 +164,9 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
         "status": job["status"],
         "site": job["site"],
         "urls": job["urls"],
-        "created_at": _iso(job["created_at"]),
-        "started_at": _iso(job["started_at"]),
-        "finished_at": _iso(job["finished_at"]),
+        "created_at": iso_utc(job["created_at"]),
+        "started_at": iso_utc(job["started_at"]),
+        "finished_at": iso_utc(job["finished_at"]),
         "error": job["error"],
         "results": results,
     }
@@ -181,13 +174,8 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
 
 def archive_command(config: Config, urls: list[str], site: str | None) -> list[str]:
     """The `newsarchive archive` command line a job runs."""
-    cmd = [sys.executable, "-m", "newsarchive.cli", "--data-dir", str(config.data_dir.absolute())]
-    if config.source:
-        cmd += ["--config", str(config.source.absolute())]
-    cmd += ["archive", "--no-progress", "--json"]
-    if site:
-        cmd += ["--site", site]
-    return [*cmd, "--", *urls]
+    args = ["archive", "--no-progress", "--json", *(["--site", site] if site else []), "--", *urls]
+    return cli_argv(args, data_dir=config.data_dir, config=config.source)
 
 
 def _result_row(url: str, row: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
@@ -262,24 +250,16 @@ class JobWorker:
                 self.store.finish(job["id"], "failed", [_result_row(u, None, str(exc)) for u in job["urls"]],
                                   f"{type(exc).__name__}: {exc}")  # fmt: skip
 
-    def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
-        env.update({"NO_COLOR": "1", "COLUMNS": "500", "PYTHONUNBUFFERED": "1"})
-        env.pop("NEWSARCHIVE_CONFIG", None)  # the command line names the config explicitly
-        return env
-
     def run(self, job: dict[str, Any]) -> None:
         urls: list[str] = job["urls"]
         cmd = archive_command(self.config, urls, job["site"])
-        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env=self._env(), cwd=_REPO)  # fmt: skip
+        # Never the API token; in the repository, so it imports the code the service runs.
+        child = start_cli(cmd, without_env=[TOKEN_ENV], cwd=_REPO)
         with self._children_lock:
             self._children.add(child)
         try:
-            stdout, stderr = child.communicate(timeout=self.settings.job_timeout_seconds)
+            outcome = wait_cli(child, timeout=self.settings.job_timeout_seconds)
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.communicate()
             timeout = f"the archive run took longer than {self.settings.job_timeout_seconds:g} s and was stopped"
             self.store.finish(
                 job["id"], "failed", [_result_row(u, None, timeout) for u in urls], timeout
@@ -293,14 +273,11 @@ class JobWorker:
         rows: dict[str, dict[str, Any]] = {}
         error: str | None = None
         try:
-            for row in json.loads(stdout)["results"]:
+            for row in (outcome.summary or {})["results"]:
                 rows[row["requested_url"]] = row
-        except (ValueError, KeyError, TypeError):
-            lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+        except (KeyError, TypeError):
             error = (
-                lines[-1].strip()
-                if lines
-                else f"the archive run exited with status {child.returncode}"
+                outcome.last_error_line or f"the archive run exited with status {outcome.status}"
             )
         results = [_result_row(u, rows.get(u), error) for u in urls]
         archived = any(r["version"] is not None for r in results)

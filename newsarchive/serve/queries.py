@@ -11,14 +11,9 @@ from typing import Any
 from sqlalchemy import Engine, and_, exists, func, or_, select
 
 from archive import catalog_schema as t
-from archive.catalog import utc
+from archive.clock import iso_utc
 
 a, v = t.articles, t.versions
-
-
-def iso(value: Any) -> str | None:
-    value = utc(value)
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 @dataclass
@@ -34,7 +29,8 @@ class BadCursor(ValueError):
 
 
 def encode_cursor(changed_at: Any, article_id: str) -> str:
-    raw = json.dumps([iso(changed_at), article_id]).encode()
+    # The exact instant (shown instants are to the second): pages never skip nor repeat.
+    raw = json.dumps([iso_utc(changed_at, timespec="microseconds"), article_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -93,9 +89,9 @@ def article_item(row: dict[str, Any]) -> dict[str, Any]:
         "url": row["url"],
         "title": row["title"],
         "latest_version": row["latest_version"],
-        "first_seen_at": iso(row["first_seen_at"]),
-        "last_changed_at": iso(row["last_changed_at"]),
-        "last_seen_at": iso(row["last_seen_at"]),
+        "first_seen_at": iso_utc(row["first_seen_at"]),
+        "last_changed_at": iso_utc(row["last_changed_at"]),
+        "last_seen_at": iso_utc(row["last_seen_at"]),
         "links": {"api": f"/api/articles/{row['id']}", "page": f"/articles/{row['id']}"},
     }
 
@@ -169,7 +165,7 @@ def recent_changes(
     for row in rows:
         diff = row["record"].get("diff") or {}
         out.append({"article_id": row["article_id"], "version": row["version"], "change": row["change"],
-                    "captured_at": iso(row["captured_at"]), "site": row["site"], "url": row["url"],
+                    "captured_at": iso_utc(row["captured_at"]), "site": row["site"], "url": row["url"],
                     "title": row["record"].get("title") or row["article_title"],
                     "changed_fields": row["record"].get("changed_fields") or [],
                     "chars_added": diff.get("chars_added"), "chars_removed": diff.get("chars_removed")})  # fmt: skip

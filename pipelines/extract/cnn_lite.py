@@ -1,4 +1,5 @@
-"""The ``cnn-lite`` profile: article pages of lite.cnn.com (markup notes in SITES.md)."""
+"""The ``cnn-lite`` profile: article pages of lite.cnn.com (docs/extraction.md, "Parsers";
+sample pages in tests/fixtures/sites/cnn-lite/)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+from archive.clock import iso_utc
+
 US_EASTERN = ZoneInfo("America/New_York")
 
 _MONTHS = {
@@ -53,16 +55,6 @@ _TIME = re.compile(
 _TIMESTAMP_KIND = re.compile(r"^\s*(?P<kind>updated|published)\b", re.IGNORECASE)
 
 
-def format_utc(moment: datetime) -> str:
-    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
-    utc = moment.astimezone(UTC)
-    # Not strftime: it does not zero-pad years below 1000 on every platform.
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
-    )
-
-
 def format_day(day: date) -> str:
     """Format a calendar day as ``YYYY-MM-DD`` (a date without a time of day)."""
     return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
@@ -84,7 +76,7 @@ def eastern_to_utc(local: datetime, zone_label: str | None = None) -> str:
         other = local.replace(tzinfo=US_EASTERN, fold=1)
         if other.tzname() == label:
             moment = other
-    return format_utc(moment)
+    return iso_utc(moment)
 
 
 def parse_eastern_datetime(text: str) -> str | None:
@@ -156,6 +148,6 @@ def parse_machine_datetime(value: str) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
-        return format_utc(moment)
+        return iso_utc(moment)
     except (OverflowError, ValueError):
         return None

@@ -1,4 +1,5 @@
-"""The ``npr-text`` profile: story pages of text.npr.org (markup notes in SITES.md)."""
+"""The ``npr-text`` profile: story pages of text.npr.org (docs/extraction.md, "Parsers";
+sample pages in tests/fixtures/sites/npr-text/)."""
 
 from __future__ import annotations
 
