@@ -189,3 +189,50 @@ job_runs = Table(
     Index("ix_job_runs_started", "started_at"),
     Index("ix_job_runs_job", "job_id", "started_at"),
 )
+
+# Notifications (archive/outbox.py): the outbox. An event is written in the transaction that
+# records what it tells of (a version, a suspect capture) or at the end of a run (site health);
+# `newsarchive notify run` fans it out into one delivery per matching target and delivers it.
+notify_events = Table(
+    "notify_events",
+    metadata,
+    Column("id", String(40), primary_key=True),  # "evt_" + time-ordered hex: the webhook-id
+    Column("type", String(32), nullable=False),  # version.new, version.edit, site.unhealthy, …
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("site", String(64)),
+    Column("article_id", String(32)),
+    Column("version", Integer),
+    Column("payload", JSON, nullable=False),
+    Column("dispatched_at", DateTime(timezone=True)),  # fanned out to the targets; NULL: not yet
+    Index("ix_notify_events_pending", "dispatched_at", "id"),
+    Index("ix_notify_events_site", "site", "type", "created_at"),
+)
+
+notify_deliveries = Table(
+    "notify_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(40), ForeignKey("notify_events.id"), nullable=False),
+    Column("target", String(128), nullable=False),  # "webhook:<name>" or "channel:<name>"
+    Column("state", String(16), nullable=False),  # pending, delivered, failed (gave up)
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True)),  # also a runner's lease while sending
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    UniqueConstraint("event_id", "target"),
+    Index("ix_notify_deliveries_due", "state", "next_attempt_at"),
+)
+
+notify_attempts = Table(
+    "notify_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Integer, ForeignKey("notify_deliveries.id"), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("status", Integer),  # the receiver's HTTP status; NULL: no response
+    Column("error", Text),
+    Column("duration_ms", Integer),
+    Column("digest_size", Integer),  # a channel's digest: how many events this one message held
+    Index("ix_notify_attempts_delivery", "delivery_id"),
+    Index("ix_notify_attempts_at", "attempted_at"),
+)

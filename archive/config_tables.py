@@ -16,6 +16,9 @@ Adding a table is one class deriving from `Table` plus one field of `ConfigFile`
 
     notify: NotifyTable = Field(default_factory=NotifyTable)   # in ConfigFile
 
+(The real `[notify]` is a larger model of its own module, archive/notify_config.py, held by
+`ConfigFile` the same way.)
+
 Errors need nothing more: `first_problem` names the file, table and key of any of them.
 Use `Field(default=…)` (keyword) for a default with bounds: mypy reads it as optional.
 
@@ -45,11 +48,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from archive.notify_config import NotifyConfig
+
 DEFAULT_USER_AGENT = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive)"
 # Names of the scheduler's built-in jobs (newsarchive/scheduling/config.py): a configured
 # job may not take them.
 RECHECK_JOB_ID = "recheck"
 SYNC_JOB_ID = "s3-sync"
+NOTIFY_JOB_ID = "notify"  # added when [notify] names a webhook or channel
 
 
 def _problem(message: str) -> PydanticCustomError:
@@ -234,7 +240,7 @@ class ScheduleJobTable(Table):
     def _id(cls, value: str) -> str:
         if not _JOB_ID.match(value):
             raise _problem(f"expected a name of letters, digits, '.', '_' or '-', got {value!r}")
-        if value in (RECHECK_JOB_ID, SYNC_JOB_ID):
+        if value in (RECHECK_JOB_ID, SYNC_JOB_ID, NOTIFY_JOB_ID):
             raise _problem(f"{value!r} is the built-in job's name; choose another")
         return value
 
@@ -382,6 +388,7 @@ class ConfigFile(Table):
     recheck: RecheckTable = Field(default_factory=RecheckTable)
     serve: ServeTable = Field(default_factory=ServeTable)
     distributed: DistributedTable = Field(default_factory=DistributedTable)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)  # archive/notify_config.py
 
     @field_validator("s3", mode="before")
     @classmethod

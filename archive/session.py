@@ -22,6 +22,7 @@ from archive import __version__
 from archive.catalog import Catalog
 from archive.config import Config
 from archive.exchange import CaptureRecords, HttpExchange, RecordLocation
+from archive.outbox import events_wanted
 from archive.outcomes import summarize
 from archive.publishing import ClosedFilePublisher  # S3 publishing
 from archive.recheck import RecheckLadder
@@ -96,8 +97,9 @@ class ArchiveSession:
         )
         self.records = RecordFileWriter(self.data_dir, self.run_id, started_at=self.started_at)
         self.tracker = VersionTracker(
-            self.catalog, ladder=RecheckLadder.from_config(config.recheck)
-        )
+            self.catalog, ladder=RecheckLadder.from_config(config.recheck),
+            events=events_wanted(getattr(config, "notify", None)),
+        )  # fmt: skip
         self.closed = False
 
     def _warc_opened(self, info: WarcFileInfo) -> None:

@@ -27,6 +27,7 @@ from archive.content import content_hash, normalize_authors, normalize_text
 from archive.dates import record_precision, same_date
 from archive.diffs import text_diff
 from archive.exchange import RecordLocation
+from archive.outbox import SUSPECT_EVENT, VERSION_EVENTS, version_payload, write_event
 from archive.recheck import DEFAULT as DEFAULT_LADDER
 from archive.recheck import RecheckLadder
 from archive.records import JsonRecord
@@ -125,11 +126,15 @@ class VersionTracker:
     """Compares an observation with the article's versions in the catalog and records the result.
 
     `min_text_chars` and `collapse_ratio` define a collapsed extraction (`suspect`).
+    `events`: write the notification events (archive/outbox.py) in the version's
+    transaction (`version.new`/`edit`/`revert`, `capture.suspect`).
     """
 
     def __init__(self, catalog: Catalog, *, ladder: RecheckLadder = DEFAULT_LADDER,
-                 min_text_chars: int = 100, collapse_ratio: float = 0.5) -> None:  # fmt: skip
+                 min_text_chars: int = 100, collapse_ratio: float = 0.5,
+                 events: bool = False) -> None:  # fmt: skip
         self.catalog = catalog
+        self.events = events
         self.ladder = ladder
         self.min_text_chars = min_text_chars
         self.collapse_ratio = collapse_ratio
@@ -323,8 +328,21 @@ class VersionTracker:
                 "record": decision.record,
             })  # fmt: skip
             # Seam (issue 18): the search index follows the version, in this transaction.
-            index_version(conn, obs.article_id, decision.version, decision.record,
-                          decision.previous_record, captured_at=obs.captured_at)  # fmt: skip
+            edit_types = index_version(conn, obs.article_id, decision.version, decision.record,
+                                       decision.previous_record, captured_at=obs.captured_at)  # fmt: skip
+            if self.events:  # the outbox: the event commits (or rolls back) with the version
+                write_event(conn, VERSION_EVENTS[decision.outcome],
+                            version_payload(decision.record, edit_types, decision.previous_record),
+                            site=obs.site, article_id=obs.article_id, version=decision.version,
+                            at=now, fast=fast)  # fmt: skip
+        elif decision.outcome == "suspect" and self.events:
+            write_event(conn, SUSPECT_EVENT, {
+                "article_id": obs.article_id, "site": obs.site, "url": obs.url,
+                "title": f.get("title"), "detail": decision.detail,
+                "latest_version": decision.previous_version, "captured_at": clock.iso_utc(obs.captured_at),
+                "run_id": obs.run_id,
+            }, site=obs.site, article_id=obs.article_id, version=decision.previous_version,
+                at=now, fast=fast)  # fmt: skip
         if article is not None or postgres:
             fast.write(conn, _UPDATE_ARTICLE, {**values, "_id": obs.article_id})
         if obs.capture_id is not None:

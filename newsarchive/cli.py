@@ -977,6 +977,27 @@ def runs(
                 table)  # fmt: skip
     if not rows:
         out.print("no scheduled job has run yet (see `newsarchive schedule`)")
+    _print_site_health(config, read_only)
+
+
+def _print_site_health(config: Config, read_only: bool) -> None:
+    """Sites whose latest health event (newsarchive/notify/health.py) says they are broken."""
+    from archive.catalog import Catalog
+    from newsarchive.notify.health import latest_states
+
+    catalog = Catalog(config.resolved_catalog_url, read_only=read_only)
+    try:
+        latest = latest_states(catalog.engine)
+    finally:
+        catalog.close()
+    broken = [e for e in latest.values() if e["type"] == "site.unhealthy"]
+    if not broken:
+        if latest:
+            out.print("site health: every site works")
+        return
+    rows = [[e["site"], f"{e['created_at']:%Y-%m-%d %H:%M:%S}", "; ".join(e["payload"].get("reasons") or [])]
+            for e in broken]  # fmt: skip
+    print_table(out, ["site", "unhealthy since (UTC)", "why"], rows, title="site health")
 
 
 @app.command()
@@ -1059,6 +1080,15 @@ def worker(
     else:
         print_summary(out, result.summary, config.data_dir)
     _fail_on_fatal(result)
+
+
+def _register_notify() -> None:
+    from newsarchive.notify.commands import notify_app
+
+    app.add_typer(notify_app, name="notify")
+
+
+_register_notify()
 
 
 def main() -> None:

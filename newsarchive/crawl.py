@@ -113,6 +113,8 @@ def run_crawl(
         console.print(Text("warning: " + warning, style="yellow"), soft_wrap=True)
     summary = run.close(status, extra={"sites": site_reports, "fatal_error": fatal,
                                        "warnings": warnings, "status": status})  # fmt: skip
+    if command in ("crawl", "recheck") and status != "interrupted":
+        _site_health(config, summary, [t.profile.name for t in targets], command, console)
     return CrawlResult(
         summary=summary, reports=reports, status=status, fatal_error=fatal, signal=run.signal
     )
@@ -147,3 +149,27 @@ def _discovery_warnings(session: Any, site_reports: list[dict[str, Any]]) -> lis
             continue
         warnings += drop_warnings(report["site"], totals, before)
     return warnings
+
+
+def _site_health(config: Config, summary: dict[str, Any], sites: list[str], command: str,
+                 console: Console) -> None:  # fmt: skip
+    """Site health after the run (newsarchive/notify/health.py): `site.unhealthy` and
+    `site.healthy` events, the report in the summary, a warning per unhealthy site."""
+    from newsarchive.notify.config import notify_config_of
+    from newsarchive.notify.health import check_run, record_in_summary
+
+    run_id = summary.get("run_id")
+    if not run_id:
+        return
+    try:
+        health = check_run(config, notify_config_of(config).health, str(run_id), sites, command)
+        if health:
+            record_in_summary(config, str(run_id), health)
+    except Exception as exc:  # health is a report: it never fails the run
+        logging.getLogger(__name__).warning("could not assess site health: %s", exc)
+        return
+    summary["health"] = health
+    for report in health:
+        if report["state"] == "unhealthy":
+            text = f"warning: {report['site']} looks broken: " + "; ".join(report["reasons"])
+            console.print(Text(text, style="yellow"), soft_wrap=True)

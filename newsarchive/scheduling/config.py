@@ -4,6 +4,8 @@
 [schedule]
 recheck_interval_seconds = 300   # the built-in `recheck` job; 0 turns it off
 sync_interval_seconds = 900      # the built-in `s3-sync` job, added only when [s3] is set
+                                 # (the built-in `notify` job: added when [notify] names targets,
+                                 # every [notify] interval_seconds)
 stop_timeout_seconds = 60        # SIGINT/SIGTERM: how long a running crawl may take to close
 timezone = "UTC"                 # for cron expressions
 # distributed = true             # default: true when [distributed] redis_url is set — crawl and
@@ -23,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archive.config import Config, ConfigError
-from archive.config_tables import RECHECK_JOB_ID, SYNC_JOB_ID, ScheduleJobTable
+from archive.config_tables import NOTIFY_JOB_ID, RECHECK_JOB_ID, SYNC_JOB_ID, ScheduleJobTable
 
 __all__ = ["CRON_MISFIRE_GRACE_SECONDS", "RECHECK_JOB_ID", "SYNC_JOB_ID", "ScheduleConfig",
            "ScheduledJob", "schedule_config_of"]  # fmt: skip
@@ -126,4 +128,9 @@ def schedule_config_of(config: Config) -> ScheduleConfig:
     if config.s3 is not None:
         result.jobs.append(_interval_job(SYNC_JOB_ID, ("sync", "--no-progress", "--json"),
                                          raw.sync_interval_seconds))  # fmt: skip
+    if config.notify.enabled:
+        # The built-in `notify` job: delivers the outbox every [notify] interval_seconds, in its
+        # own process (a dead receiver never holds a crawl job).
+        result.jobs.append(_interval_job(NOTIFY_JOB_ID, ("notify", "run", "--once", "--json"),
+                                         config.notify.interval_seconds))  # fmt: skip
     return result

@@ -400,10 +400,13 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
     @app.get("/", response_class=HTMLResponse, tags=["pages"])
     def index(site: str | None = None) -> HTMLResponse:
         """Recent changes across the archive."""
+        from newsarchive.notify.health import unhealthy_sites
+
         return HTMLResponse(
-            pages.index_page(queries.recent_changes(catalog.engine, site=site)),
+            pages.index_page(queries.recent_changes(catalog.engine, site=site),
+                             unhealthy_sites(catalog.engine)),
             headers=HTML_HEADERS,
-        )
+        )  # fmt: skip
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, tags=["pages"])
     async def article_page(

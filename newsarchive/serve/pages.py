@@ -39,8 +39,9 @@ def _stats(added: Any, removed: Any) -> str:
     return f"<ins>+{int(added or 0)}</ins> <del>−{int(removed or 0)}</del>"
 
 
-def index_page(changes: list[dict[str, Any]]) -> str:
-    """Recent changes across the archive, newest first."""
+def index_page(changes: list[dict[str, Any]], unhealthy: list[dict[str, Any]] | None = None) -> str:
+    """Recent changes across the archive, newest first; first the sites that look broken
+    (newsarchive/notify/health.py)."""
     rows = "".join(
         f"<tr><td class=muted>{escape(c['captured_at'] or '')}</td><td>{escape(c['site'])}</td>"
         f'<td><a href="{escape(_article_href(c["article_id"], **({"from": c["version"] - 1, "to": c["version"]} if c["version"] > 1 else {})))}">'
@@ -51,7 +52,13 @@ def index_page(changes: list[dict[str, Any]]) -> str:
     )  # fmt: skip
     table = ("<table><tr><th>captured</th><th>site</th><th>article</th><th>version</th><th>chars</th></tr>"
              f"{rows}</table>") if changes else "<p>Nothing archived yet.</p>"  # fmt: skip
-    return _page("newsarchive: recent changes", f"<h1>Recent changes</h1>{table}")
+    broken = "".join(
+        f"<li><strong>{escape(h['site'])}</strong> <span class=muted>since {escape(str(h['since'])[:19])}</span>: "
+        f"{escape('; '.join(h['reasons']))}</li>"
+        for h in unhealthy or []
+    )  # fmt: skip
+    health = f"<h2>Sites that look broken</h2><ul class=health>{broken}</ul>" if broken else ""
+    return _page("newsarchive: recent changes", f"<h1>Recent changes</h1>{health}{table}")
 
 
 @dataclass
