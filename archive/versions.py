@@ -29,7 +29,7 @@ from archive.exchange import RecordLocation
 from archive.recheck import DEFAULT as DEFAULT_LADDER
 from archive.recheck import RecheckLadder
 from archive.records import JsonRecord
-from archive.search_index import index_version
+from archive.search_index import IndexedVersion, document, write_documents
 
 VERSIONED_OUTCOMES = ("new", "edit", "revert")
 _INSERT_ARTICLE = insert(t.articles)
@@ -90,6 +90,9 @@ class Decision:
     previous_record: dict[str, Any] | None = (
         None  # the version before (search indexing aligns with it)
     )
+    # What the search index holds for the version (its edit types are the record's),
+    # computed once when the record is made and written in the version's transaction.
+    indexed: IndexedVersion | None = None
 
     @property
     def makes_version(self) -> bool:
@@ -218,11 +221,20 @@ class VersionTracker:
                 record["diff"] = diff_from(
                     previous["version"], previous["record"].get("text"), f.get("text")
                 )
+        # The search index's document aligns the edit and types it: the record keeps those
+        # types, and the same document is indexed when the version is written (_write).
+        indexed = document(
+            obs.article_id, version, record, previous["record"] if previous else None,
+            captured_at=obs.captured_at,
+            vocabulary=getattr(self.catalog, "dialect", "sqlite") == "sqlite",
+        )  # fmt: skip
+        record["edit_types"] = list(indexed.edit_types)
         return Decision(change, obs.article_id, version=version, change=change,
                         changed_fields=record["changed_fields"], reverted_to=reverted_to,
                         content_sha256=digest, record=JsonRecord(record),
                         previous_version=previous["version"] if previous else None,
-                        previous_record=previous["record"] if previous else None)  # fmt: skip
+                        previous_record=previous["record"] if previous else None,
+                        indexed=indexed)  # fmt: skip
 
     def seen_unchanged(self, capture_id: int, article_id: str, seen_at: datetime) -> int | None:
         """A capture known to hold the latest version (identical payload): no extraction needed."""
@@ -338,10 +350,15 @@ class VersionTracker:
                 "warc_length": response.length if response else None,
                 "warc_record_id": response.record_id if response else None,
                 "record": decision.record,
+                "edit_types": decision.record.get("edit_types"),
             })  # fmt: skip
-            # Seam (issue 18): the search index follows the version, in this transaction.
-            index_version(conn, obs.article_id, decision.version, decision.record,
-                          decision.previous_record, captured_at=obs.captured_at)  # fmt: skip
+            # The search index follows the version, in this transaction.
+            indexed = decision.indexed
+            if indexed is None:
+                indexed = document(obs.article_id, decision.version, decision.record,
+                                   decision.previous_record, captured_at=obs.captured_at,
+                                   vocabulary=not postgres)  # fmt: skip
+            write_documents(conn, [indexed])
         if article is not None or postgres:
             fast.write(conn, _UPDATE_ARTICLE, {**values, "_id": obs.article_id})
         if obs.capture_id is not None:

@@ -464,6 +464,7 @@ def filter_catalog(request, tmp_path):
 def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
     from datetime import UTC, datetime
 
+    from archive.search_query import SearchQueryError
     from newsarchive.serve.queries import ArticleFilter, list_articles
 
     def ids(**kw: object) -> list[str]:
@@ -471,16 +472,19 @@ def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
         return [i["article_id"] for i in items]
 
     assert ids() == ["a5", "a4", "a3", "a2", "a1"]  # most recently changed first
-    # q: in the title or the text of any version, whatever the case
+    # q: a search (the full-text index) over the title and the text of every version,
+    # whatever the case
     assert ids(q="bill") == ids(q="BiLl") == ["a1"]
     assert ids(q="exceptional") == ["a5"], "the text of an earlier version counts"
     assert ids(q="an EDIT replaced") == ["a5"]
     assert ids(q="ärger") == ids(q="ZÜRICH") == ["a3"], "not only ASCII letters"
     assert ids(q="straßenbau") == ["a3"]
-    # LIKE's wildcards and escape character are plain characters in q
-    assert ids(q="100%") == ["a2"] and ids(q="%") == ["a2"]
-    assert ids(q="_") == ["a4"] and ids(q="snake_case") == ["a4"]
-    assert ids(q="back\\slash") == ["a4"] and ids(q="\\") == ["a4"]
+    # words: punctuation splits them (LIKE's wildcards are no wildcards); no word, no search
+    assert ids(q="100%") == ["a2"] and ids(q="snake_case") == ["a4"]
+    assert ids(q="back\\slash") == ["a4"]
+    for nothing in ("%", "_", "\\"):
+        with pytest.raises(SearchQueryError):
+            ids(q=nothing)
     assert ids(q="no such words") == []
     # site, since / until (a version captured in the window)
     assert ids(site="npr-text") == ["a4", "a3"] and ids(site="nope") == []
@@ -533,7 +537,9 @@ def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_ur
 
     assert ids("q=mixed%20case") == ["p1"] and ids("q=HEADLINE") == ["p1"]
     assert ids("q=%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C") == ["p2"]  # "новость"
-    assert ids("q=BODY%20TEXT") == ["p2", "p1"] and ids("q=%25") == []
+    assert ids("q=BODY%20TEXT") == ["p2", "p1"]
+    status, _, payload = server.call("GET", "/api/articles?q=%25", token=None)
+    assert status == 400 and "error" in payload
     assert ids("site=npr-text") == ["p2"]
     assert ids("since=2026-05-01&until=2026-05-01") == ["p2", "p1"]
     assert ids("since=2026-05-02") == [] and ids("until=2026-04-30") == []

@@ -19,9 +19,12 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from archive import search_index
 from archive.catalog import Catalog
 from archive.config import Config
 from archive.history import ArticleNotFound, article_history, diff_between
+from archive.search_index import SearchIndexNotReady
+from archive.search_query import SearchQueryError
 from archive.urls import normalize_url
 from crawler.address_policy import AddressPolicy, AddressRefused
 from crawler.url_form import InvalidUrl, fetch_url
@@ -311,13 +314,19 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
             str | None, Query(description="a version captured on or before (ISO date/time, UTC)")
         ] = None,
         q: Annotated[
-            str | None, Query(max_length=200, description="text in the title or any version")
-        ] = None,
+            str | None,
+            Query(
+                max_length=1000,
+                description="a search over every version's title, "
+                "authors and text (syntax: docs/search.md)",
+            ),
+        ] = None,  # fmt: skip
         limit: Annotated[int | None, Query(ge=1)] = None,
         cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
     ) -> dict[str, Any]:
         """Articles, most recently changed first: `{"items": [...], "next": cursor or null}`.
-        A search (`q`) reads the text of every version: limited per client address."""
+        `q`: the articles of the newest 1,000 versions matching the search (the full-text
+        index; ranked results with snippets: `/api/search`); limited per client address."""
         flt = queries.ArticleFilter(site, _when(since, "since", end_of_day=False),
                                     _when(until, "until", end_of_day=True), (q or "").strip() or None)  # fmt: skip
         size = min(limit or settings.page_size, settings.page_size * 4)
@@ -328,9 +337,62 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         if flt.q:
             searches.take(_client(request))
         items, next_cursor = await anyio.to_thread.run_sync(
-            lambda: queries.list_articles(catalog.engine, flt, limit=size, after=after),
+            lambda: _searching(lambda: queries.list_articles(catalog.engine, flt, limit=size, after=after)),
             limiter=search_threads if flt.q else None)  # fmt: skip
         return {"items": items, "next": next_cursor}
+
+    def _searching(run: Callable[[], Any]) -> Any:
+        """A search's errors as the client's (400) or the archive's state (503)."""
+        try:
+            return run()
+        except SearchQueryError as exc:
+            raise ApiError(400, str(exc)) from None
+        except SearchIndexNotReady as exc:
+            raise ApiError(503, str(exc)) from None
+
+    @app.get("/api/search", tags=["read"])
+    async def search_versions(
+        request: Request,
+        q: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=1000,
+                description='words, "a phrase", a OR b, -excluded, prefix* (docs/search.md)',
+            ),
+        ],
+        site: str | None = None,
+        since: Annotated[
+            str | None, Query(description="captured on or after (ISO date/time, UTC)")
+        ] = None,
+        until: Annotated[
+            str | None, Query(description="captured on or before (ISO date/time, UTC)")
+        ] = None,
+        in_: Annotated[
+            str,
+            Query(
+                alias="in",
+                pattern="^(any|added|removed)$",
+                description="any: title, authors, text; added/removed: what an edit "
+                "added or removed",
+            ),
+        ] = "any",
+        limit: Annotated[int, Query(ge=1, le=200)] = 20,
+        offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    ) -> dict[str, Any]:
+        """Versions matching a search, best first, with highlighted snippets (escaped HTML,
+        matches in `<mark>`) and edit types; `next_offset` for the next page or null."""
+        low = _when(since, "since", end_of_day=False)
+        high = _when(until, "until", end_of_day=True)
+        searches.take(_client(request))
+        results = await anyio.to_thread.run_sync(
+            lambda: _searching(lambda: search_index.search(
+                catalog.engine, q, site=site, since=low, until=high, scope=in_, limit=limit, offset=offset)),
+            limiter=search_threads)  # fmt: skip
+        more = results.candidates > offset + len(results) and len(results) == limit
+        return {"query": q, "in": in_, "candidates": results.candidates, "capped": results.capped,
+                "results": [queries.search_hit(h) for h in results],
+                "next_offset": offset + limit if more else None}  # fmt: skip
 
     @app.get("/api/articles/{article_id}", tags=["read"])
     def get_article(article_id: str) -> dict[str, Any]:

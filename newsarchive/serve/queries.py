@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, and_, exists, or_, select
 
 from archive import catalog_schema as t
 from archive.catalog import utc
+from archive.search_index import matching_articles
 
 a, v = t.articles, t.versions
 
@@ -26,7 +27,9 @@ class ArticleFilter:
     site: str | None = None
     since: datetime | None = None  # a version captured at or after
     until: datetime | None = None  # a version captured at or before
-    q: str | None = None  # in the title, or the text of any version (case-insensitive)
+    q: str | None = (
+        None  # a search (archive/search_query.py) over every version's title, authors, text
+    )
 
 
 class BadCursor(ValueError):
@@ -60,32 +63,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise BadCursor(f"not a cursor from this API: {cursor[:80]!r}") from None
 
 
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-# Case-insensitive search means the same on both backends: PostgreSQL's lower() follows the
-# database's locale (every letter with a UTF-8 one), SQLite's only knows A-Z, so on SQLite
-# the query lower-cases with Python's str.lower, registered on the connection that runs it.
-_SQLITE_LOWER = "newsarchive_lower"
-
-
-def _lower_function(engine: Engine) -> Any:
-    return getattr(func, _SQLITE_LOWER) if engine.dialect.name == "sqlite" else func.lower
-
-
-def _py_lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
-def _prepare(conn: Any) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.create_function(
-            _SQLITE_LOWER, 1, _py_lower, deterministic=True
-        )
-
-
 def article_item(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "article_id": row["id"],
@@ -117,20 +94,18 @@ def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int, cursor: str
     if flt.since or flt.until:
         query = query.where(exists().where(and_(*window)))
     if flt.q:
-        pattern = _like(flt.q)
-        lower = _lower_function(engine)
-        text = lower(v.c.record["text"].as_string())
-        query = query.where(or_(
-            lower(a.c.title).like(pattern, escape="\\"),
-            exists().where(and_(v.c.article_id == a.c.id, text.like(pattern, escape="\\"))),
-        ))  # fmt: skip
+        # The search index, not a scan: the articles of the newest matching versions
+        # (search_index.CANDIDATES of them), in this list's order.
+        ids = matching_articles(engine, flt.q, site=flt.site, since=flt.since, until=flt.until)
+        if not ids:
+            return [], None
+        query = query.where(a.c.id.in_(ids))
     if after is not None:
         changed, article_id = after
         query = query.where(or_(a.c.last_changed_at < changed,
                                 and_(a.c.last_changed_at == changed, a.c.id < article_id)))  # fmt: skip
     query = query.order_by(a.c.last_changed_at.desc(), a.c.id.desc()).limit(limit + 1)
     with engine.connect() as conn:
-        _prepare(conn)
         rows = [dict(r._mapping) for r in conn.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -174,3 +149,11 @@ def recent_changes(
                     "changed_fields": row["record"].get("changed_fields") or [],
                     "chars_added": diff.get("chars_added"), "chars_removed": diff.get("chars_removed")})  # fmt: skip
     return out
+
+
+def search_hit(hit: Any) -> dict[str, Any]:
+    """A search result for the API: `archive.search_index.SearchHit` with its links."""
+    data = hit.to_dict()
+    data["links"] = {"api": f"/api/articles/{hit.article_id}/versions/{hit.version}",
+                     "page": f"/articles/{hit.article_id}?to={hit.version}"}  # fmt: skip
+    return data
