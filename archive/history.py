@@ -46,8 +46,17 @@ def article_history(catalog: Catalog, url_or_id: str) -> dict[str, Any]:
         "published_at": article["published_at"],
         "modified_at": article["modified_at"],
         "tracking": bool(article["tracking"]),
-        "versions": [v["record"] for v in versions],
+        "versions": [_record(v) for v in versions],
     }
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    """A version's JSON record; one recorded before records kept their edit types gets the
+    catalog's (`versions.edit_types`, migration 0008) when they are known."""
+    record: dict[str, Any] = row["record"]
+    if "edit_types" not in record and row.get("edit_types") is not None:
+        record = {**record, "edit_types": row["edit_types"]}
+    return record
 
 
 def diff_between(history: dict[str, Any], a: int, b: int) -> dict[str, Any]:

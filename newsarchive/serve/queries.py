@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, or_, select
+from sqlalchemy import Engine, Text, and_, cast, exists, or_, select
 
 from archive import catalog_schema as t
 from archive.catalog import utc
@@ -128,27 +128,96 @@ def version_summary(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def recent_changes(
-    engine: Engine, *, limit: int = 50, site: str | None = None
-) -> list[dict[str, Any]]:
-    """The newest versions across the archive (the index page), newest first."""
-    query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, a.c.site, a.c.url,
-                    a.c.title.label("article_title"))
-             .join(a, a.c.id == v.c.article_id)
-             .order_by(v.c.captured_at.desc(), v.c.article_id, v.c.version.desc()).limit(limit))  # fmt: skip
-    if site:
-        query = query.where(a.c.site == site)
+@dataclass
+class ChangeFilter:
+    """Which versions the recent-changes page lists."""
+
+    site: str | None = None
+    edit_type: str | None = None  # one of archive.edit_types.EDIT_TYPES
+    since: datetime | None = None  # captured at or after
+    until: datetime | None = None  # captured at or before
+    edits_only: bool = False  # leave out first versions
+
+
+def encode_change_cursor(captured_at: Any, article_id: str, version: int) -> str:
+    raw = json.dumps([iso(captured_at), article_id, int(version)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_change_cursor(cursor: str) -> tuple[datetime, str, int]:
+    """What `encode_change_cursor` made, or BadCursor."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+                and isinstance(value[1], str) and type(value[2]) is int):  # fmt: skip
+            raise ValueError("not a change cursor")
+        at = datetime.fromisoformat(value[0])
+        if at.tzinfo is None:
+            raise ValueError("no time zone")
+        return at, value[1], value[2]
+    except (ValueError, TypeError, AttributeError, RecursionError, OverflowError, UnicodeError):
+        raise BadCursor(f"not a cursor from this page: {cursor[:80]!r}") from None
+
+
+def edit_types_of(row: dict[str, Any], record: dict[str, Any]) -> list[str] | None:
+    """A version's edit types: its catalog column, else its record (None: not computed)."""
+    types = row.get("edit_types")
+    if types is None:
+        types = record.get("edit_types")
+    return list(types) if types is not None else None
+
+
+def recent_changes(engine: Engine, *, limit: int = 50, site: str | None = None,
+                   flt: ChangeFilter | None = None,
+                   after: tuple[datetime, str, int] | None = None) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+    """The newest versions across the archive (the index page), newest first, one keyset
+    page at a time (no OFFSET: a page costs the same however deep); (items, next cursor)."""
+    flt = flt or ChangeFilter(site=site)
+    query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, v.c.edit_types,
+                    a.c.site, a.c.url, a.c.title.label("article_title"))
+             .join(a, a.c.id == v.c.article_id))  # fmt: skip
+    if flt.site:
+        query = query.where(a.c.site == flt.site)
+    if flt.since:
+        query = query.where(v.c.captured_at >= flt.since)
+    if flt.until:
+        query = query.where(v.c.captured_at <= flt.until)
+    if flt.edits_only:
+        query = query.where(v.c.version > 1)
+    if flt.edit_type:
+        # The JSON list as text holds the quoted name (a closed vocabulary: no wildcards).
+        query = query.where(cast(v.c.edit_types, Text).like(f'%"{flt.edit_type}"%'))
+    if after is not None:
+        at, article_id, number = after
+        query = query.where(or_(
+            v.c.captured_at < at,
+            and_(v.c.captured_at == at, or_(v.c.article_id < article_id,
+                                            and_(v.c.article_id == article_id, v.c.version < number)))))  # fmt: skip
+    query = query.order_by(v.c.captured_at.desc(), v.c.article_id.desc(), v.c.version.desc())
     with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query)]
+        rows = [dict(r._mapping) for r in conn.execute(query.limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
     out = []
     for row in rows:
-        diff = row["record"].get("diff") or {}
+        record = row["record"] or {}
+        diff = record.get("diff") or {}
         out.append({"article_id": row["article_id"], "version": row["version"], "change": row["change"],
                     "captured_at": iso(row["captured_at"]), "site": row["site"], "url": row["url"],
-                    "title": row["record"].get("title") or row["article_title"],
-                    "changed_fields": row["record"].get("changed_fields") or [],
+                    "title": record.get("title") or row["article_title"],
+                    "authors": list(record.get("authors") or []),
+                    "changed_fields": record.get("changed_fields") or [],
+                    "edit_types": edit_types_of(row, record),
                     "chars_added": diff.get("chars_added"), "chars_removed": diff.get("chars_removed")})  # fmt: skip
-    return out
+    last = rows[-1] if rows else None
+    cursor = (
+        encode_change_cursor(last["captured_at"], last["article_id"], last["version"])
+        if more and last
+        else None
+    )
+    return out, cursor
 
 
 def search_hit(hit: Any) -> dict[str, Any]:
