@@ -80,7 +80,7 @@ def _insert_old(url: str, revision: str, *, index: bool) -> None:
         conn.execute(text(
             "INSERT INTO articles (id, site, url, first_seen_at, last_seen_at, last_changed_at, "
             "latest_version, title, tracking) VALUES ('budget', 'cnn-lite', 'https://x.test/budget', "
-            ":t, :t, :t, 3, :title, 1)"), {"t": T0, "title": EDITS[-1][0]})  # fmt: skip
+            ":t, :t, :t, 3, :title, :tracking)"), {"t": T0, "title": EDITS[-1][0], "tracking": True})  # fmt: skip
         if search_schema.exists(conn):
             search_schema.set_state(conn, "ready" if index else "pending")
         previous = None
@@ -89,9 +89,10 @@ def _insert_old(url: str, revision: str, *, index: bool) -> None:
             record = {"article_id": "budget", "site": "cnn-lite", "version": number, "title": title,
                       "authors": ["A. Writer"], "text": body, "modified_at": modified,
                       "captured_at": at.isoformat().replace("+00:00", "Z")}  # fmt: skip
+            value = ":record" if conn.dialect.name == "sqlite" else "CAST(:record AS json)"
             conn.execute(text(
                 "INSERT INTO versions (article_id, version, content_sha256, change, captured_at, record) "
-                "VALUES ('budget', :n, :h, 'edit', :at, :record)"),
+                f"VALUES ('budget', :n, :h, 'edit', :at, {value})"),
                 {"n": number, "h": str(number), "at": at, "record": json.dumps(record)})  # fmt: skip
             if index:
                 index_version(conn, "budget", number, record, previous, captured_at=at)
@@ -99,9 +100,18 @@ def _insert_old(url: str, revision: str, *, index: bool) -> None:
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request, tmp_path):
+    return (
+        f"sqlite:///{tmp_path / 'old.sqlite'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+
+
 @pytest.mark.parametrize("index", [True, False], ids=["index-ready", "index-pending"])
-def test_migration_0008_backfills_edit_types_from_the_index(tmp_path, index):
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+def test_migration_0008_backfills_edit_types_from_the_index(empty_db_url, index):
+    url = empty_db_url
     _insert_old(url, "0005", index=index)
     catalog = Catalog(url)  # migrates to HEAD
     try:

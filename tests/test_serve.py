@@ -506,6 +506,37 @@ def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
     assert seen == ["a5", "a4", "a3", "a2", "a1"]
 
 
+def test_recent_changes_filters_and_keyset_pages_on_sqlite_and_postgresql(filter_catalog):
+    from datetime import UTC, datetime
+
+    from newsarchive.serve.queries import ChangeFilter, decode_change_cursor, recent_changes
+
+    def keys(limit: int = 50, **kw: object) -> list[tuple[str, int]]:
+        items, _ = recent_changes(filter_catalog.engine, limit=limit, flt=ChangeFilter(**kw))  # type: ignore[arg-type]
+        return [(i["article_id"], i["version"]) for i in items]
+
+    newest_first = [("a5", 2), ("a5", 1), ("a4", 1), ("a3", 1), ("a2", 1), ("a1", 1)]
+    assert keys() == newest_first
+    [edit] = [v for v in filter_catalog.versions("a5") if v["version"] == 2]
+    assert edit["edit_types"], "the edit has its types in the catalog"
+    for kind in edit["edit_types"]:
+        assert keys(edit_type=kind) == [("a5", 2)]
+    assert keys(edit_type="byline") == [] and keys(edits_only=True) == [("a5", 2)]
+    assert keys(site="npr-text") == [("a4", 1), ("a3", 1)]
+    assert keys(since=datetime(2026, 5, 4, tzinfo=UTC), until=datetime(2026, 5, 5, 12, tzinfo=UTC)) == [
+        ("a5", 1), ("a4", 1)]  # fmt: skip
+    seen, after = [], None
+    while True:
+        items, cursor = recent_changes(
+            filter_catalog.engine, limit=2, flt=ChangeFilter(), after=after
+        )
+        seen += [(i["article_id"], i["version"]) for i in items]
+        if cursor is None:
+            break
+        after = decode_change_cursor(cursor)
+    assert seen == newest_first
+
+
 def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_url, start_server):
     """GET /api/articles with q, site, since and until through the server on PostgreSQL."""
     from datetime import UTC, datetime
