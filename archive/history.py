@@ -46,16 +46,15 @@ def article_history(catalog: Catalog, url_or_id: str) -> dict[str, Any]:
         "published_at": article["published_at"],
         "modified_at": article["modified_at"],
         "tracking": bool(article["tracking"]),
-        "versions": [_record(v) for v in versions],
+        "versions": [with_edit_types(v["record"], v.get("edit_types")) for v in versions],
     }
 
 
-def _record(row: dict[str, Any]) -> dict[str, Any]:
+def with_edit_types(record: dict[str, Any], column: list[str] | None) -> dict[str, Any]:
     """A version's JSON record; one recorded before records kept their edit types gets the
     catalog's (`versions.edit_types`, migration 0008) when they are known."""
-    record: dict[str, Any] = row["record"]
-    if "edit_types" not in record and row.get("edit_types") is not None:
-        record = {**record, "edit_types": row["edit_types"]}
+    if "edit_types" not in record and column is not None:
+        return {**record, "edit_types": list(column)}
     return record
 
 

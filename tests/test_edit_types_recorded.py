@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, insert, select, text
 from archive import catalog_schema as t
 from archive import migrations, search_index, search_schema
 from archive.catalog import Catalog
+from archive.history import article_history
 from archive.search_index import index_version, rebuild
 from archive.versions import Observation, VersionTracker
 
@@ -128,6 +129,8 @@ def test_migration_0008_backfills_edit_types_from_the_index(empty_db_url, index)
             assert types == [[], None, None]
             rebuild(catalog.engine)
             assert [r["edit_types"] for r in catalog.versions("budget")] == EXPECTED
+        # Records written before they kept edit types are read with the catalog's.
+        assert [r["edit_types"] for r in article_history(catalog, "budget")["versions"]] == EXPECTED
     finally:
         catalog.close()
 
