@@ -143,3 +143,12 @@ def test_rebuild_builds_a_pending_index_then_searches(archive_dir):
             assert conn.execute(text("SELECT count(*) FROM search_docs")).scalar() == 4
     finally:
         catalog.close()
+
+
+def test_history_lists_each_versions_edit_types(archive_dir):
+    result = run_cli("history", "storm", data_dir=archive_dir)
+    assert result.returncode == 0, result.stderr
+    assert "edit types" in result.stdout
+    record = json.loads(run_cli("history", "storm", "--json", data_dir=archive_dir).stdout)
+    types = record["versions"][1]["edit_types"]
+    assert "headline" in types and ", ".join(types) in result.stdout
