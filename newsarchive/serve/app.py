@@ -572,7 +572,8 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         return Response(memento.timemap(_links(request, history), items),
                         headers={"Content-Type": memento.LINK_FORMAT, "X-Content-Type-Options": "nosniff"})  # fmt: skip
 
-    @app.api_route("/timegate/{url:path}", methods=["GET", "HEAD"], tags=["memento"])
+    @app.get("/timegate/{url:path}", tags=["memento"])
+    @app.head("/timegate/{url:path}", include_in_schema=False)
     async def timegate(url: str, request: Request) -> Response:
         """The TimeGate of a URL: a 302 to the memento closest to `Accept-Datetime` (the
         newest without it)."""
@@ -592,7 +593,8 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
             "Link": memento.link_header(links, items, chosen),
         })  # fmt: skip
 
-    @app.api_route("/memento/{stamp}/{url:path}", methods=["GET", "HEAD"], tags=["memento"])
+    @app.get("/memento/{stamp}/{url:path}", tags=["memento"])
+    @app.head("/memento/{stamp}/{url:path}", include_in_schema=False)
     async def memento_view(stamp: str, url: str, request: Request) -> Response:
         """The archived response of a memento (URI-M), raw but sandboxed: it cannot run
         scripts or reach anything from this origin. A timestamp that is not a memento's
