@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -45,6 +46,7 @@ DIFF_THREADS = 2
 SEARCH_THREADS = 4
 CACHED_DIFFS = 256
 PAGE_RESULTS = 20  # search results per page of the web pages
+SITES_TTL = 60.0  # seconds the pages' list of the archive's sites is kept
 
 HTML_HEADERS = {
     # Archived text is escaped, and this forbids scripts and outside loads besides.
@@ -517,13 +519,19 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
                                 headers=HTML_HEADERS)  # fmt: skip
         return HTMLResponse(html, headers=HTML_HEADERS)
 
+    archive_sites: dict[str, Any] = {"at": -SITES_TTL, "names": []}
+
     def _archive_sites() -> list[str]:
+        """The sites the archive holds (the pages' site filter), read at most once a minute."""
         from sqlalchemy import select
 
         from archive import catalog_schema as t
 
-        with catalog.engine.connect() as conn:
-            return sorted(conn.execute(select(t.articles.c.site).distinct()).scalars())
+        if time.monotonic() - archive_sites["at"] >= SITES_TTL:
+            with catalog.engine.connect() as conn:
+                names = sorted(conn.execute(select(t.articles.c.site).distinct()).scalars())
+            archive_sites.update(at=time.monotonic(), names=names)
+        return list(archive_sites["names"])
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, tags=["pages"])
     async def article_page(
