@@ -79,6 +79,9 @@ versions = Table(
     Column("warc_length", Integer),
     Column("warc_record_id", String(64)),
     Column("record", JSON, nullable=False),
+    # The edit's types (archive/edit_types.py), as in the record: [] for a first version;
+    # NULL only for a version of an archive whose search index is still to be built (0008).
+    Column("edit_types", JSON),
     Index("ix_versions_hash", "article_id", "content_sha256"),
     Index("ix_versions_captured", "captured_at"),
 )

@@ -46,8 +46,16 @@ def article_history(catalog: Catalog, url_or_id: str) -> dict[str, Any]:
         "published_at": article["published_at"],
         "modified_at": article["modified_at"],
         "tracking": bool(article["tracking"]),
-        "versions": [v["record"] for v in versions],
+        "versions": [with_edit_types(v["record"], v.get("edit_types")) for v in versions],
     }
+
+
+def with_edit_types(record: dict[str, Any], column: list[str] | None) -> dict[str, Any]:
+    """A version's JSON record; one recorded before records kept their edit types gets the
+    catalog's (`versions.edit_types`, migration 0008) when they are known."""
+    if "edit_types" not in record and column is not None:
+        return {**record, "edit_types": list(column)}
+    return record
 
 
 def diff_between(history: dict[str, Any], a: int, b: int) -> dict[str, Any]:

@@ -40,9 +40,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, column, func, or_, select, table, text
+from sqlalchemy import Engine, and_, bindparam, column, func, or_, select, table, text
 from sqlalchemy.engine import Connection
 
 from archive import catalog_schema as t
@@ -409,6 +409,7 @@ def rebuild(engine: Engine, progress_callback: Callable[[int, int], None] | None
             with engine.begin() as conn:
                 present = _already_indexed(conn, docs)
                 write_documents(conn, [d for d in docs if (d.article_id, d.version) not in present])
+                _fill_edit_types(conn, docs)
             done += len(docs)
             if progress_callback is not None:
                 progress_callback(done, total)
@@ -432,6 +433,21 @@ def build_in_transaction(conn: Connection, *, batch_size: int = BUILD_BATCH) -> 
         after = (rows[-1][2], rows[-1][0], rows[-1][1])
     _finish(conn)
     return done
+
+
+_FILL_TYPES = (
+    t.versions.update()
+    .where(t.versions.c.article_id == bindparam("_a"), t.versions.c.version == bindparam("_v"),
+           t.versions.c.edit_types.is_(None))
+    .values(edit_types=bindparam("_types"))
+)  # fmt: skip
+
+
+def _fill_edit_types(conn: Connection, docs: Sequence[IndexedVersion]) -> None:
+    """Versions recorded before their records kept edit types (migration 0008 on an archive
+    whose index was pending) take the ones the index computed."""
+    conn.execute(_FILL_TYPES, [{"_a": d.article_id, "_v": d.version, "_types": d.edit_types}
+                               for d in docs])  # fmt: skip
 
 
 def _already_indexed(conn: Connection, docs: Sequence[IndexedVersion]) -> set[tuple[str, int]]:
@@ -583,6 +599,61 @@ def _sqlite_search(conn: Connection, parsed: ParsedQuery, site: str | None, low:
             snippet_parts=parts, title_html=_Marks.html(title_parts), edit_types=json.loads(r[8]),
         ))  # fmt: skip
     return results
+
+
+def matching_articles(engine_or_conn: Engine | Connection, query: str, *, site: str | None = None,
+                      since: datetime | date | str | None = None,
+                      until: datetime | date | str | None = None, scope: str = "any",
+                      versions: int = CANDIDATES) -> list[str]:  # fmt: skip
+    """The articles of the newest `versions` versions matching `query` (newest first, each
+    once): the article list's `q=` filter, bounded work whatever the query. Raises as
+    `search` does."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    parsed = parse(query)
+    low, high = _moment(since, end=False), _moment(until, end=True)
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            return _matching_articles(conn, parsed, site, low, high, scope, versions)
+    return _matching_articles(engine_or_conn, parsed, site, low, high, scope, versions)
+
+
+def _matching_articles(conn: Connection, parsed: ParsedQuery, site: str | None,
+                       low: datetime | None, high: datetime | None, scope: str,
+                       versions: int) -> list[str]:  # fmt: skip
+    if schema.state_if_exists(conn) != "ready":
+        raise SearchIndexNotReady("the search index is not built for this archive yet: "
+                                  "run `newsarchive search --rebuild`")  # fmt: skip
+    if low is not None and high is not None and low > high:
+        return []
+    if conn.dialect.name == "postgresql":
+        filters = [f"{_PG_VECTOR[scope]} @@ CAST(:tsq AS tsquery)"]
+        params: dict[str, Any] = {"tsq": to_tsquery(parsed), "want": versions}
+        for clause, name, value in (("site = :site", "site", site), ("captured_at >= :low", "low", low),
+                                    ("captured_at <= :high", "high", high)):  # fmt: skip
+            if value:
+                filters.append(clause)
+                params[name] = value
+        rows = conn.execute(text(f"SELECT article_id FROM search_docs WHERE {' AND '.join(filters)} "
+                                 "ORDER BY captured_at DESC LIMIT :want"), params).all()  # fmt: skip
+    else:
+        cur = _cursor(conn)
+        parsed = _expand_prefixes(cur, parsed)
+        match = to_fts5(parsed, SCOPES[scope], site_token=site_token(site) if site else None)
+        lo = _millis(low) if low is not None else -(2**63)
+        hi = _millis(high) + COLLISION_SLACK_MS if high is not None else 2**63 - 1
+        exact, bounds = "", cast(tuple[str, ...], ())
+        if low is not None or high is not None:
+            exact = " AND d.captured_at BETWEEN ? AND ?"
+            bounds = (
+                _stamp(low) if low is not None else "",
+                _stamp(high) if high is not None else "~",
+            )
+        rows = cur.execute(
+            "SELECT d.article_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts "
+            f"MATCH ? AND f.rowid BETWEEN ? AND ?{exact} ORDER BY f.rowid DESC LIMIT ?",
+            (match, lo, hi, *bounds, versions)).fetchall()  # fmt: skip
+    return list(dict.fromkeys(r[0] for r in rows))
 
 
 def _expand_prefixes(cur: Any, parsed: ParsedQuery) -> ParsedQuery:

@@ -31,7 +31,7 @@ from archive.outbox import SUSPECT_EVENT, VERSION_EVENTS, version_payload, write
 from archive.recheck import DEFAULT as DEFAULT_LADDER
 from archive.recheck import RecheckLadder
 from archive.records import JsonRecord
-from archive.search_index import index_version
+from archive.search_index import IndexedVersion, document, write_documents
 
 VERSIONED_OUTCOMES = ("new", "edit", "revert")
 _INSERT_ARTICLE = insert(t.articles)
@@ -92,6 +92,9 @@ class Decision:
     previous_record: dict[str, Any] | None = (
         None  # the version before (search indexing aligns with it)
     )
+    # What the search index holds for the version (its edit types are the record's),
+    # computed once when the record is made and written in the version's transaction.
+    indexed: IndexedVersion | None = None
 
     @property
     def makes_version(self) -> bool:
@@ -220,11 +223,20 @@ class VersionTracker:
                 record["diff"] = diff_from(
                     previous["version"], previous["record"].get("text"), f.get("text")
                 )
+        # The search index's document aligns the edit and types it: the record keeps those
+        # types, and the same document is indexed when the version is written (_write).
+        indexed = document(
+            obs.article_id, version, record, previous["record"] if previous else None,
+            captured_at=obs.captured_at,
+            vocabulary=getattr(self.catalog, "dialect", "sqlite") == "sqlite",
+        )  # fmt: skip
+        record["edit_types"] = list(indexed.edit_types)
         return Decision(change, obs.article_id, version=version, change=change,
                         changed_fields=record["changed_fields"], reverted_to=reverted_to,
                         content_sha256=digest, record=JsonRecord(record),
                         previous_version=previous["version"] if previous else None,
-                        previous_record=previous["record"] if previous else None)  # fmt: skip
+                        previous_record=previous["record"] if previous else None,
+                        indexed=indexed)  # fmt: skip
 
     def _next_check(self, last_changed_at: datetime | None, at: datetime) -> datetime | None:
         return self.ladder.next_check(utc(last_changed_at) or at, at)
@@ -326,13 +338,18 @@ class VersionTracker:
                 "warc_length": response.length if response else None,
                 "warc_record_id": response.record_id if response else None,
                 "record": decision.record,
+                "edit_types": decision.record.get("edit_types"),
             })  # fmt: skip
-            # Seam (issue 18): the search index follows the version, in this transaction.
-            edit_types = index_version(conn, obs.article_id, decision.version, decision.record,
-                                       decision.previous_record, captured_at=obs.captured_at)  # fmt: skip
+            # The search index follows the version, in this transaction.
+            indexed = decision.indexed
+            if indexed is None:
+                indexed = document(obs.article_id, decision.version, decision.record,
+                                   decision.previous_record, captured_at=obs.captured_at,
+                                   vocabulary=not postgres)  # fmt: skip
+            write_documents(conn, [indexed])
             if self.events:  # the outbox: the event commits (or rolls back) with the version
                 write_event(conn, VERSION_EVENTS[decision.outcome],
-                            version_payload(decision.record, edit_types, decision.previous_record),
+                            version_payload(decision.record, indexed.edit_types, decision.previous_record),
                             site=obs.site, article_id=obs.article_id, version=decision.version,
                             at=now, fast=fast)  # fmt: skip
         elif decision.outcome == "suspect" and self.events:

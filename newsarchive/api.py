@@ -74,11 +74,12 @@ class Archive:
 
         from archive import catalog_schema as t
         from archive.clock import parse_when
+        from archive.history import with_edit_types
 
         sites = [site] if isinstance(site, str) else list(site or [])
         start, end = parse_when(since), parse_when(until, end_of_day=True)
         v = t.versions.c
-        query = sa.select(v.article_id, v.version, v.record).select_from(
+        query = sa.select(v.article_id, v.version, v.record, v.edit_types).select_from(
             t.versions.join(t.articles, t.articles.c.id == v.article_id)
         )
         if sites:
@@ -100,6 +101,7 @@ class Archive:
                 rows = conn.execute(page.order_by(v.article_id, v.version).limit(batch_size)).all()
                 for row in rows:
                     record = row.record if isinstance(row.record, dict) else _json(row.record)
+                    record = with_edit_types(record, row.edit_types)
                     if not latest_only:
                         yield record
                     elif pending is not None and pending["article_id"] != record["article_id"]:

@@ -785,6 +785,93 @@ def _parse_when(value: str | None, option: str, *, end_of_day: bool) -> Any:
 
 
 @app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="QUERY",
+            help='Words, "a phrase", a OR b, -excluded, prefix* (docs/search.md).',
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    site: Annotated[
+        str | None, typer.Option("--site", metavar="NAME", help="One site's versions.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Captured on or after this ISO date/time (UTC).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Captured on or before this ISO date/time (UTC).")
+    ] = None,
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--in",
+            metavar="any|added|removed",
+            help="any: title, authors, text; added/removed: what an edit added or removed.",
+        ),
+    ] = "any",  # fmt: skip
+    limit: Annotated[int, typer.Option("--limit", min=1, max=200, help="Results to show.")] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="The results as JSON.")] = False,
+    rebuild_index: Annotated[
+        bool, typer.Option("--rebuild", help="(Re)build the search index of this archive first.")
+    ] = False,
+) -> None:
+    """Full-text search over every version: ranked results with highlighted snippets."""
+    from archive.search_index import SCOPES, SearchIndexNotReady, rebuild
+    from archive.search_index import search as run_search
+    from archive.search_query import SearchQueryError
+
+    if scope not in SCOPES:
+        raise UserError(f"--in must be one of {', '.join(SCOPES)}, not {scope!r}")
+    if not rebuild_index and not (query or "").strip():
+        raise UserError("give a QUERY to search for (or --rebuild to build the index)")
+    low = _parse_when(since, "--since", end_of_day=False)
+    high = _parse_when(until, "--until", end_of_day=True)
+    config = _state(ctx).config()
+    catalog = _open_catalog(config, write=rebuild_index)
+    try:
+        if site:
+            _check_sites([site], config, catalog)
+        if rebuild_index:
+            _rebuild_index(catalog, rebuild, quiet=json_out)
+        if not (query or "").strip():
+            return
+        try:
+            results = run_search(catalog.engine, query or "", site=site, since=low, until=high,
+                                 scope=scope, limit=limit)  # fmt: skip
+        except SearchQueryError as exc:
+            raise UserError(str(exc)) from None
+        except SearchIndexNotReady as exc:
+            raise UserError(str(exc), status=1) from None
+    finally:
+        catalog.close()
+    if json_out:
+        out.print_json(data={"query": query, "scope": scope, "candidates": results.candidates,
+                             "capped": results.capped, "results": [h.to_dict() for h in results]})  # fmt: skip
+        return
+    from newsarchive.search_view import print_results
+
+    print_results(out, query or "", results)
+
+
+def _rebuild_index(catalog: Any, rebuild: Any, *, quiet: bool) -> None:
+    """Build the search index with a progress bar (on stderr), then one summary line."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    started = time.monotonic()
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True, disable=quiet) as bar:  # fmt: skip
+        task = bar.add_task("indexing versions", total=None)
+        done = rebuild(catalog.engine, lambda n, total: bar.update(task, completed=n, total=total))
+    line = f"search index rebuilt: {done} version(s) in {time.monotonic() - started:.1f} s"
+    (err if quiet else out).print(line, soft_wrap=True)
+
+
+@app.command()
 def export(
     ctx: typer.Context,
     format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, csv or wacz.")],

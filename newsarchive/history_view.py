@@ -51,12 +51,23 @@ def print_history(console: Console, history: dict[str, Any]) -> None:
         change = v["change"] + (f" → v{v['reverted_to']}" if v.get("reverted_to") else "")
         warc = v.get("warc") or {}
         changed = [*(v.get("changed_fields") or []), *(v.get("changed_dates") or [])]
+        types = v.get("edit_types")
         rows.append([str(v["version"]), v["captured_at"], change, ", ".join(changed),
+                     ", ".join(types) if types else ("" if types is not None or v["version"] == 1 else "?"),
                      str(diff.get("chars_added", "")), str(diff.get("chars_removed", "")),
                      f"{warc.get('filename', '')}@{warc.get('offset', '')}"])  # fmt: skip
     print_table(
         console,
-        ["version", "captured", "change", "changed", "+chars", "-chars", "WARC record"],
+        [
+            "version",
+            "captured",
+            "change",
+            "changed",
+            "edit types",
+            "+chars",
+            "-chars",
+            "WARC record",
+        ],
         rows,
     )
     versions = history["versions"]

@@ -155,8 +155,10 @@ def test_latest_jsonl_has_one_row_per_article_with_its_newest_version(
     retitled = by_id[_id(archive, "cnn-lite", CNN[1]["path"])]
     assert retitled["version"] == 2 and retitled["changed_fields"] == ["title"]
     assert retitled["title"] == CNN[1]["title"] + ", officials say"
+    assert "headline" in retitled["edit_types"]
     untouched = by_id[_id(archive, "npr-text", NPR[0]["path"])]
     assert untouched["version"] == 1 and untouched["change"] == "new" and untouched["diff"] is None
+    assert untouched["edit_types"] == []
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", untouched["captured_at"])
     assert untouched["warc"]["filename"].endswith(".warc.gz") and untouched["warc"]["length"] > 0
 
@@ -195,6 +197,8 @@ def test_versions_parquet_round_trips_with_the_documented_schema(
     )
     assert (v2["paragraphs_added"], v2["paragraphs_removed"]) == (1, 1)
     assert v2["changed_fields"] == ["text"] and v3["reverted_to"] == 1
+    assert v1["edit_types"] == [] and v2["edit_types"] and v3["edit_types"]
+    assert table.schema.field("edit_types").type == pa.list_(pa.string())
     assert v1["captured_at"] < v2["captured_at"] < v3["captured_at"]
     assert v1["captured_at"].tzinfo is not None
     assert v1["published_at"] == datetime.fromisoformat(CNN[0]["published_at"])
@@ -251,6 +255,7 @@ def test_csv_parses_back_with_the_csv_module(archive: Archive, tmp_path: Path) -
         assert row["article_id"] == typed["article_id"] and int(row["version"]) == typed["version"]
         assert json.loads(row["authors"]) == typed["authors"]
         assert json.loads(row["changed_fields"]) == typed["changed_fields"]
+        assert json.loads(row["edit_types"]) == typed["edit_types"]
         assert row["text"] == typed["text"]  # newlines and quotes survive
         assert datetime.fromisoformat(row["captured_at"]) == typed["captured_at"]
         assert row["chars_added"] == (

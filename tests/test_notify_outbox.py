@@ -151,7 +151,7 @@ def test_fan_out_by_type_and_site(tmp_path):
         catalog.close()
 
 
-def test_a_0005_sqlite_catalog_upgrades_to_0007(tmp_path):
+def test_a_0005_sqlite_catalog_upgrades_to_head_with_the_outbox(tmp_path):
     from alembic import command
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
@@ -170,7 +170,7 @@ def test_a_0005_sqlite_catalog_upgrades_to_0007(tmp_path):
         names = set(inspect(engine).get_table_names())
         assert {"notify_events", "notify_deliveries", "notify_attempts"} <= names
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
     finally:
         engine.dispose()
 

@@ -466,6 +466,7 @@ def filter_catalog(request, tmp_path):
 def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
     from datetime import UTC, datetime
 
+    from archive.search_query import SearchQueryError
     from newsarchive.serve.queries import ArticleFilter, list_articles
 
     def ids(**kw: object) -> list[str]:
@@ -473,16 +474,19 @@ def test_article_filters_on_sqlite_and_postgresql(filter_catalog):
         return [i["article_id"] for i in items]
 
     assert ids() == ["a5", "a4", "a3", "a2", "a1"]  # most recently changed first
-    # q: in the title or the text of any version, whatever the case
+    # q: a search (the full-text index) over the title and the text of every version,
+    # whatever the case
     assert ids(q="bill") == ids(q="BiLl") == ["a1"]
     assert ids(q="exceptional") == ["a5"], "the text of an earlier version counts"
     assert ids(q="an EDIT replaced") == ["a5"]
     assert ids(q="ärger") == ids(q="ZÜRICH") == ["a3"], "not only ASCII letters"
     assert ids(q="straßenbau") == ["a3"]
-    # LIKE's wildcards and escape character are plain characters in q
-    assert ids(q="100%") == ["a2"] and ids(q="%") == ["a2"]
-    assert ids(q="_") == ["a4"] and ids(q="snake_case") == ["a4"]
-    assert ids(q="back\\slash") == ["a4"] and ids(q="\\") == ["a4"]
+    # words: punctuation splits them (LIKE's wildcards are no wildcards); no word, no search
+    assert ids(q="100%") == ["a2"] and ids(q="snake_case") == ["a4"]
+    assert ids(q="back\\slash") == ["a4"]
+    for nothing in ("%", "_", "\\"):
+        with pytest.raises(SearchQueryError):
+            ids(q=nothing)
     assert ids(q="no such words") == []
     # site, since / until (a version captured in the window)
     assert ids(site="npr-text") == ["a4", "a3"] and ids(site="nope") == []
@@ -526,10 +530,41 @@ def test_the_list_and_the_detail_show_the_same_instants(filter_catalog):
         for item in items
         for r in article_history(filter_catalog, item["article_id"])["versions"]
     }
-    changes = recent_changes(filter_catalog.engine, limit=50)
+    changes, _ = recent_changes(filter_catalog.engine, limit=50)
     assert changes and all(
         records[(c["article_id"], c["version"])] == c["captured_at"] for c in changes
     )
+
+
+def test_recent_changes_filters_and_keyset_pages_on_sqlite_and_postgresql(filter_catalog):
+    from datetime import UTC, datetime
+
+    from newsarchive.serve.queries import ChangeFilter, decode_change_cursor, recent_changes
+
+    def keys(limit: int = 50, **kw: object) -> list[tuple[str, int]]:
+        items, _ = recent_changes(filter_catalog.engine, limit=limit, flt=ChangeFilter(**kw))  # type: ignore[arg-type]
+        return [(i["article_id"], i["version"]) for i in items]
+
+    newest_first = [("a5", 2), ("a5", 1), ("a4", 1), ("a3", 1), ("a2", 1), ("a1", 1)]
+    assert keys() == newest_first
+    [edit] = [v for v in filter_catalog.versions("a5") if v["version"] == 2]
+    assert edit["edit_types"], "the edit has its types in the catalog"
+    for kind in edit["edit_types"]:
+        assert keys(edit_type=kind) == [("a5", 2)]
+    assert keys(edit_type="byline") == [] and keys(edits_only=True) == [("a5", 2)]
+    assert keys(site="npr-text") == [("a4", 1), ("a3", 1)]
+    assert keys(since=datetime(2026, 5, 4, tzinfo=UTC), until=datetime(2026, 5, 5, 12, tzinfo=UTC)) == [
+        ("a5", 1), ("a4", 1)]  # fmt: skip
+    seen, after = [], None
+    while True:
+        items, cursor = recent_changes(
+            filter_catalog.engine, limit=2, flt=ChangeFilter(), after=after
+        )
+        seen += [(i["article_id"], i["version"]) for i in items]
+        if cursor is None:
+            break
+        after = decode_change_cursor(cursor)
+    assert seen == newest_first
 
 
 def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_url, start_server):
@@ -563,7 +598,9 @@ def test_the_api_filters_on_a_postgresql_catalog(data_dir, tmp_path, postgres_ur
 
     assert ids("q=mixed%20case") == ["p1"] and ids("q=HEADLINE") == ["p1"]
     assert ids("q=%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C") == ["p2"]  # "новость"
-    assert ids("q=BODY%20TEXT") == ["p2", "p1"] and ids("q=%25") == []
+    assert ids("q=BODY%20TEXT") == ["p2", "p1"]
+    status, _, payload = server.call("GET", "/api/articles?q=%25", token=None)
+    assert status == 400 and "error" in payload
     assert ids("site=npr-text") == ["p2"]
     assert ids("since=2026-05-01&until=2026-05-01") == ["p2", "p1"]
     assert ids("since=2026-05-02") == [] and ids("until=2026-04-30") == []

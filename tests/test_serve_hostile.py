@@ -136,14 +136,14 @@ def test_healthz_answers_while_diffs_are_in_flight(hostile_article, serve, monke
     from newsarchive.serve import pages
 
     release, inside = threading.Event(), []
-    original = pages.side_by_side
+    original = pages.aligned_diff
 
     def held(*args, **kwargs):
         inside.append(1)
         release.wait(60)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(pages, "side_by_side", held)
+    monkeypatch.setattr(pages, "aligned_diff", held)
     results: list[int] = []
     # More requests than the server's shared thread pool has threads (40): each a distinct diff.
     requests = [threading.Thread(target=lambda n=n: results.append(

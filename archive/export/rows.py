@@ -71,7 +71,7 @@ def _window(query: Select[Any], flt: ExportFilter) -> Select[Any]:
 _VERSION_COLUMNS = (
     t.versions.c.article_id, t.versions.c.version, t.versions.c.change, t.versions.c.captured_at,
     t.versions.c.warc_filename, t.versions.c.warc_offset, t.versions.c.warc_length,
-    t.versions.c.warc_record_id, t.versions.c.record, t.articles.c.site,
+    t.versions.c.warc_record_id, t.versions.c.record, t.versions.c.edit_types, t.articles.c.site,
 )  # fmt: skip
 _JOIN = t.versions.join(t.articles, t.articles.c.id == t.versions.c.article_id)
 
@@ -199,6 +199,14 @@ def _dates(rec: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _edit_types(raw: dict[str, Any], rec: dict[str, Any]) -> list[str] | None:
+    """The version's edit types: its catalog column, else its record (None: not computed)."""
+    types = raw.get("edit_types")
+    if types is None:
+        types = rec.get("edit_types")
+    return list(types) if types is not None else None
+
+
 def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
     """A version as a row with the columns of a JSON record (dates as datetimes and dates)."""
     rec = raw["record"] or {}
@@ -216,6 +224,7 @@ def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
         "reverted_to": rec.get("reverted_to"),
         "changed_fields": list(rec.get("changed_fields") or []),
         "changed_dates": list(rec.get("changed_dates") or []),
+        "edit_types": _edit_types(raw, rec),
         "title": rec.get("title"),
         "authors": list(rec.get("authors") or []),
         "text": rec.get("text"),
@@ -252,6 +261,7 @@ def versions_row(raw: dict[str, Any]) -> dict[str, Any]:
         "change": raw["change"],
         "reverted_to": rec.get("reverted_to"),
         "changed_fields": list(rec.get("changed_fields") or []),
+        "edit_types": _edit_types(raw, rec),
         "diff_from_version": diff.get("from_version"),
         "chars_added": diff.get("chars_added"),
         "chars_removed": diff.get("chars_removed"),

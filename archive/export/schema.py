@@ -90,6 +90,13 @@ _CHANGED_DATES = _c(
     "list<string>",
     "which of published_at, modified_at differ from the previous version",
 )
+_EDIT_TYPES = _c(
+    "edit_types",
+    STRINGS,
+    "list<string>",
+    "the kinds of edit that made this version (headline, byline, append, correction, numbers, "
+    "minor, rewrite, stealth …: README); [] for version 1; null when not computed yet",
+)
 _TITLE = _c("title", pa.string(), "string", "headline")
 _AUTHORS = _c("authors", STRINGS, "list<string>", "bylines, one name per item")
 _TEXT = _c("text", pa.string(), "string", "article text; paragraphs separated by a blank line")
@@ -125,7 +132,7 @@ _SHA = _c(
 
 LATEST_COLUMNS: tuple[Column, ...] = (
     _ARTICLE_ID, _SITE, _URL, _CANONICAL, _VERSION, _CHANGE, _REVERTED, _CHANGED, _CHANGED_DATES,
-    _TITLE, _AUTHORS, _TEXT, _LANGUAGE, _SECTION, _PUBLISHED, _PUBLISHED_DAY, _MODIFIED, _MODIFIED_DAY,
+    _EDIT_TYPES, _TITLE, _AUTHORS, _TEXT, _LANGUAGE, _SECTION, _PUBLISHED, _PUBLISHED_DAY, _MODIFIED, _MODIFIED_DAY,
     _c("dates_source", DATES_SOURCE, "struct<published_at: string, modified_at: string>",
        "where each date came from (page:timestamp, page:dateline, json-ld, meta, htmldate)"),
     _c("dates_precision", DATES_PRECISION, "struct<published_at: string, modified_at: string>",
@@ -140,7 +147,7 @@ LATEST_COLUMNS: tuple[Column, ...] = (
 )  # fmt: skip
 
 VERSIONS_COLUMNS: tuple[Column, ...] = (
-    _ARTICLE_ID, _SITE, _URL, _VERSION, _CAPTURED, _CHANGE, _REVERTED, _CHANGED,
+    _ARTICLE_ID, _SITE, _URL, _VERSION, _CAPTURED, _CHANGE, _REVERTED, _CHANGED, _EDIT_TYPES,
     _c("diff_from_version", pa.int32(), "int32", "the version this one is compared with (null for version 1)"),
     _c("chars_added", pa.int64(), "int64", "characters added since the previous version (null for version 1)"),
     _c("chars_removed", pa.int64(), "int64", "characters removed since the previous version (null for version 1)"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,19 +16,24 @@ from typing import Annotated, Any
 import anyio
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from archive import search_index
 from archive.catalog import Catalog
 from archive.clock import WHEN_HINT, parse_when
 from archive.config import Config
-from archive.history import ArticleNotFound, article_history, diff_between
+from archive.edit_types import EDIT_TYPES
+from archive.history import ArticleNotFound, article_history, diff_between, find_article
+from archive.search_index import SearchIndexNotReady
+from archive.search_query import SearchQueryError
 from archive.urls import normalize_url
+from archive.warc_reader import RecordUnavailable, read_response
 from crawler.address_policy import AddressPolicy, AddressRefused
 from crawler.url_form import InvalidUrl, fetch_url
-from newsarchive.serve import pages, queries
+from newsarchive.serve import memento, pages, queries
 from newsarchive.serve.jobs import JobStore, JobWorker, QueueFull, job_view
 from newsarchive.serve.offline_docs import install_offline_docs
 from newsarchive.serve.security import ApiError, RateLimiter, TokenAuth
@@ -39,6 +46,8 @@ logger = logging.getLogger(__name__)
 DIFF_THREADS = 2
 SEARCH_THREADS = 4
 CACHED_DIFFS = 256
+PAGE_RESULTS = 20  # search results per page of the web pages
+SITES_TTL = 60.0  # seconds the pages' list of the archive's sites is kept
 
 HTML_HEADERS = {
     # Archived text is escaped, and this forbids scripts and outside loads besides.
@@ -307,13 +316,19 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
             str | None, Query(description="a version captured on or before (ISO date/time, UTC)")
         ] = None,
         q: Annotated[
-            str | None, Query(max_length=200, description="text in the title or any version")
-        ] = None,
+            str | None,
+            Query(
+                max_length=1000,
+                description="a search over every version's title, "
+                "authors and text (syntax: docs/search.md)",
+            ),
+        ] = None,  # fmt: skip
         limit: Annotated[int | None, Query(ge=1)] = None,
         cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
     ) -> dict[str, Any]:
         """Articles, most recently changed first: `{"items": [...], "next": cursor or null}`.
-        A search (`q`) reads the text of every version: limited per client address."""
+        `q`: the articles of the newest 1,000 versions matching the search (the full-text
+        index; ranked results with snippets: `/api/search`); limited per client address."""
         flt = queries.ArticleFilter(site, _when(since, "since", end_of_day=False),
                                     _when(until, "until", end_of_day=True), (q or "").strip() or None)  # fmt: skip
         size = min(limit or settings.page_size, settings.page_size * 4)
@@ -324,9 +339,62 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         if flt.q:
             searches.take(_client(request))
         items, next_cursor = await anyio.to_thread.run_sync(
-            lambda: queries.list_articles(catalog.engine, flt, limit=size, after=after),
+            lambda: _searching(lambda: queries.list_articles(catalog.engine, flt, limit=size, after=after)),
             limiter=search_threads if flt.q else None)  # fmt: skip
         return {"items": items, "next": next_cursor}
+
+    def _searching(run: Callable[[], Any]) -> Any:
+        """A search's errors as the client's (400) or the archive's state (503)."""
+        try:
+            return run()
+        except SearchQueryError as exc:
+            raise ApiError(400, str(exc)) from None
+        except SearchIndexNotReady as exc:
+            raise ApiError(503, str(exc)) from None
+
+    @app.get("/api/search", tags=["read"])
+    async def search_versions(
+        request: Request,
+        q: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=1000,
+                description='words, "a phrase", a OR b, -excluded, prefix* (docs/search.md)',
+            ),
+        ],
+        site: str | None = None,
+        since: Annotated[
+            str | None, Query(description="captured on or after (ISO date/time, UTC)")
+        ] = None,
+        until: Annotated[
+            str | None, Query(description="captured on or before (ISO date/time, UTC)")
+        ] = None,
+        in_: Annotated[
+            str,
+            Query(
+                alias="in",
+                pattern="^(any|added|removed)$",
+                description="any: title, authors, text; added/removed: what an edit "
+                "added or removed",
+            ),
+        ] = "any",
+        limit: Annotated[int, Query(ge=1, le=200)] = 20,
+        offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    ) -> dict[str, Any]:
+        """Versions matching a search, best first, with highlighted snippets (escaped HTML,
+        matches in `<mark>`) and edit types; `next_offset` for the next page or null."""
+        low = _when(since, "since", end_of_day=False)
+        high = _when(until, "until", end_of_day=True)
+        searches.take(_client(request))
+        results = await anyio.to_thread.run_sync(
+            lambda: _searching(lambda: search_index.search(
+                catalog.engine, q, site=site, since=low, until=high, scope=in_, limit=limit, offset=offset)),
+            limiter=search_threads)  # fmt: skip
+        more = results.candidates > offset + len(results) and len(results) == limit
+        return {"query": q, "in": in_, "candidates": results.candidates, "capped": results.capped,
+                "results": [queries.search_hit(h) for h in results],
+                "next_offset": offset + limit if more else None}  # fmt: skip
 
     @app.get("/api/articles/{article_id}", tags=["read"])
     def get_article(article_id: str) -> dict[str, Any]:
@@ -398,15 +466,72 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
 
     # -- pages -----------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, tags=["pages"])
-    def index(site: str | None = None) -> HTMLResponse:
-        """Recent changes across the archive."""
-        from newsarchive.notify.health import unhealthy_sites
+    async def index(
+        request: Request,
+        q: Annotated[str, Query(max_length=1000)] = "",
+        in_: Annotated[str, Query(alias="in")] = "any",
+        site: str = "",
+        type_: Annotated[str, Query(alias="type")] = "",
+        since: str = "",
+        until: str = "",
+        edits: str = "",
+        cursor: Annotated[str, Query(max_length=600)] = "",
+        offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    ) -> HTMLResponse:
+        """Recent changes across the archive (filters: site, edit type, dates, edits only;
+        keyset pages), or, with `q`, search results with highlighted snippets."""
+        form = pages.IndexQuery(q=q.strip(), scope=in_ if in_ in search_index.SCOPES else "any", site=site,
+                                edit_type=type_ if type_ in EDIT_TYPES else "", since=since, until=until,
+                                edits_only=bool(edits))  # fmt: skip
+        sites = await run_in_threadpool(_archive_sites)
+        try:
+            low = _when(since, "since", end_of_day=False)
+            high = _when(until, "until", end_of_day=True)
+            if form.q:
+                searches.take(_client(request))
+                results = await anyio.to_thread.run_sync(
+                    lambda: _searching(lambda: search_index.search(
+                        catalog.engine, form.q, site=site or None, since=low, until=high, scope=form.scope,
+                        limit=PAGE_RESULTS, offset=offset)), limiter=search_threads)  # fmt: skip
+                html = pages.index_page(
+                    [], form=form, sites=sites, results=results, offset=offset, limit=PAGE_RESULTS
+                )
+            else:
+                after = queries.decode_change_cursor(cursor) if cursor else None
+                flt = queries.ChangeFilter(site=site or None, edit_type=form.edit_type or None, since=low,
+                                           until=high, edits_only=form.edits_only)  # fmt: skip
+                changes, next_cursor = await run_in_threadpool(
+                    lambda: queries.recent_changes(
+                        catalog.engine, limit=settings.page_size, flt=flt, after=after
+                    )
+                )
+                from newsarchive.notify.health import unhealthy_sites
 
-        return HTMLResponse(
-            pages.index_page(queries.recent_changes(catalog.engine, site=site),
-                             unhealthy_sites(catalog.engine)),
-            headers=HTML_HEADERS,
-        )  # fmt: skip
+                broken = await run_in_threadpool(unhealthy_sites, catalog.engine)
+                html = pages.index_page(changes, form=form, sites=sites, next_cursor=next_cursor,
+                                        unhealthy=broken)  # fmt: skip
+        except (ApiError, queries.BadCursor) as exc:
+            status = exc.status if isinstance(exc, ApiError) else 400
+            if status == 429:
+                raise
+            message = exc.message if isinstance(exc, ApiError) else str(exc)
+            return HTMLResponse(pages.index_page([], form=form, sites=sites, error=message), status_code=status,
+                                headers=HTML_HEADERS)  # fmt: skip
+        return HTMLResponse(html, headers=HTML_HEADERS)
+
+    archive_sites: dict[str, Any] = {"at": -SITES_TTL, "names": []}
+
+    def _archive_sites() -> list[str]:
+        """The sites the archive holds (the pages' site filter), read at most once a minute."""
+        from sqlalchemy import select
+
+        from archive import catalog_schema as t
+
+        if time.monotonic() - archive_sites["at"] >= SITES_TTL:
+            with catalog.engine.connect() as conn:
+                names = sorted(conn.execute(select(t.articles.c.site).distinct()).scalars())
+            archive_sites.update(at=time.monotonic(), names=names)
+        return list(archive_sites["names"])
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, tags=["pages"])
     async def article_page(
@@ -422,6 +547,87 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
             limiter=diff_threads,
         )
         return HTMLResponse(html, headers=HTML_HEADERS)
+
+    # -- Memento (RFC 7089) ------------------------------------------------------------------------
+    def _original(url: str, request: Request) -> str:
+        """The URI-R of a Memento path: its query string is the URL's (a client or proxy may
+        have folded `http://` to `http:/`)."""
+        if re.match(r"^https?:/[^/]", url):
+            url = url.replace(":/", "://", 1)
+        query = request.url.query
+        return url + ("?" + query if query else "")
+
+    def _mementos(url: str) -> tuple[dict[str, Any], list[memento.Memento]]:
+        if len(url) > 8000 or not url.isprintable():
+            raise ApiError(404, "no mementos of that URL")
+        try:
+            history = article_history(catalog, find_article(catalog, url)["id"])
+        except ArticleNotFound:
+            raise ApiError(404, f"no mementos of {url[:200]!r} in this archive") from None
+        items = memento.mementos(history["versions"])
+        if not items:
+            raise ApiError(404, f"no mementos of {url[:200]!r} in this archive")
+        return history, items
+
+    def _links(request: Request, history: dict[str, Any]) -> memento.Links:
+        return memento.Links(str(request.base_url), history["url"])
+
+    @app.get("/timemap/link/{url:path}", tags=["memento"])
+    async def timemap(url: str, request: Request) -> Response:
+        """The TimeMap of a URL (RFC 7089 section 5): its original, TimeGate and mementos
+        with their datetimes, as `application/link-format`."""
+        history, items = await run_in_threadpool(_mementos, _original(url, request))
+        return Response(memento.timemap(_links(request, history), items),
+                        headers={"Content-Type": memento.LINK_FORMAT, "X-Content-Type-Options": "nosniff"})  # fmt: skip
+
+    @app.get("/timegate/{url:path}", tags=["memento"])
+    @app.head("/timegate/{url:path}", include_in_schema=False)
+    async def timegate(url: str, request: Request) -> Response:
+        """The TimeGate of a URL: a 302 to the memento closest to `Accept-Datetime` (the
+        newest without it)."""
+        history, items = await run_in_threadpool(_mementos, _original(url, request))
+        wanted = request.headers.get("accept-datetime")
+        try:
+            chosen = (
+                memento.closest(items, memento.parse_accept_datetime(wanted))
+                if wanted
+                else items[-1]
+            )
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        links = _links(request, history)
+        return Response(status_code=302, headers={
+            "Location": memento.uri(links.memento(chosen)), "Vary": "accept-datetime",
+            "Link": memento.link_header(links, items, chosen),
+        })  # fmt: skip
+
+    @app.get("/memento/{stamp}/{url:path}", tags=["memento"])
+    @app.head("/memento/{stamp}/{url:path}", include_in_schema=False)
+    async def memento_view(stamp: str, url: str, request: Request) -> Response:
+        """The archived response of a memento (URI-M), raw but sandboxed: it cannot run
+        scripts or reach anything from this origin. A timestamp that is not a memento's
+        redirects to the closest one."""
+        history, items = await run_in_threadpool(_mementos, _original(url, request))
+        try:
+            chosen = memento.closest(items, memento.parse_timestamp(stamp))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        links = _links(request, history)
+        link = memento.link_header(links, items, chosen)
+        if chosen.stamp != stamp:
+            return Response(
+                status_code=302,
+                headers={"Location": memento.uri(links.memento(chosen)), "Link": link},
+            )
+        if not chosen.warc:
+            raise ApiError(404, f"version {chosen.version} has no archived response")
+        try:
+            archived = await run_in_threadpool(read_response, config, catalog, chosen.warc)
+        except RecordUnavailable as exc:
+            raise ApiError(404, f"the archived response is unavailable: {exc}") from None
+        headers = {**memento.MEMENTO_HEADERS, "Content-Type": memento.media_type(archived.headers),
+                   "Memento-Datetime": memento.http_date(chosen.at), "Link": link}  # fmt: skip
+        return Response(archived.body if request.method == "GET" else b"", headers=headers)
 
     app.state.store = store
     app.state.worker = worker

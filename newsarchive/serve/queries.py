@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, Text, and_, cast, exists, or_, select
 
 from archive import catalog_schema as t
 from archive.clock import iso_utc
+from archive.search_index import matching_articles
 
 a, v = t.articles, t.versions
 
@@ -21,7 +22,9 @@ class ArticleFilter:
     site: str | None = None
     since: datetime | None = None  # a version captured at or after
     until: datetime | None = None  # a version captured at or before
-    q: str | None = None  # in the title, or the text of any version (case-insensitive)
+    q: str | None = (
+        None  # a search (archive/search_query.py) over every version's title, authors, text
+    )
 
 
 class BadCursor(ValueError):
@@ -56,32 +59,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise BadCursor(f"not a cursor from this API: {cursor[:80]!r}") from None
 
 
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-# Case-insensitive search means the same on both backends: PostgreSQL's lower() follows the
-# database's locale (every letter with a UTF-8 one), SQLite's only knows A-Z, so on SQLite
-# the query lower-cases with Python's str.lower, registered on the connection that runs it.
-_SQLITE_LOWER = "newsarchive_lower"
-
-
-def _lower_function(engine: Engine) -> Any:
-    return getattr(func, _SQLITE_LOWER) if engine.dialect.name == "sqlite" else func.lower
-
-
-def _py_lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
-def _prepare(conn: Any) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.create_function(
-            _SQLITE_LOWER, 1, _py_lower, deterministic=True
-        )
-
-
 def article_item(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "article_id": row["id"],
@@ -113,20 +90,18 @@ def list_articles(engine: Engine, flt: ArticleFilter, *, limit: int, cursor: str
     if flt.since or flt.until:
         query = query.where(exists().where(and_(*window)))
     if flt.q:
-        pattern = _like(flt.q)
-        lower = _lower_function(engine)
-        text = lower(v.c.record["text"].as_string())
-        query = query.where(or_(
-            lower(a.c.title).like(pattern, escape="\\"),
-            exists().where(and_(v.c.article_id == a.c.id, text.like(pattern, escape="\\"))),
-        ))  # fmt: skip
+        # The search index, not a scan: the articles of the newest matching versions
+        # (search_index.CANDIDATES of them), in this list's order.
+        ids = matching_articles(engine, flt.q, site=flt.site, since=flt.since, until=flt.until)
+        if not ids:
+            return [], None
+        query = query.where(a.c.id.in_(ids))
     if after is not None:
         changed, article_id = after
         query = query.where(or_(a.c.last_changed_at < changed,
                                 and_(a.c.last_changed_at == changed, a.c.id < article_id)))  # fmt: skip
     query = query.order_by(a.c.last_changed_at.desc(), a.c.id.desc()).limit(limit + 1)
     with engine.connect() as conn:
-        _prepare(conn)
         rows = [dict(r._mapping) for r in conn.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -149,24 +124,103 @@ def version_summary(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def recent_changes(
-    engine: Engine, *, limit: int = 50, site: str | None = None
-) -> list[dict[str, Any]]:
-    """The newest versions across the archive (the index page), newest first."""
-    query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, a.c.site, a.c.url,
-                    a.c.title.label("article_title"))
-             .join(a, a.c.id == v.c.article_id)
-             .order_by(v.c.captured_at.desc(), v.c.article_id, v.c.version.desc()).limit(limit))  # fmt: skip
-    if site:
-        query = query.where(a.c.site == site)
+@dataclass
+class ChangeFilter:
+    """Which versions the recent-changes page lists."""
+
+    site: str | None = None
+    edit_type: str | None = None  # one of archive.edit_types.EDIT_TYPES
+    since: datetime | None = None  # captured at or after
+    until: datetime | None = None  # captured at or before
+    edits_only: bool = False  # leave out first versions
+
+
+def encode_change_cursor(captured_at: Any, article_id: str, version: int) -> str:
+    raw = json.dumps(
+        [iso_utc(captured_at, timespec="microseconds"), article_id, int(version)]
+    ).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_change_cursor(cursor: str) -> tuple[datetime, str, int]:
+    """What `encode_change_cursor` made, or BadCursor."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+                and isinstance(value[1], str) and type(value[2]) is int):  # fmt: skip
+            raise ValueError("not a change cursor")
+        at = datetime.fromisoformat(value[0])
+        if at.tzinfo is None:
+            raise ValueError("no time zone")
+        return at, value[1], value[2]
+    except (ValueError, TypeError, AttributeError, RecursionError, OverflowError, UnicodeError):
+        raise BadCursor(f"not a cursor from this page: {cursor[:80]!r}") from None
+
+
+def edit_types_of(row: dict[str, Any], record: dict[str, Any]) -> list[str] | None:
+    """A version's edit types: its catalog column, else its record (None: not computed)."""
+    types = row.get("edit_types")
+    if types is None:
+        types = record.get("edit_types")
+    return list(types) if types is not None else None
+
+
+def recent_changes(engine: Engine, *, limit: int = 50, site: str | None = None,
+                   flt: ChangeFilter | None = None,
+                   after: tuple[datetime, str, int] | None = None) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+    """The newest versions across the archive (the index page), newest first, one keyset
+    page at a time (no OFFSET: a page costs the same however deep); (items, next cursor)."""
+    flt = flt or ChangeFilter(site=site)
+    query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, v.c.edit_types,
+                    a.c.site, a.c.url, a.c.title.label("article_title"))
+             .join(a, a.c.id == v.c.article_id))  # fmt: skip
+    if flt.site:
+        query = query.where(a.c.site == flt.site)
+    if flt.since:
+        query = query.where(v.c.captured_at >= flt.since)
+    if flt.until:
+        query = query.where(v.c.captured_at <= flt.until)
+    if flt.edits_only:
+        query = query.where(v.c.version > 1)
+    if flt.edit_type:
+        # The JSON list as text holds the quoted name (a closed vocabulary: no wildcards).
+        query = query.where(cast(v.c.edit_types, Text).like(f'%"{flt.edit_type}"%'))
+    if after is not None:
+        at, article_id, number = after
+        query = query.where(or_(
+            v.c.captured_at < at,
+            and_(v.c.captured_at == at, or_(v.c.article_id < article_id,
+                                            and_(v.c.article_id == article_id, v.c.version < number)))))  # fmt: skip
+    query = query.order_by(v.c.captured_at.desc(), v.c.article_id.desc(), v.c.version.desc())
     with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query)]
+        rows = [dict(r._mapping) for r in conn.execute(query.limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
     out = []
     for row in rows:
-        diff = row["record"].get("diff") or {}
+        record = row["record"] or {}
+        diff = record.get("diff") or {}
         out.append({"article_id": row["article_id"], "version": row["version"], "change": row["change"],
                     "captured_at": iso_utc(row["captured_at"]), "site": row["site"], "url": row["url"],
-                    "title": row["record"].get("title") or row["article_title"],
-                    "changed_fields": row["record"].get("changed_fields") or [],
+                    "title": record.get("title") or row["article_title"],
+                    "authors": list(record.get("authors") or []),
+                    "changed_fields": record.get("changed_fields") or [],
+                    "edit_types": edit_types_of(row, record),
                     "chars_added": diff.get("chars_added"), "chars_removed": diff.get("chars_removed")})  # fmt: skip
-    return out
+    last = rows[-1] if rows else None
+    cursor = (
+        encode_change_cursor(last["captured_at"], last["article_id"], last["version"])
+        if more and last
+        else None
+    )
+    return out, cursor
+
+
+def search_hit(hit: Any) -> dict[str, Any]:
+    """A search result for the API: `archive.search_index.SearchHit` with its links."""
+    data = hit.to_dict()
+    data["links"] = {"api": f"/api/articles/{hit.article_id}/versions/{hit.version}",
+                     "page": f"/articles/{hit.article_id}?to={hit.version}"}  # fmt: skip
+    return data
