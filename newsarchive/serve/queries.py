@@ -156,10 +156,11 @@ def version_summary(record: dict[str, Any]) -> dict[str, Any]:
 def recent_changes(
     engine: Engine, *, limit: int = 50, site: str | None = None
 ) -> list[dict[str, Any]]:
-    """The newest versions across the archive (the index page), newest first."""
+    """The newest versions across the archive (the index page), newest first. Re-extractions
+    (`change: reextract`) are left out: the newsroom changed nothing."""
     query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, a.c.site, a.c.url,
                     a.c.title.label("article_title"))
-             .join(a, a.c.id == v.c.article_id)
+             .join(a, a.c.id == v.c.article_id).where(v.c.change != "reextract")
              .order_by(v.c.captured_at.desc(), v.c.article_id, v.c.version.desc()).limit(limit))  # fmt: skip
     if site:
         query = query.where(a.c.site == site)
