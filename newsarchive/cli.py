@@ -912,16 +912,23 @@ def reextract(
         bool,
         typer.Option("--dry-run", help="Count what would change and show a sample; write nothing."),
     ] = False,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size", min=1, help="Articles read, extracted and committed together."
+        ),
+    ] = 200,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Read archived captures again with today's extractor (from the WARC files, local or S3;
     nothing is fetched): a changed reading becomes a new version marked `reextract`."""
-    from newsarchive.reextract import ReextractError, ReextractOptions, run_reextract
+    from newsarchive.reextraction import ReextractError, ReextractOptions, run_reextract
 
     options = ReextractOptions(
         sites=tuple(dict.fromkeys(site or [])), since=_parse_when(since, "--since", end_of_day=False),
         until=_parse_when(until, "--until", end_of_day=True), parser=parser, dry_run=dry_run,
+        batch_size=batch_size,
     )  # fmt: skip
     config = _state(ctx).config()
     if not dry_run:

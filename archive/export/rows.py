@@ -224,9 +224,9 @@ def _reextract_of(rec: dict[str, Any]) -> int | None:
 def extractor_label(extractor: dict[str, Any] | None) -> str:
     """One line naming an extractor, as the dataset card lists them."""
     if not extractor or not extractor.get("parser"):
-        return "unknown (made before provenance was recorded)"
-    return (f"{extractor.get('parser')} (rules {extractor.get('rules')}), newsarchive "
-            f"{extractor.get('newsarchive')}, trafilatura {extractor.get('trafilatura')}")  # fmt: skip
+        return "unknown: made before provenance was recorded"
+    return (f"{extractor.get('parser')} · rules {extractor.get('rules')} · newsarchive "
+            f"{extractor.get('newsarchive')} · trafilatura {extractor.get('trafilatura')}")  # fmt: skip
 
 
 def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
