@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BIN, MIRROR_CONFIG, SITES, run_cli
+from tests.test_s3_publish import aws_env, moto, write_config  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -90,7 +91,9 @@ def test_an_archive_made_with_an_older_rule_is_reextracted_with_todays(
     old = _old_config(tmp_path / "old.toml", site.url)
     new = _new_config(tmp_path / "new.toml")
     _crawl(site.url, data_dir, old)
-    before = _rows(data_dir, "SELECT article_id, record, extractor_parser, extractor_rules FROM versions")
+    before = _rows(
+        data_dir, "SELECT article_id, record, extractor_parser, extractor_rules FROM versions"
+    )
     assert before and all(parser == "generic" and rules for _a, _r, parser, rules in before)
     old_records = {a: json.loads(r) for a, r, _p, _x in before}
     assert all(r["extractor"]["parser"] == "generic" for r in old_records.values())
@@ -142,7 +145,9 @@ def test_an_archive_made_with_an_older_rule_is_reextracted_with_todays(
     assert article[0] == 2 and article[1] == article[2]
     lines = [r for r in _record_lines(data_dir) if r["run_id"] == report["run_id"]]
     assert lines == [second]  # its line in the run's records file, the catalog's record
-    (run,) = _rows(data_dir, "SELECT command, status, summary FROM runs WHERE id = ?", report["run_id"])
+    (run,) = _rows(
+        data_dir, "SELECT command, status, summary FROM runs WHERE id = ?", report["run_id"]
+    )
     assert run[:2] == ("reextract", "done") and json.loads(run[2])["counts"]["changed"] == 1
     assert run_cli("verify", data_dir=data_dir, config=new).returncode == 0
 
@@ -287,7 +292,9 @@ def test_kill_9_mid_run_loses_nothing_and_the_rerun_completes(
     assert _rows(data_dir, "SELECT DISTINCT latest_version FROM articles") == [(2,)]
     assert _rows(data_dir, "SELECT status FROM runs WHERE command = 'reextract'") == [("done",)]
     # Every new version has its one record line (lost lines were rewritten, none twice).
-    lines = [(r["article_id"], r["version"]) for r in _record_lines(data_dir) if r["run_id"] == run_id]
+    lines = [
+        (r["article_id"], r["version"]) for r in _record_lines(data_dir) if r["run_id"] == run_id
+    ]
     assert len(lines) == len(set(lines)) == n
     verified = run_cli("verify", data_dir=data_dir, config=new)
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -296,8 +303,6 @@ def test_kill_9_mid_run_loses_nothing_and_the_rerun_completes(
 # -- S3-only WARCs, read by range ----------------------------------------------------------------
 def test_warcs_kept_only_in_s3_are_read_by_range(moto: Any, serve_site: Any, data_dir: Path,
                                                  tmp_path: Path) -> None:  # fmt: skip
-    from tests.test_s3_publish import write_config
-
     site = serve_site("cnn-lite")
     base = write_config(tmp_path / "base.toml", moto, warc="max_file_bytes = 15_000",
                         s3="delete_local_after_upload = true\nmax_attempts = 1\n"
