@@ -323,3 +323,92 @@ def test_warcs_kept_only_in_s3_are_read_by_range(moto: Any, serve_site: Any, dat
     dry = _reextract(data_dir, offline, "--dry-run")
     assert dry["unreadable"] == versions and dry["changed"] == 0
     assert "[s3] is not configured" in dry["problems"][0]
+
+
+# -- both catalog backends ---------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request: Any, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    return request.getfixturevalue("postgres_url")  # type: ignore[no-any-return]
+
+
+def test_versions_from_before_provenance_read_as_unknown(empty_db: str) -> None:
+    """A 0005 catalog gains the four columns, NULL for its versions: "unknown"."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, inspect, text
+
+    from archive import migrations
+    from archive.catalog import Catalog
+    from archive.export.rows import extractor_label, latest_row, versions_row
+    from tests.test_postgres_catalog import _migrated_engine, _schema_diff
+
+    engine = _migrated_engine(empty_db, "0005")
+    try:
+        with engine.begin() as conn:
+            assert "extractor_parser" not in {
+                c["name"] for c in inspect(conn).get_columns("versions")
+            }
+            at = datetime.now(UTC)
+            conn.execute(text("INSERT INTO articles (id, site, url, first_seen_at, last_seen_at, last_changed_at, "
+                              "latest_version, tracking) VALUES ('old', 's', 'http://e.test/a', :at, :at, :at, 1, :t)"),
+                         {"at": at, "t": True})  # fmt: skip
+            conn.execute(text("INSERT INTO versions (article_id, version, content_sha256, change, captured_at, record) "
+                              "VALUES ('old', 1, 'x', 'new', :at, :r)"),
+                         {"at": at, "r": json.dumps({"url": "http://e.test/a", "text": "t"})})  # fmt: skip
+    finally:
+        engine.dispose()
+    migrations._checked.discard(str(create_engine(empty_db).url))
+    catalog = Catalog(empty_db)
+    try:
+        (row,) = catalog.all_versions()
+        assert [row[c] for c in ("extractor_parser", "extractor_rules", "extractor_version",
+                                 "trafilatura_version")] == [None] * 4  # fmt: skip
+        raw = {**row, "site": "s"}
+        assert (
+            latest_row(raw)["extractor"] is None and versions_row(raw)["extractor_parser"] is None
+        )
+        assert extractor_label(None) == "unknown: made before provenance was recorded"
+    finally:
+        catalog.close()
+    assert _schema_diff(empty_db) == []
+
+
+def test_reextract_from_python_on_postgres(
+    serve_site: Any, tmp_path: Path, postgres_url: str
+) -> None:
+    """`newsarchive.reextract(...)` with a shared PostgreSQL catalog (`catalog_url`)."""
+    import newsarchive
+
+    site = serve_site("cnn-lite")
+    base = f'catalog_url = "{postgres_url}"\n' + MIRROR_CONFIG
+    old = _old_config(tmp_path / "old.toml", site.url, base)
+    new = _new_config(tmp_path / "new.toml", base)
+    data_dir = tmp_path / "data"
+    _crawl(site.url, data_dir, old)
+    dry = newsarchive.reextract(data_dir, config=new, dry_run=True)
+    assert dry["changed"] == 1 and dry["run_id"] is None
+    seen: list[tuple[int, int]] = []
+    report = newsarchive.reextract(
+        data_dir, config=new, progress=lambda n, total: seen.append((n, total))
+    )
+    assert report["changed"] == 1 and report["status"] == "done"
+    assert sum(n for n, _ in seen) == report["examined"] == seen[0][1]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT change, extractor_parser, record FROM versions "
+                                     "WHERE change = 'reextract'")).all()  # fmt: skip
+            edit_types = conn.execute(text("SELECT d.edit_types FROM search_docs d JOIN versions v ON "
+                                           "v.article_id = d.article_id AND v.version = d.version "
+                                           "WHERE v.change = 'reextract'")).scalar()  # fmt: skip
+    finally:
+        engine.dispose()
+    (row,) = rows
+    record = row[2] if isinstance(row[2], dict) else json.loads(row[2])
+    assert row[1] == "cnn-lite" and record["reextract_of"]["extractor"]["parser"] == "generic"
+    assert edit_types == []
+    assert newsarchive.reextract(data_dir, config=new)["changed"] == 0
