@@ -33,6 +33,7 @@ from archive import clock
 from archive.catalog import Catalog, utc
 from archive.content import content_hash
 from archive.dates import record_precision
+from archive.outcomes import REEXTRACT
 from archive.records import JsonRecord
 from archive.search_index import index_version
 from archive.versions import _changed, diff_from, extractor_columns
@@ -177,7 +178,7 @@ def judge(reading: Reading, run_id: str | None) -> Reading:
         "url": old.get("url"),
         "canonical_url": f.get("canonical_url"),
         "version": version + 1,
-        "change": "reextract",
+        "change": REEXTRACT,
         "changed_fields": [c for c in changed if c in ("title", "authors", "text")],
         "title": f.get("title"),
         "authors": list(f.get("authors") or []),
@@ -260,7 +261,7 @@ def commit_batch(catalog: Catalog, run_id: str, readings: Sequence[Reading], cur
             latest = reading.latest
             conn.execute(t.versions.insert().values(
                 article_id=reading.article_id, version=reading.version + 1,
-                content_sha256=record["content_sha256"], change="reextract",
+                content_sha256=record["content_sha256"], change=REEXTRACT,
                 captured_at=utc(latest["captured_at"]), capture_id=latest.get("capture_id"),
                 run_id=run_id, warc_filename=latest.get("warc_filename"),
                 warc_offset=latest.get("warc_offset"), warc_length=latest.get("warc_length"),

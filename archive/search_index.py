@@ -49,6 +49,7 @@ from archive import catalog_schema as t
 from archive import search_schema as schema
 from archive.diff_align import added_removed, align
 from archive.edit_types import classify_edit
+from archive.outcomes import REEXTRACT
 from archive.search_query import (
     ParsedQuery,
     Term,
@@ -157,7 +158,7 @@ def document(article_id: str, version: int, record: Mapping[str, Any],
     # A re-extraction (`change: reextract`, archive/reextract.py) is the same capture read
     # by a newer extractor, not an edit by the newsroom: no added or removed sentences, no
     # edit types; its text is indexed (searches find the better reading).
-    if previous_record is not None and record.get("change") != "reextract":
+    if previous_record is not None and record.get("change") != REEXTRACT:
         ops = align(previous_record.get("text"), record.get("text"))
         new_sentences, old_sentences = added_removed(ops)
         added, removed = "\n".join(new_sentences)[:cap], "\n".join(old_sentences)[:cap]

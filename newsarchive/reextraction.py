@@ -94,8 +94,9 @@ def _parsers(config: Config) -> Callable[[str], str]:
 
 def _sites(
     catalog: Any, options: ReextractOptions, parser_of: Callable[[str], str]
-) -> tuple[str, ...]:
-    """The sites to read: `--site`, narrowed to those today's `--parser` reads."""
+) -> tuple[str, ...] | None:
+    """The sites to read: `--site`, narrowed to those today's `--parser` reads (None: no
+    site is read by it, nothing to do)."""
     if options.parser is None:
         return options.sites
     from sqlalchemy import select
@@ -105,7 +106,7 @@ def _sites(
     with catalog.reading() as conn:
         archived = sorted(conn.execute(select(t.articles.c.site).distinct()).scalars())
     chosen = [s for s in (options.sites or archived) if parser_of(s) == options.parser]
-    return tuple(chosen) or ("\x00none",)  # no site: select nothing
+    return tuple(chosen) or None
 
 
 def run_reextract(config: Config, options: ReextractOptions,
@@ -139,10 +140,13 @@ def _run(config: Config, catalog: Any, options: ReextractOptions,
     from archive.records import RecordFileWriter
 
     parser_of = _parsers(config)
-    flt = core.ReextractFilter(_sites(catalog, options, parser_of), options.since, options.until,
-                               options.parser)  # fmt: skip
+    sites = _sites(catalog, options, parser_of)
+    flt = core.ReextractFilter(sites or (), options.since, options.until, options.parser)
     report = ReextractReport(dry_run=options.dry_run, params=flt.params())
     report.params["sites"] = list(options.sites)
+    if sites is None:
+        report.message = f"no archived site is read by the {options.parser} parser today"
+        return report
     writers = core.running_writers(catalog, config.data_dir)
     if writers and not options.dry_run:
         names = ", ".join(f"{w['command']} run {w['id']} (pid {w['pid']})" for w in writers)

@@ -150,6 +150,8 @@ def test_an_archive_made_with_an_older_rule_is_reextracted_with_todays(
     )
     assert run[:2] == ("reextract", "done") and json.loads(run[2])["counts"]["changed"] == 1
     assert run_cli("verify", data_dir=data_dir, config=new).returncode == 0
+    history = run_cli("history", noted[0], data_dir=data_dir, config=new)
+    assert "reextract of v1 (generic → cnn-lite)" in history.stdout, history.stdout
 
     # The exports say it too, and the dataset card lists both extractors.
     out = tmp_path / "versions.jsonl"

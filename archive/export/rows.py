@@ -192,7 +192,7 @@ _DIFF_KEYS = (
 def _dates(rec: dict[str, Any]) -> dict[str, Any]:
     """A record's dates as the export's columns: instants and days apart (archive/dates.py)."""
     sources = rec.get("dates_source") or {}
-    values = {}
+    values: dict[str, Any] = {}
     for name, day in (("published_at", "published_date"), ("modified_at", "modified_date")):
         values[name] = as_instant(rec.get(name), sources.get(name))
         values[day] = as_day(rec.get(name), sources.get(name))

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, and_, exists, func, or_, select
 
 from archive import catalog_schema as t
 from archive.catalog import utc
+from archive.outcomes import REEXTRACT
 
 a, v = t.articles, t.versions
 
@@ -160,7 +161,7 @@ def recent_changes(
     (`change: reextract`) are left out: the newsroom changed nothing."""
     query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, a.c.site, a.c.url,
                     a.c.title.label("article_title"))
-             .join(a, a.c.id == v.c.article_id).where(v.c.change != "reextract")
+             .join(a, a.c.id == v.c.article_id).where(v.c.change != REEXTRACT)
              .order_by(v.c.captured_at.desc(), v.c.article_id, v.c.version.desc()).limit(limit))  # fmt: skip
     if site:
         query = query.where(a.c.site == site)
