@@ -173,6 +173,7 @@ def _run(config: Config, catalog: Any, options: ReextractOptions,
         writer = RecordFileWriter(config.data_dir, state.run_id, started_at=state.started_at)
     cursor = state.cursor if state else None
     total = core.count_targets(catalog, flt, cursor)
+    failure: Exception | None = None
     try:
         asyncio.run(_loop(config, catalog, options, flt, report, state, writer, cursor, total,
                           parser_of, progress))  # fmt: skip
@@ -180,6 +181,9 @@ def _run(config: Config, catalog: Any, options: ReextractOptions,
         report.status = "interrupted"
     except core.CatalogMoved as exc:
         report.status, report.message = "interrupted", str(exc)
+    except Exception as exc:  # a database error, a broken pool: the run can be continued
+        report.status, report.message = "interrupted", f"{type(exc).__name__}: {exc}"
+        failure = exc
     finally:
         if writer is not None:
             path = writer.close()
@@ -197,8 +201,17 @@ def _run(config: Config, catalog: Any, options: ReextractOptions,
                 stored = conn.execute(
                     select(t.runs.c.summary).where(t.runs.c.id == state.run_id)
                 ).scalar()
+            # What the last committed batch recorded (the cursor and its counts move together).
             summary["cursor"] = (stored or {}).get("cursor")
-        catalog.finish_run(state.run_id, report.status, summary)
+            summary["counts"] = (stored or {}).get("counts") or {}
+        try:
+            catalog.finish_run(state.run_id, report.status, summary)
+        except Exception:
+            if failure is None:
+                raise
+            # The catalog itself failed: the run stays `running` until a rerun marks it crashed.
+    if failure is not None:
+        raise failure
     return report
 
 
