@@ -96,6 +96,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, json_serializer=json_for_catalog)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
+        if url.startswith("postgresql+psycopg:") or url.startswith("postgresql+psycopg_async:"):
+            from archive.extras import require
+
+            require("psycopg", "PostgreSQL catalog")  # the scale extra
         engine = create_engine(url, pool_pre_ping=True, json_serializer=json_for_catalog)
     return engine
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from archive.config import ConfigError
+from archive.config_tables import RecheckTable
 
 DEFAULT_LADDER: tuple[tuple[str, str], ...] = (
     ("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "3d"), ("360d", "30d"),
@@ -28,9 +28,7 @@ def parse_duration(text: str) -> timedelta:
     """`"15m"`, `"3h"`, `"1d"`, `"2w"`, `"90s"` → timedelta."""
     match = _DURATION.match(str(text))
     if not match:
-        raise ConfigError(
-            f"[recheck] bad duration {text!r}: use a number and s, m, h, d or w (e.g. '15m')"
-        )
+        raise ValueError(f"bad duration {text!r}: use a number and s, m, h, d or w (e.g. '15m')")
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
@@ -42,23 +40,17 @@ class RecheckLadder:
     max_per_site: int = DEFAULT_MAX_PER_SITE
 
     @classmethod
-    def from_config(cls, raw: dict[str, Any] | None) -> RecheckLadder:
-        raw = raw or {}
-        unknown = set(raw) - {"ladder", "max_per_site"}
-        if unknown:
-            raise ConfigError(f"[recheck]: unknown setting(s) {', '.join(sorted(unknown))}")
-        pairs: Sequence[Any] = raw.get("ladder", DEFAULT_LADDER)
-        try:
-            steps = tuple((parse_duration(age), parse_duration(every)) for age, every in pairs)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                '[recheck] ladder must be a list of ["age", "interval"] pairs'
-            ) from None
-        if any(a >= b for (a, _), (b, _) in zip(steps, steps[1:], strict=False)):
-            raise ConfigError("[recheck] ladder ages must increase")
-        max_per_site = raw.get("max_per_site", DEFAULT_MAX_PER_SITE)
-        if not isinstance(max_per_site, int) or max_per_site < 1:
-            raise ConfigError("[recheck] max_per_site must be a positive integer")
+    def from_config(cls, table: RecheckTable | dict[str, Any] | None) -> RecheckLadder:
+        """The ladder of a `[recheck]` table (validated when the config loaded; a dict is
+        validated here), the defaults where it sets nothing."""
+        from archive.config import parse_table
+
+        valid: RecheckTable = (
+            table if isinstance(table, RecheckTable) else parse_table("recheck", table or {})
+        )
+        pairs: Sequence[Any] = DEFAULT_LADDER if valid.ladder is None else valid.ladder
+        steps = tuple((parse_duration(age), parse_duration(every)) for age, every in pairs)
+        max_per_site = valid.max_per_site or DEFAULT_MAX_PER_SITE
         return cls(steps, max_per_site)
 
     def interval(self, since_change: timedelta) -> timedelta | None:

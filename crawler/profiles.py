@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.config import Config, ConfigError
+from archive.config import Config, ConfigError, parse_table
+from archive.config_tables import SiteTable
 
 PARSERS = ("cnn-lite", "npr-text", "generic")
 
@@ -122,23 +123,14 @@ GENERIC = SiteProfile(
 
 BUILTIN_PROFILES: dict[str, SiteProfile] = {p.name: p for p in (CNN_LITE, NPR_TEXT)}
 
-_SITE_KEYS = {"extends", "start_urls", "article_links", "article_pattern", "skip_pattern", "feeds",
-              "sitemaps", "hosts", "parser", "description", "terms_url"}  # fmt: skip
 
-
-def _str_list(name: str, key: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"[sites.{name}] {key}: expected a list of strings")
-    return tuple(value)
-
-
-def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
-    """A `[sites.NAME]` table as a profile."""
-    unknown = set(raw) - _SITE_KEYS
-    if unknown:
-        raise ConfigError(f"[sites.{name}]: unknown setting(s) {', '.join(sorted(unknown))}")
+def profile_from_config(name: str, table: SiteTable | dict[str, Any]) -> SiteProfile:
+    """A `[sites.NAME]` table as a profile (a dict is validated as in a config file); the
+    keys it sets override the base profile's (`extends`, else `generic`)."""
+    valid: SiteTable = (
+        table if isinstance(table, SiteTable) else parse_table("sites", {name: table})[name]
+    )
+    raw = valid.model_dump(exclude_unset=True)
     base = GENERIC
     if "extends" in raw:
         base_name = raw["extends"]
@@ -148,9 +140,9 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
                 f"[sites.{name}] extends {base_name!r}: not a built-in profile ({known})"
             )
         base = BUILTIN_PROFILES[base_name]
-    start_urls = _str_list(name, "start_urls", raw.get("start_urls", list(base.start_urls)))
-    feeds = _str_list(name, "feeds", raw.get("feeds", []))
-    sitemaps = _str_list(name, "sitemaps", raw.get("sitemaps", []))
+    start_urls = tuple(raw.get("start_urls", base.start_urls))
+    feeds = tuple(raw.get("feeds", ()))
+    sitemaps = tuple(raw.get("sitemaps", ()))
     if not (start_urls or feeds or sitemaps):
         raise ConfigError(f"[sites.{name}]: needs start_urls, feeds or sitemaps")
     extends = "extends" in raw
@@ -161,7 +153,7 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
         raise ConfigError(f"[sites.{name}]: set article_links (CSS) and/or article_pattern (regex)")
     hosts = raw.get("hosts")
     hosts_t = (
-        _str_list(name, "hosts", hosts)
+        tuple(hosts)
         if hosts is not None
         else tuple(
             sorted({urlsplit(u).netloc.lower() for u in start_urls + feeds + sitemaps} - {""})
@@ -188,10 +180,8 @@ def profile_from_config(name: str, raw: dict[str, Any]) -> SiteProfile:
 def load_profiles(config: Config | None = None) -> dict[str, SiteProfile]:
     """Built-in profiles plus the config's `[sites.*]`; a config site may replace a built-in."""
     profiles = dict(BUILTIN_PROFILES)
-    for name, raw in (config.sites if config else {}).items():
-        if not isinstance(raw, dict):
-            raise ConfigError(f"[sites.{name}] must be a table")
-        profiles[name] = profile_from_config(name, raw)
+    for name, table in (config.sites if config else {}).items():
+        profiles[name] = profile_from_config(name, table)
     return profiles
 
 

@@ -23,6 +23,10 @@ app = typer.Typer(
 )
 
 
+# `-v`/`--verbose` as given on this run: `main` prints an unexpected error's traceback then.
+_RUN = {"verbose": False}
+
+
 class UserError(Exception):
     """An error the user can act on: printed as one line, exit status 2 (1 for failed runs)."""
 
@@ -128,6 +132,7 @@ def _options(
     ] = False,  # fmt: skip
 ) -> None:
     ctx.obj = State(data_dir, config, verbose)
+    _RUN["verbose"] = verbose
     _help_when_bare(ctx)
 
 
@@ -1124,7 +1129,7 @@ def _worker() -> Any:
 
 def _push_distributed(config: Config, push: Any, json_out: bool) -> None:
     """`--distributed`: queue the work in Redis ([distributed] redis_url) and return."""
-    if not (config.distributed or {}).get("redis_url"):
+    if not config.distributed.redis_url:
         raise UserError("--distributed needs [distributed] redis_url in the config file")
     try:
         pushed = push()
@@ -1168,7 +1173,7 @@ def worker(
 
     state = _state(ctx)
     config = state.config()
-    if not (config.distributed or {}).get("redis_url"):
+    if not config.distributed.redis_url:
         raise UserError("worker needs [distributed] redis_url in the config file")
     _check_writable(config)
     result = _worker().run_worker(config, console=err, verbose=state.verbose, idle_exit=exit_when_empty,
@@ -1184,7 +1189,8 @@ def main() -> None:
     """Console-script entry point: errors become one readable line and a non-zero status.
 
     Usage errors (unknown command or option, bad value) are the command-line parser's own
-    message and exit status 2. Typer >= 0.2x bundles its own copy of Click: its exceptions
+    message and exit status 2. An unexpected error is one line and status 1; with `-v` its
+    traceback comes first. Typer >= 0.2x bundles its own copy of Click: its exceptions
     derive from `typer.TyperException`, not from an installed `click`'s.
     """
     try:
@@ -1208,8 +1214,14 @@ def main() -> None:
             sys.stderr.write(f"Error: {exc.format_message()}\n")
         sys.exit(exc.exit_code)
     except Exception as exc:
-        # A database error: the driver's own message, without SQLAlchemy's statement dump
-        # and "Background on this error at: https://sqlalche.me/…" link.
+        # An unexpected error (a database error, a bug): one line; with -v, first the
+        # traceback. A database error's line is the driver's own message, without
+        # SQLAlchemy's statement dump and "Background on this error at: …" link.
+        if _RUN["verbose"]:
+            import traceback
+
+            err.file.flush()
+            traceback.print_exception(exc, file=sys.stderr)
         cause = getattr(exc, "orig", None) or exc
         error_line(f"{type(cause).__name__}: {cause}")
         sys.exit(1)

@@ -2,7 +2,10 @@
 # Set up everything newsarchive needs on a fresh Debian/Ubuntu machine, idempotently:
 # system packages (apt-get, only when something is missing), a virtual environment in
 # .venv, and the project installed into it. Sourced by scripts/demo and scripts/test.
-#   usage: scripts/bootstrap.sh [runtime|test|bench]
+#   usage: scripts/bootstrap.sh [runtime|scale|test|bench]
+# runtime: crawl, archive, export, serve, schedule (a SQLite catalog); scale: also the
+# PostgreSQL catalog and the Redis frontier (the `scale` extra: psycopg, redis); test and
+# bench: everything, plus what the tests or benchmarks use.
 set -euo pipefail
 NA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NA_PROFILE="${1:-runtime}"
@@ -41,7 +44,11 @@ if [ ! -x "$NA_VENV/bin/python" ]; then
   say "creating virtual environment $NA_VENV"
   python3 -m venv "$NA_VENV"
 fi
-extras="";  [ "$NA_PROFILE" = test ] && extras="[test]"; [ "$NA_PROFILE" = bench ] && extras="[bench]"
+case "$NA_PROFILE" in
+  runtime) extras="" ;;
+  scale|test|bench) extras="[$NA_PROFILE]" ;;
+  *) echo "usage: scripts/bootstrap.sh [runtime|scale|test|bench]" >&2; exit 2 ;;
+esac
 stamp="$NA_VENV/.newsarchive-installed$extras"
 want="$(cat "$NA_ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

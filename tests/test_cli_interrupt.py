@@ -186,3 +186,99 @@ def test_third_ctrl_c_quits_at_once_and_repair_makes_it_whole(crawl_slowly, data
     repaired = run_cli("verify", "--repair", data_dir=data_dir)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     _verified(data_dir)
+
+
+def _article_paths(root: Path) -> list[str]:
+    return sorted(
+        "/" + str(p.parent.relative_to(root)) for p in root.rglob("index.html") if p.parent != root
+    )
+
+
+def _make_slow(root: Path, delay: float) -> None:
+    routes = {path: {"delay": delay, "body_file": path.lstrip("/") + "/index.html"}
+              for path in _article_paths(root)}  # fmt: skip
+    (root / "_routes.json").write_text(json.dumps(routes))
+
+
+def _start(args: list[str], data_dir: Path, config: Path) -> Crawl:
+    """Any `newsarchive` command in its own process group, read like Crawl's."""
+    crawl = Crawl.__new__(Crawl)
+    cmd = [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config), *args]
+    env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
+    env.pop("NEWSARCHIVE_CONFIG", None)
+    crawl.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=env, cwd=REPO, start_new_session=True)  # fmt: skip
+    crawl.lines, crawl.stdout = [], ""
+    crawl.readers = [threading.Thread(target=crawl._read_stderr, daemon=True),
+                     threading.Thread(target=crawl._read_stdout, daemon=True)]  # fmt: skip
+    for reader in crawl.readers:
+        reader.start()
+    return crawl
+
+
+def _count(data_dir: Path, sql: str) -> int:
+    catalog = data_dir / "catalog.sqlite"
+    if not catalog.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{catalog}?mode=ro", uri=True) as conn:
+            n = int(conn.execute(sql).fetchone()[0])
+        conn.close()
+        return n
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _interrupt_in_flight(cmd: Crawl, data_dir: Path, ready_sql: str, before: int) -> dict:
+    """Wait until the command has captured something new (its requests are going out), then
+    Ctrl-C once: acknowledged, the pages in flight finish, exit 130, the archive verifies."""
+    deadline = time.monotonic() + 60
+    while _count(data_dir, ready_sql) <= before:
+        assert cmd.proc.poll() is None and time.monotonic() < deadline, "\n".join(cmd.lines[-40:])
+        time.sleep(0.1)
+    time.sleep(1.0)
+    cmd.ctrl_c()
+    cmd.wait_for(r"stopping: \d+ page\(s\) in flight")
+    summary = cmd.finish(timeout=90)
+    assert cmd.proc.returncode == 130, "\n".join(cmd.lines[-20:])
+    assert cmd.lines[-1].startswith("error: interrupted (SIGINT)")
+    _verified(data_dir)
+    return summary
+
+
+def test_ctrl_c_during_archive_of_urls(serve_site, tmp_path, data_dir):
+    """`newsarchive archive URL…` answers Ctrl-C like a crawl: what was fetched is archived."""
+    site = serve_site("cnn-lite")
+    _make_slow(site.root, delay=5)
+    urls = [site.page(p) for p in _article_paths(site.root)[:4]]
+    config = tmp_path / "slow.toml"
+    config.write_text(MIRROR_CONFIG.replace("download_timeout = 2", "download_timeout = 120"))
+    cmd = _start(
+        ["archive", "--site", "cnn-lite", "--no-progress", "--json", *urls], data_dir, config
+    )
+    try:
+        _interrupt_in_flight(cmd, data_dir, "SELECT count(*) FROM captures", 0)
+    finally:
+        if cmd.proc.poll() is None:
+            os.killpg(cmd.proc.pid, signal.SIGKILL)
+        cmd.close()
+
+
+def test_ctrl_c_during_recheck(serve_site, tmp_path, data_dir):
+    """`newsarchive recheck --all` over slow article pages: one Ctrl-C lets the pages in flight
+    finish, exits 130, and the archive verifies."""
+    site = serve_site("cnn-lite")
+    config = tmp_path / "slow.toml"
+    config.write_text(MIRROR_CONFIG.replace("download_timeout = 2", "download_timeout = 120"))
+    first = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", "--json",
+                    data_dir=data_dir, config=config)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    _make_slow(site.root, delay=5)
+    before = _count(data_dir, "SELECT count(*) FROM captures")
+    cmd = _start(["recheck", "--all", "--no-progress", "--json"], data_dir, config)
+    try:
+        _interrupt_in_flight(cmd, data_dir, "SELECT count(*) FROM captures", before)
+    finally:
+        if cmd.proc.poll() is None:
+            os.killpg(cmd.proc.pid, signal.SIGKILL)
+        cmd.close()

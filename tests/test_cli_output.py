@@ -61,7 +61,10 @@ def test_config_error_names_the_file_and_the_site_table(tmp_path, data_dir):
     ):
         result = run_cli(*command, data_dir=data_dir, config=config)
         assert result.returncode == 2, (command, result.stderr)
-        assert result.stderr == f"error: {config}: [sites.x]: unknown setting(s) article_patern\n"
+        assert result.stderr == (
+            f"error: {config} [sites.x]: unknown setting 'article_patern' "
+            "(did you mean 'article_pattern'?)\n"
+        )
 
 
 def test_error_messages_keep_brackets(data_dir):

@@ -178,3 +178,28 @@ def test_the_distribution_installs_exactly_its_four_import_packages():
         {name for name, dists in packages_distributions().items() if "newsarchive" in dists}
     )
     assert ours == ["archive", "crawler", "newsarchive", "pipelines"]
+
+
+@pytest.mark.parametrize("flag", ["-v", "--verbose"])
+def test_an_unexpected_error_is_one_line_and_its_traceback_with_v(tmp_path, flag):
+    """A catalog file that is not a database: no handler expects that. Without -v: one
+    line, exit 1; with -v the same line last, after the full traceback down to the driver."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "catalog.sqlite").write_bytes(b"not a database, only text. " * 8)
+    plain = newsarchive("--data-dir", str(data_dir), "history", "https://example.org/a")
+    assert plain.returncode == 1
+    assert plain.stderr == "error: DatabaseError: file is not a database\n"
+    verbose = newsarchive("--data-dir", str(data_dir), flag, "history", "https://example.org/a")
+    assert verbose.returncode == 1
+    lines = verbose.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "sqlite3.DatabaseError: file is not a database" in lines
+    assert any(line.strip().startswith('File "') and "newsarchive/cli.py" in line for line in lines)
+    assert lines[-1] == "error: DatabaseError: file is not a database"
+
+
+def test_a_user_error_has_no_traceback_with_v(tmp_path):
+    result = newsarchive("--data-dir", str(tmp_path), "-v", "history", "ftp://example.org/a")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1

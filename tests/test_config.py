@@ -94,7 +94,7 @@ def test_defaults_without_a_file(monkeypatch, tmp_path):
     assert config.crawl.allow_private_addresses is False and config.crawl.allowed_networks == []
     assert config.warc.prefix == "newsarchive"
     assert config.warc.max_file_bytes == 1_000_000_000
-    assert config.sites == {} and config.s3 == {}
+    assert config.sites == {} and config.s3 is None
 
 
 def test_default_catalog_is_sqlite_in_the_data_dir(tmp_path):
@@ -136,18 +136,19 @@ def test_the_design_example_parses(tmp_path):
     config = load_config(write(tmp_path, DESIGN_EXAMPLE), data_dir=tmp_path)
     assert config.catalog_url == "postgresql+psycopg://archive@db/newsarchive"
     assert config.crawl.user_agent == "newsarchive/0.1 (+https://example.org/contact)"
-    assert config.sites["my-mirror"]["extends"] == "cnn-lite"
-    assert config.sites["my-mirror"]["article_pattern"] == r"^/\d{4}/\d{2}/\d{2}/"
-    assert config.s3["endpoint_url"] == "http://127.0.0.1:9000"
-    assert config.schedule["jobs"] == [
-        {"id": "cnn-hourly", "crawl": ["cnn-lite"], "cron": "5 * * * *"}
+    assert config.sites["my-mirror"].extends == "cnn-lite"
+    assert config.sites["my-mirror"].article_pattern == r"^/\d{4}/\d{2}/\d{2}/"
+    assert config.s3 is not None and config.s3.endpoint_url == "http://127.0.0.1:9000"
+    assert [(j.id, j.crawl, j.cron) for j in config.schedule.jobs] == [
+        ("cnn-hourly", ["cnn-lite"], "5 * * * *")
     ]
-    assert config.recheck["ladder"][0] == ["3h", "15m"]
-    assert config.serve == {"workers": 2}
+    assert config.recheck.ladder is not None and config.recheck.ladder[0] == ("3h", "15m")
+    assert config.serve.workers == 2 and config.serve.page_size == 50
     assert config.crawl.allow_private_addresses is False and config.crawl.allowed_networks == [
         "10.1.2.0/24"
     ]
-    assert config.distributed["redis_url"].startswith("redis://")
+    assert config.distributed.redis_url is not None
+    assert config.distributed.redis_url.startswith("redis://")
 
 
 def test_the_test_suites_mirror_config_parses(tmp_path):
@@ -167,15 +168,15 @@ def test_a_float_for_an_integer_setting_is_taken_when_whole(tmp_path):
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("[crawl]\nobey_robot = false\n", "unknown setting 'obey_robot'"),
+        ("[crawl]\nobey_robot = false\n", "[crawl]: unknown setting 'obey_robot'"),
         ('[crawl]\nobey_robots = "no"\n', "obey_robots: expected true or false"),
         ('[crawl]\ndownload_delay = "1s"\n', "download_delay: expected a number"),
         ("[crawl]\nmax_page_bytes = true\n", "max_page_bytes: expected a number"),
         ("[crawl]\nuser_agent = 3\n", "user_agent: expected a string"),
-        ("crawl = 3\n", "expected a table"),
-        ('[warcs]\nprefix = "x"\n', "unknown top-level setting 'warcs'"),
-        ("catalog_url = 5\n", "catalog_url must be a string"),
-        ('s3 = "bucket"\n', "[s3] must be a table"),
+        ("crawl = 3\n", "[crawl]: expected a table"),
+        ('[warcs]\nprefix = "x"\n', "unknown top-level setting 'warcs' (did you mean 'warc'?)"),
+        ("catalog_url = 5\n", "catalog_url: expected a string"),
+        ('s3 = "bucket"\n', "[s3]: expected a table"),
     ],
 )
 def test_bad_settings_name_the_file_and_the_key(tmp_path, text, fragment):
@@ -189,7 +190,7 @@ def test_bad_settings_name_the_file_and_the_key(tmp_path, text, fragment):
 
 def test_unknown_setting_lists_the_known_ones(tmp_path):
     with pytest.raises(ConfigError, match="known: .*max_file_bytes"):
-        load_config(write(tmp_path, "[warc]\nmax_bytes = 1\n"), data_dir=tmp_path)
+        load_config(write(tmp_path, "[warc]\nfoo = 1\n"), data_dir=tmp_path)
 
 
 def test_missing_file(tmp_path):
@@ -213,3 +214,140 @@ def test_parse_config_without_a_source():
     assert config == Config(data_dir=Path("/srv/data"), warc=WarcConfig(operator="Archive desk"))
     with pytest.raises(ConfigError, match=r"^config \[warc\]: unknown setting"):
         parse_config({"warc": {"x": 1}}, data_dir=Path("."))
+
+
+# -- one model for every table, validated when the file loads (archive/config_tables.py) ----
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def doc_toml_blocks() -> list[tuple[str, str]]:
+    """Every ```toml block of the README and docs/*.md, as (where, text)."""
+    import re
+
+    blocks = []
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"^( *)```toml\n(.*?)^\1```", text, re.S | re.M):
+            indent = len(match.group(1))
+            block = "\n".join(line[indent:] for line in match.group(2).splitlines())
+            where = f"{path.relative_to(REPO)}:{text[: match.start()].count(chr(10)) + 1}"
+            blocks.append((where, block))
+    return blocks
+
+
+DOC_BLOCKS = doc_toml_blocks()
+
+
+def test_the_docs_have_config_examples():
+    tables = {line.strip() for _, block in DOC_BLOCKS for line in block.splitlines()}
+    for table in ("[crawl]", "[warc]", "[extract]", "[s3]", "[serve]", "[schedule]",
+                  "[recheck]", "[distributed]", "[[schedule.jobs]]"):  # fmt: skip
+        assert table in tables
+
+
+@pytest.mark.parametrize(("where", "block"), DOC_BLOCKS, ids=[w for w, _ in DOC_BLOCKS])
+def test_every_config_example_of_the_docs_loads(tmp_path, where, block):
+    load_config(write(tmp_path, block), data_dir=tmp_path)
+
+
+# A typo in each table: refused when the file loads, the close spelling suggested.
+TYPOS = [
+    ("[crawl]\nobey_robot = false\n", "[crawl]", "obey_robot", "obey_robots"),
+    ('[warc]\nprefx = "x"\n', "[warc]", "prefx", "prefix"),
+    ("[extract]\nworkrs = 2\n", "[extract]", "workrs", "workers"),
+    ('[sites.mine]\nstart_url = ["http://127.0.0.1/"]\n', "[sites.mine]", "start_url",
+     "start_urls"),
+    ('[s3]\nbucket = "b"\nregoin = "eu"\n', "[s3]", "regoin", "region"),
+    ("[schedule]\nstop_timeout = 5\n", "[schedule]", "stop_timeout", "stop_timeout_seconds"),
+    ('[[schedule.jobs]]\nid = "a"\ncrawl = ["cnn-lite"]\ncorn = "5 * * * *"\n',
+     "[schedule].jobs[0]", "corn", "cron"),
+    ("[recheck]\nmax_per_sites = 3\n", "[recheck]", "max_per_sites", "max_per_site"),
+    ("[serve]\nworkrs = 4\n", "[serve]", "workrs", "workers"),
+    ("[distributed]\nvisiblity_timeout = 5\n", "[distributed]", "visiblity_timeout",
+     "visibility_timeout"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "table", "typo", "meant"), TYPOS, ids=[t[1] for t in TYPOS])
+def test_a_typo_in_any_table_is_refused_at_load(tmp_path, text, table, typo, meant):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, data_dir=tmp_path)
+    assert str(caught.value) == (
+        f"{path} {table}: unknown setting {typo!r} (did you mean {meant!r}?)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('[warcs]\nprefix = "x"\n', "unknown top-level setting 'warcs' (did you mean 'warc'?)"),
+        ("[notatable]\nx = 1\n", "unknown top-level setting 'notatable' (known: catalog_url, "),
+        ('[serve]\nworkers = "four"\n', "[serve].workers: expected a number, got 'four'"),
+        ("[serve]\nworkers = -1\n", "[serve].workers: must be at least 0"),
+        ("[serve]\nworkers = 1.5\n", "[serve].workers: expected a whole number, got 1.5"),
+        ("[distributed]\nvisibility_timeout = 0\n",
+         "[distributed].visibility_timeout: must be more than 0"),
+        ("[distributed]\nredis_url = 6379\n", "[distributed].redis_url: expected a string, got 6379"),
+        ("[crawl]\nobey_robots = 1\n", "[crawl].obey_robots: expected true or false, got 1"),
+        ('[s3]\nprefix = "p"\n', "[s3]: 'bucket' is required"),
+        ('[s3]\nbucket = "b"\naws_secret_access_key = "k"\n',
+         "[s3]: 'aws_secret_access_key' is not allowed: credentials come from the AWS chain"),
+        ('[[schedule.jobs]]\nid = "a"\ncrawl = ["x"]\ncron = "61 * * * *"\n',
+         "[schedule].jobs[0].cron: not a valid crontab expression '61 * * * *'"),
+        ('[[schedule.jobs]]\nid = "a"\ncrawl = ["x"]\n',
+         '[schedule].jobs[0]: give either cron = "…" or interval_seconds = N'),
+        ('[schedule]\ntimezone = "Mars/Olympus"\n', "[schedule].timezone: unknown time zone"),
+        ("[schedule]\ndistributed = true\n",
+         ": [schedule] distributed = true needs [distributed] redis_url"),
+        ('[recheck]\nladder = [["1d", "1h"], ["3h", "15m"]]\n',
+         "[recheck].ladder: ladder ages must increase"),
+        ('[recheck]\nladder = [["1d", "1 hour"]]\n', "[recheck].ladder: bad duration '1 hour'"),
+        ('[sites.mine]\narticle_pattern = "(["\n',
+         "[sites.mine].article_pattern: not a valid regular expression"),
+        ('[crawl]\nallowed_networks = ["10.0.0.0/33"]\n',
+         "[crawl].allowed_networks: not an IP address or network (CIDR): '10.0.0.0/33'"),
+        ("[serve]\nallowed_networks = []\n",
+         "[serve]: allowed_networks: the address policy is set once for every command: use "
+         "[crawl] allowed_networks"),
+        ('[serve]\nworkers = "a"\npage_size = 0\n',
+         "[serve].workers: expected a number, got 'a' (and 1 more)"),
+    ],
+)  # fmt: skip
+def test_the_error_is_one_line_naming_file_table_and_key(tmp_path, text, line):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, data_dir=tmp_path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}")
+    assert line in message
+
+
+def test_a_typo_fails_every_command_with_exit_2(tmp_path):
+    from tests.conftest import run_cli
+
+    path = write(tmp_path, "[serve]\nworkrs = 4\n")
+    result = run_cli("sites", data_dir=tmp_path / "data", config=path)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: {path} [serve]: unknown setting 'workrs' (did you mean 'workers'?)"
+    )
+
+
+def test_typed_values_of_the_application_tables(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            '[distributed]\nredis_url = "redis://h/0"\nvisibility_timeout = 5\n'
+            "[serve]\nworkers = 4\n[recheck]\nmax_per_site = 7\n",
+        ),
+        data_dir=tmp_path,
+    )
+    assert config.distributed.visibility_timeout == 5.0
+    assert config.distributed.seen_ttl_days == 7.0 and config.distributed.max_inflight is None
+    assert config.serve.workers == 4 and config.serve.max_queued_urls == 10_000
+    assert config.recheck.max_per_site == 7 and config.s3 is None
+    assert config.schedule.distributed is None and config.schedule.jobs == []

@@ -522,8 +522,13 @@ def test_robots_rules_find_ai_opt_outs() -> None:
     )
     assert rules.blocks_all("gptbot") and rules.blocks_all("ClaudeBot")
     assert not rules.blocks_all("CCBot") and not rules.blocks_all("Bytespider")
+    assert not rules.blocks_all("*")
     everyone = RobotsRules.parse("User-agent: *\nDisallow: /\n")
-    assert everyone.blocks_all("Google-Extended")
+    assert everyone.blocks_all("Google-Extended") and everyone.blocks_all("*")
+    # Read as the crawl reads it (Protego): only the root allowed is not the whole site
+    # disallowed; a group's agents are matched case-insensitively.
+    assert not RobotsRules.parse("User-agent: *\nAllow: /$\nDisallow: /\n").blocks_all("*")
+    assert RobotsRules.parse("user-agent: gptbot\ndisallow: /\n").blocks_all("GPTBot")
 
 
 def test_export_module_does_not_import_scrapy() -> None:

@@ -491,7 +491,7 @@ def test_a_redis_url_alone_makes_the_scheduler_push():
     ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "cron": "* * * * *", "interval_seconds": 5}]}, "either cron"),
     ({"jobs": [{"id": "recheck", "crawl": ["cnn-lite"], "interval_seconds": 5}]}, "built-in job"),
     ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "interval_seconds": 5}] * 2}, "used twice"),
-    ({"jobs": [{"id": "a", "crawl": "cnn-lite", "interval_seconds": 5}]}, "list of site names"),
+    ({"jobs": [{"id": "a", "crawl": "cnn-lite", "interval_seconds": 5}]}, r"jobs\[0\]\.crawl: expected a list"),
     ({"jobs": [{"id": "a", "crawl": ["cnn-lite"], "interval_seconds": 0}]}, "interval_seconds"),
     ({"timezone": "Mars/Olympus"}, "unknown time zone"),
     ({"distributed": "yes"}, "distributed: expected true or false"),

@@ -401,7 +401,7 @@ def test_rate_limiter_refills_per_token():
 def test_token_auth_and_serve_settings():
     from archive.config import ConfigError
     from newsarchive.serve.security import ApiError, TokenAuth, is_loopback_host
-    from newsarchive.serve.settings import ServeSettings
+    from newsarchive.serve.settings import serve_settings
 
     auth = TokenAuth(TOKEN)
     assert len(auth.check(f"Bearer {TOKEN}")) == 64
@@ -415,16 +415,16 @@ def test_token_auth_and_serve_settings():
         is_loopback_host("127.0.0.1") and is_loopback_host("localhost") and is_loopback_host("::1")
     )
     assert not is_loopback_host("0.0.0.0") and not is_loopback_host("192.168.1.5")
-    assert ServeSettings.from_config({"workers": 0}).workers == 0
+    assert serve_settings({"workers": 0}).workers == 0
     for bad in ({"wokers": 1}, {"workers": -1}, {"max_urls_per_request": 0}):
         with pytest.raises(ConfigError, match=r"\[serve\]"):
-            ServeSettings.from_config(bad)
+            serve_settings(bad)
     # The address policy is the crawl's, set once for every command.
     for moved in ({"allow_private_addresses": True}, {"allowed_networks": ["10.0.0.0/8"]}):
         with pytest.raises(
             ConfigError, match=r"\[crawl\] (allow_private_addresses|allowed_networks)"
         ):
-            ServeSettings.from_config(moved)
+            serve_settings(moved)
 
 
 # -- the article filters on both catalog backends -------------------------------------------

@@ -35,10 +35,9 @@ class InProcessServer:
 
         from archive.config import load_config
         from newsarchive.serve.app import create_app
-        from newsarchive.serve.settings import ServeSettings
 
         cfg = load_config(config, data_dir)
-        settings = ServeSettings.from_config(dict(cfg.serve))
+        settings = cfg.serve
         self.app = create_app(cfg, settings, TOKEN, run_worker=run_worker)
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"

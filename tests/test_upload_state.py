@@ -31,7 +31,7 @@ def test_s3_config_parses_and_builds_keys():
     ({"bucket": "b", "buckt": "x"}, "unknown setting 'buckt'"),
     ({"bucket": "b", "aws_secret_access_key": "x"}, "credentials come from the AWS chain"),
     ({"prefix": "p"}, "'bucket' is required"),
-    ({"bucket": "b", "delete_local_after_upload": "yes"}, "expected bool"),
+    ({"bucket": "b", "delete_local_after_upload": "yes"}, "expected true or false"),
     ({"bucket": "b", "multipart_chunk_bytes": 1024}, "at least 5 MiB"),
 ])  # fmt: skip
 def test_s3_config_errors(raw, message):

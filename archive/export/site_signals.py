@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from protego import Protego
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
@@ -31,39 +32,19 @@ _MAX_READ = 2_000_000
 
 @dataclass
 class RobotsRules:
-    """robots.txt groups: user-agent token (lower case) → its Disallow paths."""
+    """A robots.txt as Protego reads it (the parser the crawl obeys: crawler/robots.py)."""
 
-    groups: dict[str, list[str]] = field(default_factory=dict)
+    parser: Protego
 
     @classmethod
     def parse(cls, text: str) -> RobotsRules:
-        groups: dict[str, list[str]] = {}
-        agents: list[str] = []
-        in_rules = False
-        for line in text.splitlines():
-            line = line.split("#", 1)[0].strip()
-            if ":" not in line:
-                continue
-            key, value = (x.strip() for x in line.split(":", 1))
-            key = key.lower()
-            if key == "user-agent":
-                if in_rules:  # a user-agent line after rules starts a new group
-                    agents, in_rules = [], False
-                agents.append(value.lower())
-                groups.setdefault(value.lower(), [])
-            elif key in ("disallow", "allow"):
-                in_rules = True
-                if key == "disallow" and value:
-                    for agent in agents:
-                        groups[agent].append(value)
-        return cls(groups)
+        return cls(Protego.parse(text))
 
     def blocks_all(self, agent: str) -> bool:
-        """The agent's own group (else `*`) disallows the whole site."""
-        rules = self.groups.get(agent.lower())
-        if rules is None:
-            rules = self.groups.get("*", [])
-        return "/" in rules
+        """The rules that apply to `agent` (its own group, else `*`) disallow the whole
+        site: its root and any path. `"*"` asks about the `*` group alone."""
+        return not any(self.parser.can_fetch(f"https://site.invalid{path}", agent)
+                       for path in ("/", "/any/path"))  # fmt: skip
 
 
 @dataclass
@@ -188,7 +169,7 @@ def site_signals(catalog: Catalog, data_dir: Path, site: str, terms_url: str | N
                 signals.robots_unreadable = str(exc)
             else:
                 rules = RobotsRules.parse(read[1].decode("utf-8", "replace"))
-                signals.all_disallowed = "/" in rules.groups.get("*", [])
+                signals.all_disallowed = rules.blocks_all("*")
                 signals.ai_disallowed = [bot for bot in AI_CRAWLERS if rules.blocks_all(bot)]
     for capture in (robots, article):
         if capture is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import subprocess
@@ -39,9 +38,10 @@ def demo_config(config: Config) -> Config:
     demo opts in to fetching them explicitly (the address policy refuses loopback by
     default, docs/security.md): 127.0.0.1 only, where its servers listen."""
     allowed = list(dict.fromkeys([*config.crawl.allowed_networks, "127.0.0.1/32"]))
-    crawl = dataclasses.replace(config.crawl, download_delay=0.0, autothrottle=False,
-                                concurrent_requests_per_domain=8, allowed_networks=allowed)  # fmt: skip
-    return dataclasses.replace(config, crawl=crawl)
+    crawl = config.crawl.model_copy(update={"download_delay": 0.0, "autothrottle": False,
+                                            "concurrent_requests_per_domain": 8,
+                                            "allowed_networks": allowed})  # fmt: skip
+    return config.model_copy(update={"crawl": crawl})
 
 
 def run_demo(config: Config, *, console: Console, progress: bool = True, keep_serving: bool = False,

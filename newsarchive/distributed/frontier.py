@@ -96,7 +96,9 @@ class Frontier:
 
     def __init__(self, redis_url: str, *, prefix: str = "newsarchive", visibility_timeout: float = 60.0,
                  seen_ttl: float = 7 * 86400, recheck_ttl: float = 6 * 3600) -> None:  # fmt: skip
-        import redis
+        from archive.extras import require
+
+        redis = require("redis", "Redis frontier (--distributed, worker)")
 
         self.client = redis.Redis.from_url(redis_url)
         self.prefix = prefix
@@ -118,14 +120,14 @@ class Frontier:
 
     @classmethod
     def from_config(cls, config: Any) -> Frontier:
-        section = dict(config.distributed or {})
-        url = section.get("redis_url")
-        if not url:
+        """The frontier of the config's `[distributed]` table (validated when it loaded)."""
+        table = config.distributed
+        if not table.redis_url:
             raise ValueError("[distributed] redis_url is not set in the config file")
-        return cls(str(url), prefix=str(section.get("key_prefix", "newsarchive")),
-                   visibility_timeout=float(section.get("visibility_timeout", 60)),
-                   seen_ttl=float(section.get("seen_ttl_days", 7)) * 86400,
-                   recheck_ttl=float(section.get("recheck_ttl_hours", 6)) * 3600)  # fmt: skip
+        return cls(table.redis_url, prefix=table.key_prefix,
+                   visibility_timeout=table.visibility_timeout,
+                   seen_ttl=table.seen_ttl_days * 86400,
+                   recheck_ttl=table.recheck_ttl_hours * 3600)  # fmt: skip
 
     @staticmethod
     def item(url: str, site: str, kind: str, *, refetch: bool = False, budget: str | None = None,
@@ -181,7 +183,8 @@ class Frontier:
                                    policies=policies)  # fmt: skip
 
     def _push_articles(self, keys: list[str], ttl: Any, site: str, urls: Iterable[str],
-                       policies: dict[str, str] | None = None, **flags: bool) -> list[str]:  # fmt: skip
+                       policies: dict[str, str] | None = None, *, refetch: bool = False,
+                       recheck: bool = False) -> list[str]:  # fmt: skip
         """Push each normalised URL once through the `_push_new` script (its set at keys[1]
         decides which are new); returns the URLs queued, in order."""
         args: list[Any] = [ttl]
@@ -193,7 +196,14 @@ class Frontier:
             by_key[key] = url
             args += [
                 key,
-                self.item(url, site, "article", policy=(policies or {}).get(url), **flags),
+                self.item(
+                    url,
+                    site,
+                    "article",
+                    refetch=refetch,
+                    recheck=recheck,
+                    policy=(policies or {}).get(url),
+                ),  # fmt: skip
             ]
         if not by_key:
             return []

@@ -73,8 +73,8 @@ def run_worker(config: Config, *, console: Console | None = None, verbose: bool 
     profiles = load_profiles(config)
     run = CrawlProcess(config, command="worker", sites=sorted(profiles), console=console, verbose=verbose,
                        settings_overrides=settings_overrides)  # fmt: skip
-    inflight = max_inflight or int(
-        (config.distributed or {}).get("max_inflight", run.values["CONCURRENT_REQUESTS"])
+    inflight = (
+        max_inflight or config.distributed.max_inflight or int(run.values["CONCURRENT_REQUESTS"])
     )
     crawler = run.add(DistributedSpider, frontier=frontier, profiles=profiles, max_inflight=inflight,
                       idle_exit=idle_exit)  # fmt: skip

@@ -54,7 +54,7 @@ def run_server(config: Config, *, host: str, port: int, console: Console) -> Non
     from archive.catalog import CatalogNotWritable, catalog_writable, sqlite_path
     from newsarchive.serve.app import create_app
 
-    settings = ServeSettings.from_config(config.serve, str(config.source or "config"))
+    settings: ServeSettings = config.serve
     token = os.environ.get(TOKEN_ENV, "").strip() or None
     if token is None and not is_loopback_host(host):
         raise ServeRefused(f"set {TOKEN_ENV} to serve on {host}: without a token the server only starts "
