@@ -248,6 +248,31 @@ def _big_site(root: Path, n: int) -> Path:
     return root
 
 
+def _start_reextract(data_dir: Path, config: Path) -> subprocess.Popen[bytes]:
+    """The CLI in a child process, in batches of 4, Ctrl-C as a terminal would send it."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("NEWSARCHIVE_CONFIG", None)
+    return subprocess.Popen(
+        [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(config), "reextract",
+         "--batch-size", "4", "--no-progress", "--json"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+
+
+def _wait_for_reextracted(data_dir: Path, child: subprocess.Popen[bytes], count: int) -> None:
+    """Until `count` reextract versions are committed (or the child ends)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            done = _rows(data_dir, "SELECT count(*) FROM versions WHERE change = 'reextract'")[0][0]
+        except sqlite3.OperationalError:
+            done = 0
+        if done >= count:
+            return
+        time.sleep(0.01)
+
+
 def test_kill_9_mid_run_loses_nothing_and_the_rerun_completes(
     serve_site: Any, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -258,24 +283,9 @@ def test_kill_9_mid_run_loses_nothing_and_the_rerun_completes(
     _crawl(site.url, data_dir, old)
     assert _rows(data_dir, "SELECT count(*) FROM versions") == [(n,)]
 
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("NEWSARCHIVE_CONFIG", None)
-    child = subprocess.Popen(
-        [str(BIN / "newsarchive"), "--data-dir", str(data_dir), "--config", str(new), "reextract",
-         "--batch-size", "4", "--no-progress", "--json"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+    child = _start_reextract(data_dir, new)
     # Killed once a few batches are committed (the run's cursor has moved), mid-run.
-    deadline = time.monotonic() + 120
-    done = 0
-    while time.monotonic() < deadline and child.poll() is None:
-        try:
-            done = _rows(data_dir, "SELECT count(*) FROM versions WHERE change = 'reextract'")[0][0]
-        except sqlite3.OperationalError:
-            done = 0
-        if done >= 12:
-            break
-        time.sleep(0.01)
+    _wait_for_reextracted(data_dir, child, 12)
     child.send_signal(signal.SIGKILL)
     child.wait(30)
     assert child.returncode == -signal.SIGKILL, "the run ended before it could be killed"
@@ -284,6 +294,16 @@ def test_kill_9_mid_run_loses_nothing_and_the_rerun_completes(
     assert status == "running" and json.loads(summary)["cursor"]
     killed_at = _rows(data_dir, "SELECT count(*) FROM versions WHERE change = 'reextract'")[0][0]
     assert 12 <= killed_at < n
+
+    # Ctrl-C on the rerun: it stops after its batch, says `interrupted`, exit status 130.
+    child = _start_reextract(data_dir, new)
+    _wait_for_reextracted(data_dir, child, killed_at + 8)
+    child.send_signal(signal.SIGINT)
+    child.wait(60)
+    assert child.returncode == 130
+    assert _rows(data_dir, "SELECT id, status FROM runs WHERE command = 'reextract'") == [
+        (run_id, "interrupted")]  # fmt: skip
+    assert _rows(data_dir, "SELECT count(*) FROM versions WHERE change = 'reextract'")[0][0] < n
 
     report = _reextract(data_dir, new)
     assert report["resumed"] is True and report["run_id"] == run_id and report["status"] == "done"
