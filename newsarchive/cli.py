@@ -221,6 +221,7 @@ def crawl(
             json_out,
         )
     _check_writable(config)
+    _check_no_reextract(config)
     result = run_crawl(config, targets, command="crawl", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
@@ -286,6 +287,7 @@ def archive(
         groups.setdefault(profile.name, []).append(u)
     targets = [CrawlTarget(get_profile(name, profiles), urls=urls) for name, urls in groups.items()]
     _check_writable(config)
+    _check_no_reextract(config)
     result = run_crawl(config, targets, command="archive", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     results: dict[str, Any] = {}
@@ -382,6 +384,7 @@ def recheck(
             out.print("nothing is due for a recheck")
         return
     _check_writable(config)
+    _check_no_reextract(config)
     result = run_crawl(config, targets, command="recheck", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
@@ -469,6 +472,24 @@ def _open_catalog(config: Config, *, write: bool = False) -> Any:
         return Catalog(url, read_only=not write and not catalog_writable(url))
     except CatalogNotWritable as exc:
         raise UserError(str(exc), status=1) from None
+
+
+def _check_no_reextract(config: Config) -> None:
+    """A crawl does not start while `reextract` appends versions to the same archive (the
+    two would race for the same articles' next version): one line naming the run, exit 1."""
+    if not config.catalog_url and not (config.data_dir / "catalog.sqlite").exists():
+        return
+    from archive.catalog import Catalog
+    from archive.reextract import running_writers
+
+    catalog = Catalog(config.resolved_catalog_url)
+    try:
+        busy = [r for r in running_writers(catalog, config.data_dir) if r["command"] == "reextract"]
+    finally:
+        catalog.close()
+    if busy:
+        raise UserError(f"a reextract run ({busy[0]['id']}, pid {busy[0]['pid']}) is writing to this archive: "
+                        "crawl when it has finished", status=1)  # fmt: skip
 
 
 def _check_writable(config: Config) -> None:

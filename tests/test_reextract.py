@@ -213,8 +213,23 @@ def test_reextract_refuses_while_a_crawl_writes_and_checks_its_options(
     assert _snapshot(data_dir) == snapshot
     # A dry run only reads: it may run beside the crawl.
     assert _reextract(data_dir, new, "--dry-run")["changed"] == 1
+    # And the other way round: no crawl while a reextract run writes.
     with closing(_db(data_dir)) as db:
         db.execute("UPDATE runs SET status = 'done' WHERE id = 'live-crawl'")
+        db.execute("UPDATE runs SET command = 'reextract', status = 'running' WHERE id = (SELECT id FROM runs "
+                   "WHERE command = 'crawl' AND id != 'live-crawl' LIMIT 1)")  # fmt: skip
+        db.execute("UPDATE runs SET pid = ?, host = ? WHERE command = 'reextract'",
+                   (os.getpid(), os.uname().nodename))  # fmt: skip
+        db.commit()
+    crawl = run_cli("crawl", "cnn-lite", "--start-url", site.url, "--no-progress", data_dir=data_dir,
+                    config=new)  # fmt: skip
+    assert (
+        crawl.returncode == 1
+        and "is writing to this archive: crawl when it has finished" in crawl.stderr
+    )
+    assert _snapshot(data_dir)["versions"] == snapshot["versions"]
+    with closing(_db(data_dir)) as db:
+        db.execute("UPDATE runs SET status = 'done' WHERE command = 'reextract'")
         db.commit()
     bad = run_cli("reextract", "--parser", "nope", data_dir=data_dir, config=new)
     assert bad.returncode == 1 and "unknown parser 'nope'" in bad.stderr
