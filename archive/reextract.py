@@ -153,7 +153,7 @@ class Reading:
         return int(self.latest["version"])
 
 
-_FIELDS = ("title", "authors", "text", "language", "section", "published_at", "modified_at",
+EXTRACTED_FIELDS = ("title", "authors", "text", "language", "section", "published_at", "modified_at",
            "dates_source", "canonical_url", "extractor")  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from archive.config import Config
-from archive.reextract import _FIELDS, Reading
+from archive.reextract import EXTRACTED_FIELDS, Reading
 from archive.warc_reader import RecordUnavailable, read_response
 from pipelines.extractor_pool import ExtractorPool
 
@@ -61,6 +61,6 @@ async def reextract_batch(
             reading.outcome = "failed"
             reading.problem = f"{result['problem']}: {result.get('problem_detail') or ''}".strip()
             return
-        reading.fields = {k: result.get(k) for k in _FIELDS}
+        reading.fields = {k: result.get(k) for k in EXTRACTED_FIELDS}
 
     await asyncio.gather(*(one(r) for r in readings))
