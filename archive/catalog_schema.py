@@ -82,6 +82,13 @@ versions = Table(
     # The edit's types (archive/edit_types.py), as in the record: [] for a first version;
     # NULL only for a version of an archive whose search index is still to be built (0008).
     Column("edit_types", JSON),
+    # The extractor that made the version (migration 0009; its record's `extractor`):
+    # parser, a short hash of its rules, newsarchive's and trafilatura's versions. NULL:
+    # written before provenance was recorded.
+    Column("extractor_parser", String(32)),
+    Column("extractor_rules", String(16)),
+    Column("extractor_version", String(32)),
+    Column("trafilatura_version", String(32)),
     Index("ix_versions_hash", "article_id", "content_sha256"),
     Index("ix_versions_captured", "captured_at"),
 )

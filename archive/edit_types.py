@@ -41,6 +41,7 @@ from typing import Any
 
 from archive.content import normalize_authors, normalize_text
 from archive.diff_align import Op, align
+from archive.outcomes import REEXTRACT
 
 EDIT_TYPES = ("headline", "byline", "dates", "correction", "append", "insertion", "deletion",
               "reorder", "numbers", "minor", "substantive", "rewrite", "stealth")  # fmt: skip
@@ -203,8 +204,8 @@ def classify_edit(old_record: Mapping[str, Any] | None, new_record: Mapping[str,
     `ops`: the alignment of the two texts when the caller has it already (search indexing
     aligns them too); computed here otherwise.
     """
-    if old_record is None:
-        return []
+    if old_record is None or new_record.get("change") == REEXTRACT:
+        return []  # a re-extraction is a newer reading of the same capture, not an edit
     found: set[str] = set()
     if normalize_text(old_record.get("title")) != normalize_text(new_record.get("title")):
         found.add("headline")

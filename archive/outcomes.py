@@ -6,6 +6,17 @@ from collections.abc import Mapping
 
 # A capture's outcome is one of these (or `http-<code>` for an HTTP error status).
 VERSION_OUTCOMES = frozenset({"new", "edit", "revert"})
+# A version's `change` is one of VERSION_OUTCOMES, or REEXTRACT: no capture's outcome but
+# the same capture read again by a newer extractor (archive/reextract.py). Never an edit:
+# edit types, feeds, recent changes and notifications leave it out (`is_newsroom_change`).
+REEXTRACT = "reextract"
+
+
+def is_newsroom_change(change: str | None) -> bool:
+    """Whether a version's `change` is something the site did (not a re-extraction)."""
+    return change in VERSION_OUTCOMES
+
+
 UNCHANGED_OUTCOMES = frozenset({"unchanged", "timestamp-only"})
 NEUTRAL_OUTCOMES = frozenset(
     {

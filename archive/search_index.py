@@ -50,6 +50,7 @@ from archive import search_schema as schema
 from archive.clock import iso_utc, utc
 from archive.diff_align import added_removed, align
 from archive.edit_types import classify_edit
+from archive.outcomes import REEXTRACT
 from archive.search_query import (
     ParsedQuery,
     Term,
@@ -151,7 +152,10 @@ def document(article_id: str, version: int, record: Mapping[str, Any],
     cap = schema.MAX_INDEXED_CHARS
     added = removed = ""
     edit_types: list[str] = []
-    if previous_record is not None:
+    # A re-extraction (`change: reextract`, archive/reextract.py) is the same capture read
+    # by a newer extractor, not an edit by the newsroom: no added or removed sentences, no
+    # edit types; its text is indexed (searches find the better reading).
+    if previous_record is not None and record.get("change") != REEXTRACT:
         ops = align(previous_record.get("text"), record.get("text"))
         new_sentences, old_sentences = added_removed(ops)
         added, removed = "\n".join(new_sentences)[:cap], "\n".join(old_sentences)[:cap]

@@ -101,6 +101,17 @@ class Decision:
         return self.outcome in VERSIONED_OUTCOMES
 
 
+def extractor_columns(extractor: dict[str, Any] | None) -> dict[str, Any]:
+    """A record's `extractor` (pipelines/extract/provenance.py) as the `versions` columns."""
+    extractor = extractor or {}
+    return {
+        "extractor_parser": extractor.get("parser"),
+        "extractor_rules": extractor.get("rules"),
+        "extractor_version": extractor.get("newsarchive"),
+        "trafilatura_version": extractor.get("trafilatura"),
+    }
+
+
 def diff_from(version: int, old_text: str | None, new_text: str | None) -> dict[str, Any]:
     """The `diff` of the version after `version` (bounded work: archive/diffs.py)."""
     return text_diff(old_text, new_text, from_version=version,
@@ -210,6 +221,7 @@ class VersionTracker:
             "content_sha256": digest,
             "warc": obs.response.to_dict() if obs.response else None,
             "run_id": obs.run_id,
+            "extractor": dict(f["extractor"]) if f.get("extractor") else None,
         }  # fmt: skip
         if change != "new":
             record["changed_dates"] = [c for c in changed if c in ("published_at", "modified_at")]
@@ -339,6 +351,7 @@ class VersionTracker:
                 "warc_record_id": response.record_id if response else None,
                 "record": decision.record,
                 "edit_types": decision.record.get("edit_types"),
+                **extractor_columns(decision.record.get("extractor")),
             })  # fmt: skip
             # The search index follows the version, in this transaction.
             indexed = decision.indexed

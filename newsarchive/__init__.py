@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 from archive import __version__
 
 if TYPE_CHECKING:
-    from newsarchive.api import Archive, open_archive
+    from newsarchive.api import Archive, open_archive, reextract
 
-__all__ = ["Archive", "__version__", "open_archive"]
+__all__ = ["Archive", "__version__", "open_archive", "reextract"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Archive", "open_archive"):
+    if name in ("Archive", "open_archive", "reextract"):
         from newsarchive import api
 
         return getattr(api, name)

@@ -149,6 +149,35 @@ def open_archive(
     return Archive(data_dir, config=config)
 
 
+def reextract(
+    data_dir: str | Path | None = None, *, config: str | Path | None = None,
+    site: str | list[str] | None = None, since: str | datetime | None = None,
+    until: str | datetime | None = None, parser: str | None = None, dry_run: bool = False,
+    progress: Any = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Read the archived captures again with today's extractor (`newsarchive reextract`,
+    docs/reextract.md); returns the report as a dict (the CLI's `--json`).
+
+    Each selected article's latest capture is read from its WARC file (local, or S3 by
+    byte range) and extracted again; nothing is fetched. Other content becomes a new
+    version with `change: "reextract"`; `dry_run=True` writes nothing and reports how many
+    would change, with a sample of word diffs. `site`, `since`/`until` (ISO dates or
+    datetimes, on the latest version's capture time) and `parser` (the parser that reads
+    the site today) select the articles. An interrupted run continues where it stopped
+    when called again with the same selection. `progress(advance, total)` is called after
+    each batch. Raises `newsarchive.reextraction.ReextractError` when it cannot run (a crawl
+    is writing to the archive, no archive, an unknown parser)."""
+    from archive.clock import parse_when
+    from newsarchive.reextraction import ReextractOptions, run_reextract
+
+    settings = load_config(config, data_dir)
+    sites = [site] if isinstance(site, str) else list(site or [])
+    options = ReextractOptions(sites=tuple(dict.fromkeys(sites)), since=parse_when(since),
+                               until=parse_when(until, end_of_day=True), parser=parser,
+                               dry_run=dry_run)  # fmt: skip
+    return run_reextract(settings, options, progress).to_dict()
+
+
 def _json(value: Any) -> dict[str, Any]:
     import json
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from archive.config import Config, ConfigError, load_config
-from newsarchive.cli_output import err, error_line, out, print_table
+from newsarchive.cli_output import err, error_line, out, print_table, warning_line
 
 # `-h` as well as `--help`, on every command.
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -221,6 +221,7 @@ def crawl(
             json_out,
         )
     _check_writable(config)
+    _check_no_reextract(config)
     result = run_crawl(config, targets, command="crawl", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
@@ -286,6 +287,7 @@ def archive(
         groups.setdefault(profile.name, []).append(u)
     targets = [CrawlTarget(get_profile(name, profiles), urls=urls) for name, urls in groups.items()]
     _check_writable(config)
+    _check_no_reextract(config)
     result = run_crawl(config, targets, command="archive", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     results: dict[str, Any] = {}
@@ -382,6 +384,7 @@ def recheck(
             out.print("nothing is due for a recheck")
         return
     _check_writable(config)
+    _check_no_reextract(config)
     result = run_crawl(config, targets, command="recheck", console=err, progress=not no_progress,
                        verbose=state.verbose)  # fmt: skip
     if json_out:
@@ -469,6 +472,24 @@ def _open_catalog(config: Config, *, write: bool = False) -> Any:
         return Catalog(url, read_only=not write and not catalog_writable(url))
     except CatalogNotWritable as exc:
         raise UserError(str(exc), status=1) from None
+
+
+def _check_no_reextract(config: Config) -> None:
+    """A crawl does not start while `reextract` appends versions to the same archive (the
+    two would race for the same articles' next version): one line naming the run, exit 1."""
+    if not config.catalog_url and not (config.data_dir / "catalog.sqlite").exists():
+        return
+    from archive.catalog import Catalog
+    from archive.reextract import running_writers
+
+    catalog = Catalog(config.resolved_catalog_url)
+    try:
+        busy = [r for r in running_writers(catalog, config.data_dir) if r["command"] == "reextract"]
+    finally:
+        catalog.close()
+    if busy:
+        raise UserError(f"a reextract run ({busy[0]['id']}, pid {busy[0]['pid']}) is writing to this archive: "
+                        "crawl when it has finished", status=1)  # fmt: skip
 
 
 def _check_writable(config: Config) -> None:
@@ -971,6 +992,132 @@ def export(
     finally:
         catalog.close()
     out.print(result.summary(), soft_wrap=True)
+
+
+@app.command()
+def reextract(
+    ctx: typer.Context,
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="NAME", help="Only these sites (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Articles whose latest version was captured on or after this ISO date/time (UTC).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="… captured on or before this ISO date/time (UTC)."),
+    ] = None,
+    parser: Annotated[
+        str | None,
+        typer.Option(
+            "--parser",
+            metavar="NAME",
+            help="Only sites read by this parser today (cnn-lite, npr-text, generic).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Count what would change and show a sample; write nothing."),
+    ] = False,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size", min=1, help="Articles read, extracted and committed together."
+        ),
+    ] = 200,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Read archived captures again with today's extractor (from the WARC files, local or S3;
+    nothing is fetched): a changed reading becomes a new version marked `reextract`."""
+    from newsarchive.reextraction import ReextractError, ReextractOptions, run_reextract
+
+    options = ReextractOptions(
+        sites=tuple(dict.fromkeys(site or [])), since=_parse_when(since, "--since", end_of_day=False),
+        until=_parse_when(until, "--until", end_of_day=True), parser=parser, dry_run=dry_run,
+        batch_size=batch_size,
+    )  # fmt: skip
+    config = _state(ctx).config()
+    if not dry_run:
+        _check_writable(config)
+    if options.sites:
+        catalog = _open_catalog(config)
+        try:
+            _check_sites(list(options.sites), config, catalog)
+        finally:
+            catalog.close()
+    try:
+        if no_progress or json_out:
+            report = run_reextract(config, options)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=err, transient=True) as bar:  # fmt: skip
+                task = bar.add_task("reextract (dry run)" if dry_run else "reextract", total=None)
+
+                def advance(n: int, total: int) -> None:
+                    bar.update(task, advance=n, total=total)
+
+                report = run_reextract(config, options, progress=advance)
+    except ReextractError as exc:
+        raise UserError(str(exc), status=1) from None
+    if json_out:
+        out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_reextract(report)
+    if report.status == "interrupted":
+        raise typer.Exit(130 if report.message is None else 1)
+
+
+def _print_reextract(report: Any) -> None:
+    """The summary table, the sample of differences, the first problems (consoles have
+    markup off: archived text prints as it is)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out.print(
+        "reextract (dry run: nothing written)" if report.dry_run else "reextract", style="bold"
+    )
+    table = Table(show_header=False)
+    if report.run_id:
+        table.add_row("run", report.run_id + (" (resumed)" if report.resumed else ""))
+    table.add_row("articles examined", str(report.examined))
+    table.add_row(
+        "would change" if report.dry_run else "new versions (reextract)", str(report.changed)
+    )
+    table.add_row("unchanged", str(report.unchanged))
+    for name, value in (("no article in today's reading", report.failed),
+                        ("WARC record unreadable", report.unreadable),
+                        ("moved on meanwhile (a crawl)", report.moved)):  # fmt: skip
+        if value:
+            table.add_row(name, str(value))
+    if report.changed_fields:
+        table.add_row(
+            "changed fields",
+            ", ".join(f"{k} {v}" for k, v in sorted(report.changed_fields.items())),
+        )
+    table.add_row("status", report.status)
+    out.print(table)
+    if report.records_file:
+        out.print(f"records {report.records_file}", soft_wrap=True)
+    if report.sample:
+        out.print(f"sample of the differences ({len(report.sample)} of {report.changed}):")
+    for entry in report.sample:
+        head = f" v{entry['version']} {entry.get('url') or ''} ({entry.get('from_extractor') or 'unknown'} → {entry.get('to_extractor')})"
+        out.print(Text.assemble((entry["article_id"], "bold"), head), soft_wrap=True)
+        for name in ("title", "authors", "text"):
+            if name in entry:
+                out.print(f"  {name}: {entry[name]}", soft_wrap=True)
+    for problem in report.problems[:5]:
+        warning_line(problem)
+    if report.message:
+        warning_line(report.message)
 
 
 @app.command()

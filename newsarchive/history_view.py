@@ -49,6 +49,10 @@ def print_history(console: Console, history: dict[str, Any]) -> None:
     for v in history["versions"]:
         diff = v.get("diff") or {}
         change = v["change"] + (f" → v{v['reverted_to']}" if v.get("reverted_to") else "")
+        if v.get("reextract_of"):  # a newer extractor's reading of an earlier version's capture
+            was = (v["reextract_of"].get("extractor") or {}).get("parser") or "unknown"
+            now = (v.get("extractor") or {}).get("parser") or "unknown"
+            change += f" of v{v['reextract_of'].get('version')} ({was} → {now})"
         warc = v.get("warc") or {}
         changed = [*(v.get("changed_fields") or []), *(v.get("changed_dates") or [])]
         types = v.get("edit_types")

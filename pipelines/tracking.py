@@ -71,7 +71,7 @@ class TrackingPipeline:
             return item
         fields = {k: item.extraction.get(k) for k in (
             "title", "authors", "text", "language", "section", "published_at", "modified_at",
-            "dates_source", "canonical_url")}  # fmt: skip
+            "dates_source", "canonical_url", "extractor")}  # fmt: skip
         obs = Observation(
             article_id=article_id, site=item.site, url=item.url, normalized_url=normalize_url(item.url),
             captured_at=_capture_time(capture), fields=fields, capture_id=capture_id,

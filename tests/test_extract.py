@@ -96,7 +96,7 @@ def test_fixture_result_is_json_serialisable(expected_path: Path) -> None:
     assert set(as_dict) == {
         "problem", "problem_detail", "title", "authors", "text", "language", "section",
         "published_at", "modified_at", "dates_source", "canonical_url", "encoding",
-        "encoding_source", "method",
+        "encoding_source", "method", "extractor",
     }  # fmt: skip
 
 

@@ -170,7 +170,10 @@ def test_a_0005_sqlite_catalog_upgrades_to_head_with_the_outbox(tmp_path):
         names = set(inspect(engine).get_table_names())
         assert {"notify_events", "notify_deliveries", "notify_attempts"} <= names
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.HEAD
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == migrations.HEAD
+            )
     finally:
         engine.dispose()
 

@@ -116,6 +116,18 @@ def render_card(info: CardInfo) -> str:
     lines += ["", "| site | rows | articles |", "|---|---:|---:|"]
     for site, counts in sorted(s.per_site.items()):
         lines.append(f"| {md_text(site)} | {counts['rows']} | {counts['articles']} |")
+    lines += ["", "## Extractors", ""]
+    lines.append("The extractor that made each row (parser, a hash of its rules, software versions); "
+                 "`reextract` rows are captures read again by a newer extractor, not edits.")  # fmt: skip
+    lines += ["", "| extractor | rows |", "|---|---:|"]
+    for label, n in sorted(s.extractors.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"| {md_text(label)} | {n} |")
+    if s.changes:
+        lines += [
+            "",
+            "rows by change: "
+            + ", ".join(f"{md_text(c)} {n}" for c, n in sorted(s.changes.items())),
+        ]
     lines += ["", "## Sources and terms", ""]
     lines.append("Each site's terms of use apply to its content; check them before redistributing "
                  "or training on this data.")  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
@@ -192,7 +192,7 @@ _DIFF_KEYS = (
 def _dates(rec: dict[str, Any]) -> dict[str, Any]:
     """A record's dates as the export's columns: instants and days apart (archive/dates.py)."""
     sources = rec.get("dates_source") or {}
-    values: dict[str, datetime | date | None] = {}
+    values: dict[str, Any] = {}
     for name, day in (("published_at", "published_date"), ("modified_at", "modified_date")):
         values[name] = as_instant(rec.get(name), sources.get(name))
         values[day] = as_day(rec.get(name), sources.get(name))
@@ -205,6 +205,36 @@ def _edit_types(raw: dict[str, Any], rec: dict[str, Any]) -> list[str] | None:
     if types is None:
         types = rec.get("edit_types")
     return list(types) if types is not None else None
+
+
+_EXTRACTOR_KEYS = ("parser", "rules", "newsarchive", "trafilatura")
+
+
+def _extractor(rec: dict[str, Any]) -> dict[str, Any] | None:
+    """A record's extractor provenance (None: made before provenance was recorded)."""
+    found = rec.get("extractor")
+    if not found:
+        return None
+    return {k: found.get(k) for k in _EXTRACTOR_KEYS}
+
+
+def _extractor_columns(extractor: dict[str, Any]) -> dict[str, Any]:
+    return {"extractor_parser": extractor.get("parser"), "extractor_rules": extractor.get("rules"),
+            "extractor_version": extractor.get("newsarchive"),
+            "trafilatura_version": extractor.get("trafilatura")}  # fmt: skip
+
+
+def _reextract_of(rec: dict[str, Any]) -> int | None:
+    of = rec.get("reextract_of") or {}
+    return of.get("version") if isinstance(of, dict) else None
+
+
+def extractor_label(extractor: dict[str, Any] | None) -> str:
+    """One line naming an extractor, as the dataset card lists them."""
+    if not extractor or not extractor.get("parser"):
+        return "unknown: made before provenance was recorded"
+    return (f"{extractor.get('parser')} · rules {extractor.get('rules')} · newsarchive "
+            f"{extractor.get('newsarchive')} · trafilatura {extractor.get('trafilatura')}")  # fmt: skip
 
 
 def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +274,8 @@ def latest_row(raw: dict[str, Any]) -> dict[str, Any]:
         "warc": _warc_pointer(raw),
         "diff": {k: diff.get(k) for k in _DIFF_KEYS} if diff else None,
         "run_id": rec.get("run_id"),
+        "extractor": _extractor(rec),
+        "reextract_of": _reextract_of(rec),
     }
 
 
@@ -279,6 +311,8 @@ def versions_row(raw: dict[str, Any]) -> dict[str, Any]:
         "warc_offset": warc.get("offset"),
         "warc_length": warc.get("length"),
         "warc_record_id": warc.get("record_id"),
+        **_extractor_columns(_extractor(rec) or {}),
+        "reextract_of": _reextract_of(rec),
     }
 
 
@@ -294,6 +328,9 @@ class ExportStats:
     # ISO 8601, at the precision the pages give (a day sorts before that day's times)
     first_published: str | None = None
     last_published: str | None = None
+    # extractor label (extractor_label) → rows made by it; change → rows
+    extractors: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)
     _last_article: str | None = None
 
     def add(self, row: dict[str, Any]) -> None:
@@ -304,6 +341,16 @@ class ExportStats:
             self._last_article = row["article_id"]
             self.articles += 1
             site["articles"] += 1
+        if "extractor" in row:
+            extractor = row["extractor"]
+        else:
+            extractor = {"parser": row.get("extractor_parser"), "rules": row.get("extractor_rules"),
+                         "newsarchive": row.get("extractor_version"),
+                         "trafilatura": row.get("trafilatura_version")}  # fmt: skip
+        label = extractor_label(extractor)
+        self.extractors[label] = self.extractors.get(label, 0) + 1
+        change = str(row.get("change"))
+        self.changes[change] = self.changes.get(change, 0) + 1
         captured = row.get("captured_at")
         moment, day = row.get("published_at"), row.get("published_date")
         published = (

@@ -74,7 +74,26 @@ _VERSION = _c("version", pa.int32(), "int32", "1, 2, 3 …")
 _CAPTURED = _c(
     "captured_at", TIMESTAMP, "timestamp[us, UTC]", "when this version was captured (the WARC date)"
 )
-_CHANGE = _c("change", pa.string(), "string", "new, edit or revert")
+_CHANGE = _c(
+    "change",
+    pa.string(),
+    "string",
+    "new, edit, revert, or reextract (the same capture read again by a newer extractor: not an edit)",
+)
+EXTRACTOR = pa.struct(
+    [
+        ("parser", pa.string()),
+        ("rules", pa.string()),
+        ("newsarchive", pa.string()),
+        ("trafilatura", pa.string()),
+    ]
+)
+_REEXTRACT_OF = _c(
+    "reextract_of",
+    pa.int32(),
+    "int32",
+    "for a reextract: the version whose capture was read again, else null",
+)
 _REVERTED = _c(
     "reverted_to", pa.int32(), "int32", "for a revert: the earlier version it equals, else null"
 )
@@ -144,6 +163,10 @@ LATEST_COLUMNS: tuple[Column, ...] = (
        "paragraphs_added: int32, paragraphs_removed: int32, unified: string>",
        "from version 2 on: the change from the previous version, else null"),
     _c("run_id", pa.string(), "string", "the crawl run that captured it"),
+    _c("extractor", EXTRACTOR, "struct<parser: string, rules: string, newsarchive: string, trafilatura: string>",
+       "the extractor that made this version: parser, hash of its rules, software versions; null: "
+       "made before provenance was recorded"),
+    _REEXTRACT_OF,
 )  # fmt: skip
 
 VERSIONS_COLUMNS: tuple[Column, ...] = (
@@ -159,6 +182,11 @@ VERSIONS_COLUMNS: tuple[Column, ...] = (
     _c("warc_offset", pa.int64(), "int64", "offset of the record's gzip member in that file"),
     _c("warc_length", pa.int64(), "int64", "length of that gzip member"),
     _c("warc_record_id", pa.string(), "string", "WARC-Record-ID of the response record"),
+    _c("extractor_parser", pa.string(), "string", "the parser that made this version (null: before provenance was recorded)"),
+    _c("extractor_rules", pa.string(), "string", "short hash of that parser's rules"),
+    _c("extractor_version", pa.string(), "string", "newsarchive's version when it was extracted"),
+    _c("trafilatura_version", pa.string(), "string", "trafilatura's version when it was extracted"),
+    _REEXTRACT_OF,
 )  # fmt: skip
 
 TIMESTAMP_COLUMNS = frozenset(

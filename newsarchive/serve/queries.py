@@ -12,6 +12,7 @@ from sqlalchemy import Engine, Text, and_, cast, exists, or_, select
 
 from archive import catalog_schema as t
 from archive.clock import iso_utc
+from archive.outcomes import REEXTRACT
 from archive.search_index import matching_articles
 
 a, v = t.articles, t.versions
@@ -171,11 +172,12 @@ def recent_changes(engine: Engine, *, limit: int = 50, site: str | None = None,
                    flt: ChangeFilter | None = None,
                    after: tuple[datetime, str, int] | None = None) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
     """The newest versions across the archive (the index page), newest first, one keyset
-    page at a time (no OFFSET: a page costs the same however deep); (items, next cursor)."""
+    page at a time (no OFFSET: a page costs the same however deep); (items, next cursor).
+    Re-extractions (`change: reextract`) are left out: the newsroom changed nothing."""
     flt = flt or ChangeFilter(site=site)
     query = (select(v.c.article_id, v.c.version, v.c.change, v.c.captured_at, v.c.record, v.c.edit_types,
                     a.c.site, a.c.url, a.c.title.label("article_title"))
-             .join(a, a.c.id == v.c.article_id))  # fmt: skip
+             .join(a, a.c.id == v.c.article_id).where(v.c.change != REEXTRACT))  # fmt: skip
     if flt.site:
         query = query.where(a.c.site == flt.site)
     if flt.since:

@@ -12,6 +12,7 @@ from .generic import FAST_ONLY, NeedsTrafilatura, extract_generic
 from .html_tree import parse_html
 from .npr_text import extract_npr_text
 from .page_metadata import canonical_url, html_language, meta_values
+from .provenance import extractor_of
 from .result import (
     METHOD_PROFILE,
     METHOD_TRAFILATURA,
@@ -51,17 +52,19 @@ def extract_article(
         raise ValueError(f"Unknown parser {parser!r}: expected one of {', '.join(PARSERS)}.")
     method = METHOD_TRAFILATURA if parser == "generic" else METHOD_PROFILE
     try:
-        return _extract(
+        result = _extract(
             bytes(body), url=url, content_type=content_type, extractor=extractor, method=method
         )
     except NeedsTrafilatura:
         raise
     except Exception as error:  # noqa: BLE001 — the contract is "never raises"
-        return ExtractionResult.failure(
+        result = ExtractionResult.failure(
             PARSE_ERROR,
             f"Extraction failed with {type(error).__name__}: {_short(error)}",
             method=method,
         )
+    result.extractor = extractor_of(parser, result.method)
+    return result
 
 
 def extract_fast(

@@ -48,6 +48,9 @@ class ExtractionResult:
     encoding: str | None = None
     encoding_source: str | None = None
     method: str = METHOD_PROFILE
+    # Which extractor made this (pipelines/extract/provenance.py): parser, rules version,
+    # newsarchive and trafilatura versions, method.
+    extractor: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-serialisable dict (lists and dicts are copies)."""
