@@ -973,6 +973,87 @@ def runs(
 
 
 @app.command()
+def feed(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="The file to write (- for stdout).")],
+    site: Annotated[str | None, typer.Option("--site", help="Only this site's changes.")] = None,
+    article: Annotated[
+        str | None, typer.Option("--article", help="Only this article's changes (its id).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="atom (Atom 1.0) or json (JSON Feed 1.1).")
+    ] = "atom",
+    include: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include",
+            help="Also new articles and/or suspect pages: new, suspect (repeat or comma-separate).",
+        ),
+    ] = None,  # fmt: skip
+    page: Annotated[
+        int | None,
+        typer.Option(
+            "--page", min=0, help="An archive page (0 = oldest) instead of the newest entries."
+        ),
+    ] = None,  # fmt: skip
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Where `newsarchive serve` is reached, for the links "
+            "(default: [serve] public_url, else http://127.0.0.1:8080).",
+        ),
+    ] = None,  # fmt: skip
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Write a change feed (the document `newsarchive serve` answers at /feeds/…) to a file."""
+    from rich.markup import escape
+
+    from newsarchive.feeds import query
+    from newsarchive.feeds.document import FORMATS, PageNotFound, build
+    from newsarchive.serve.settings import ServeSettings
+
+    if fmt not in FORMATS:
+        raise UserError(f"--format takes {' or '.join(FORMATS)}, not {fmt!r}")
+    if site and article:
+        raise UserError("give --site or --article, not both")
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise UserError(f"--base-url takes an http(s) URL, not {base_url!r}")
+    config = _state(ctx).config()
+    settings = ServeSettings.from_config(config.serve, str(config.source or "config"))
+    try:
+        scope = query.Scope(site=site, article_id=article, kinds=query.parse_include(include))
+    except query.BadScope as exc:
+        raise UserError(f"--include: {exc}") from None
+    catalog = _open_catalog(config)
+    try:
+        if article and not query.article_exists(catalog.engine, article):
+            raise UserError(f"no article {article!r} (see `newsarchive history`)", status=1)
+        base = base_url or settings.public_url or "http://127.0.0.1:8080"
+        doc = build(catalog.engine, scope, fmt, base_url=base, page=page,
+                    page_size=settings.feed_page_size, settle_seconds=settings.feed_settle_seconds)  # fmt: skip
+    except PageNotFound as exc:
+        raise UserError(str(exc), status=1) from None
+    finally:
+        catalog.close()
+    if str(out_file) == "-":
+        sys.stdout.buffer.write(doc.body)
+        return
+    tmp = out_file.with_name(out_file.name + ".tmp")
+    try:
+        tmp.write_bytes(doc.body)
+        tmp.replace(out_file)  # a reader of the published file never sees half of it
+    except OSError as exc:
+        raise UserError(f"cannot write {out_file}: {exc.strerror or exc}", status=1) from None
+    summary = {"out": str(out_file), "format": fmt, "bytes": len(doc.body), "etag": doc.etag,
+               "last_modified": doc.last_modified_http, "page": page}  # fmt: skip
+    if json_out:
+        out.print_json(json.dumps(summary))
+    else:
+        err.print(f"wrote {len(doc.body)} bytes to {escape(str(out_file))}")
+
+
+@app.command()
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",

@@ -26,6 +26,7 @@ from archive.urls import normalize_url
 from crawler.address_policy import AddressPolicy, AddressRefused
 from crawler.url_form import InvalidUrl, fetch_url
 from newsarchive.serve import pages, queries
+from newsarchive.serve.feeds import install_feeds
 from newsarchive.serve.jobs import JobStore, JobWorker, QueueFull, job_view
 from newsarchive.serve.offline_docs import install_offline_docs
 from newsarchive.serve.security import ApiError, RateLimiter, TokenAuth
@@ -423,6 +424,8 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
             limiter=diff_threads,
         )
         return HTMLResponse(html, headers=HTML_HEADERS)
+
+    install_feeds(app, catalog.engine, settings, _sites)  # /feeds/…: Atom and JSON Feed
 
     app.state.store = store
     app.state.worker = worker

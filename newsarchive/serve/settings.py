@@ -31,6 +31,12 @@ class ServeSettings:
     - `search_rate_limit_per_minute`: `GET /api/articles?q=…` (a scan of every version's
       text) per client address per minute.
     - `page_size`: default and maximum page of GET /api/articles is page_size and 4×.
+    - `feed_page_size`: entries per archive page of the change feeds (docs/feeds.md); a
+      change of it renumbers every archive page, so pick it once.
+    - `feed_settle_seconds`: a feed shows a version this long after its capture (a version
+      is committed a little after its page was fetched: pages never change once full).
+    - `public_url`: the service's address as readers reach it (behind a proxy, say), for
+      the absolute links of the feeds; empty: the address of each request.
     """
 
     workers: int = 2
@@ -42,6 +48,9 @@ class ServeSettings:
     failed_logins_per_minute: int = 10
     search_rate_limit_per_minute: int = 30
     page_size: int = 50
+    feed_page_size: int = 50
+    feed_settle_seconds: float = 120.0
+    public_url: str = ""
 
     @classmethod
     def from_config(cls, raw: dict[str, Any], where: str = "config") -> ServeSettings:
@@ -61,6 +70,14 @@ class ServeSettings:
                     raise ConfigError(
                         f"{where} [serve].{key}: expected true or false, got {value!r}"
                     )
+            elif isinstance(default, str):
+                if not isinstance(value, str) or (
+                    value and not value.startswith(("http://", "https://"))
+                ):
+                    raise ConfigError(
+                        f"{where} [serve].{key}: expected an http(s) URL, got {value!r}"
+                    )
+                value = value.rstrip("/")
             elif isinstance(default, list):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ConfigError(
@@ -72,7 +89,7 @@ class ServeSettings:
                 value = type(default)(value)
             values[key] = value
         settings = cls(**values)
-        for key in ("max_body_bytes", "max_urls_per_request", "rate_limit_per_minute", "page_size", "max_queued_urls",
+        for key in ("max_body_bytes", "max_urls_per_request", "rate_limit_per_minute", "page_size", "feed_page_size", "max_queued_urls",
                     "failed_logins_per_minute", "search_rate_limit_per_minute"):  # fmt: skip
             if getattr(settings, key) < 1:
                 raise ConfigError(f"{where} [serve].{key}: must be at least 1")
