@@ -27,14 +27,23 @@ class _FeedHistory(BaseExtension):  # type: ignore[misc]
         return feed
 
 
-class _NoEntryHistory(BaseEntryExtension):  # type: ignore[misc]
-    pass
+class _EntryLinks(BaseEntryExtension):  # type: ignore[misc]
+    """An entry's links with their `rel` and `type` (feedgen 1.0's own entry links lose
+    both: its loop variable shadows the link it writes)."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        for link in self.links:
+            etree.SubElement(entry, "link", **link)
+        return entry
 
 
 def render(page: FeedPage) -> bytes:
     """The Atom document of `page`."""
     fg = FeedGenerator()
-    fg.register_extension("fh", _FeedHistory, _NoEntryHistory, atom=True, rss=False)
+    fg.register_extension("fh", _FeedHistory, _EntryLinks, atom=True, rss=False)
     fg.fh.archive = page.is_archive
     fg.id(page.feed_id)
     fg.title(xml_safe(page.title))
@@ -53,8 +62,10 @@ def render(page: FeedPage) -> bytes:
         fe = fg.add_entry(order="append")
         fe.id(item.id)
         fe.title(xml_safe(item.title))
-        fe.link(href=xml_safe(item.link), rel="alternate", type="text/html")
-        fe.link(href=xml_safe(item.article_url), rel="related", type="text/html")
+        fe.fh.links = [
+            {"href": xml_safe(item.link), "rel": "alternate", "type": "text/html"},
+            {"href": xml_safe(item.article_url), "rel": "related", "type": "text/html"},
+        ]
         fe.updated(item.updated)
         fe.published(item.updated)
         fe.content(xml_safe(item.content_html), type="html")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import FastAPI, Query, Request, Response
@@ -49,6 +49,17 @@ def not_modified(request: Request, doc: FeedDocument) -> bool:
     return False
 
 
+# Fresh FieldInfo objects for each route: FastAPI must not share one between parameters.
+def _include_doc() -> Any:
+    return Query(
+        description="also `new` (new articles), `suspect` (collapsed pages): comma-separated"
+    )
+
+
+def _page_doc() -> Any:
+    return Query(ge=0, description="an archive page (0 = oldest); absent: the newest entries")
+
+
 def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
                   known_sites: Callable[[], set[str]]) -> None:  # fmt: skip
     """Add the feed routes to `app`."""
@@ -86,15 +97,10 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
         except query.BadScope as exc:
             raise ApiError(400, str(exc)) from None
 
-    include_doc = Query(
-        description="also `new` (new articles), `suspect` (collapsed pages): comma-separated"
-    )
-    page_doc = Query(ge=0, description="an archive page (0 = oldest); absent: the newest entries")
-
     @app.get("/feeds/changes.{fmt}", tags=["feeds"], response_class=Response)
     async def changes_feed(
-        request: Request, fmt: str, include: Annotated[str | None, include_doc] = None,
-        page: Annotated[int | None, page_doc] = None,
+        request: Request, fmt: str, include: Annotated[str | None, _include_doc()] = None,
+        page: Annotated[int | None, _page_doc()] = None,
     ) -> Response:  # fmt: skip
         """Every change in the archive: Atom (`.atom`) or JSON Feed (`.json`), newest first."""
         _split(f"changes.{fmt}")
@@ -102,8 +108,8 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
 
     @app.get("/feeds/sites/{name}", tags=["feeds"], response_class=Response)
     async def site_feed(
-        request: Request, name: str, include: Annotated[str | None, include_doc] = None,
-        page: Annotated[int | None, page_doc] = None,
+        request: Request, name: str, include: Annotated[str | None, _include_doc()] = None,
+        page: Annotated[int | None, _page_doc()] = None,
     ) -> Response:  # fmt: skip
         """The changes of one site: `/feeds/sites/cnn-lite.atom`."""
         site, fmt = _split(name)
@@ -116,8 +122,8 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
 
     @app.get("/feeds/articles/{name}", tags=["feeds"], response_class=Response)
     async def article_feed(
-        request: Request, name: str, include: Annotated[str | None, include_doc] = None,
-        page: Annotated[int | None, page_doc] = None,
+        request: Request, name: str, include: Annotated[str | None, _include_doc()] = None,
+        page: Annotated[int | None, _page_doc()] = None,
     ) -> Response:  # fmt: skip
         """The changes of one article: `/feeds/articles/<article id>.json`."""
         article_id, fmt = _split(name)
