@@ -102,7 +102,7 @@ def _article_title(engine: Engine, article_id: str) -> str:
 
 
 def _at(engine: Engine, scope: Scope, lay: Layout, position: int) -> datetime | None:
-    found = entries(engine, scope, lay.horizon, position, position + 1)
+    found = entries(engine, scope, lay.horizon, position, position + 1, lay.total)
     return found[0].captured_at if found else None
 
 
@@ -130,7 +130,7 @@ def build(engine: Engine, scope: Scope, fmt: str, *, base_url: str, page: int | 
         prev = page - 1 if page > 0 else None
         nxt = page + 1 if page + 1 < lay.pages else None
         changed_at = None
-    found = entries(engine, scope, lay.horizon, start, stop)
+    found = entries(engine, scope, lay.horizon, start, stop, lay.total)
     if page is not None:
         candidates = [e.captured_at for e in found]
         if nxt is not None:  # its next-archive link appeared when page + 1 filled

@@ -140,8 +140,8 @@ def _sequence(scope: Scope, horizon: datetime) -> Select[Any]:
         q = q.where(v.c.change.in_(version_kinds), v.c.captured_at < horizon)
         if scope.article_id is not None:
             q = q.where(v.c.article_id == scope.article_id)
-        if scope.site is not None:
-            q = q.join(a, a.c.id == v.c.article_id).where(a.c.site == scope.site)
+        if scope.site is not None:  # a set of ids probed from the index: no join per version
+            q = q.where(v.c.article_id.in_(select(a.c.id).where(a.c.site == scope.site)))
         parts.append(q)
     capture_kinds = [k for k in scope.kinds if k in CAPTURE_KINDS]
     if capture_kinds:
@@ -177,14 +177,23 @@ def _aware(value: Any) -> datetime | None:
     return utc(value)
 
 
-def entries(engine: Engine, scope: Scope, horizon: datetime, start: int, stop: int) -> list[Entry]:
-    """The entries at positions start … stop−1 of the sequence, newest first."""
+def entries(engine: Engine, scope: Scope, horizon: datetime, start: int, stop: int,
+            total: int | None = None) -> list[Entry]:  # fmt: skip
+    """The entries at positions start … stop−1 of the sequence, newest first. With `total`
+    (the layout's), a page nearer the newest end is read from that end: the subscription
+    document skips two pages, not the whole sequence."""
     if stop <= start:
         return []
     seq = _sequence(scope, horizon).subquery()
-    keys_query = (select(seq.c.at, seq.c.k1, seq.c.k2, seq.c.source)
-                  .order_by(seq.c.at, seq.c.k1, seq.c.k2, seq.c.source)
-                  .offset(start).limit(stop - start))  # fmt: skip
+    keys_query = select(seq.c.at, seq.c.k1, seq.c.k2, seq.c.source)
+    order = (seq.c.at, seq.c.k1, seq.c.k2, seq.c.source)
+    from_end = total is not None and total - stop < start
+    if from_end:
+        assert total is not None
+        keys_query = keys_query.order_by(*(c.desc() for c in order)).offset(max(0, total - stop))
+    else:
+        keys_query = keys_query.order_by(*order).offset(start)
+    keys_query = keys_query.limit(stop - start)
     with engine.connect() as conn:
         keys = conn.execute(keys_query).all()
         version_keys = [(k1, k2) for _, k1, k2, source in keys if source == "v"]
@@ -192,7 +201,7 @@ def entries(engine: Engine, scope: Scope, horizon: datetime, start: int, stop: i
         by_version = _versions(conn, version_keys)
         by_capture = _captures(conn, capture_ids)
     out = []
-    for _, k1, k2, source in reversed(keys):
+    for _, k1, k2, source in keys if from_end else reversed(keys):
         entry = by_version.get((k1, k2)) if source == "v" else by_capture.get(k2)
         if entry is not None:
             out.append(entry)
