@@ -1000,8 +1000,17 @@ def feed(
         str | None,
         typer.Option(
             "--base-url",
-            help="Where `newsarchive serve` is reached, for the links "
-            "(default: [serve] public_url, else http://127.0.0.1:8080).",
+            help="Where `newsarchive serve` is reached, for the links to "
+            "its diff pages (default: [serve] public_url, else http://127.0.0.1:8080).",
+        ),
+    ] = None,  # fmt: skip
+    publish_url: Annotated[
+        str | None,
+        typer.Option(
+            "--publish-url",
+            help="Static publishing: the URL the folder of --out is "
+            "served under. Writes the archive pages beside --out (NAME.page-K.EXT), "
+            "linked by file name; a full page already written is kept.",
         ),
     ] = None,  # fmt: skip
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -1011,27 +1020,62 @@ def feed(
 
     from newsarchive.feeds import query
     from newsarchive.feeds.document import FORMATS, PageNotFound, build
+    from newsarchive.feeds.model import static_name
     from newsarchive.serve.settings import ServeSettings
 
     if fmt not in FORMATS:
         raise UserError(f"--format takes {' or '.join(FORMATS)}, not {fmt!r}")
     if site and article:
         raise UserError("give --site or --article, not both")
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise UserError(f"--base-url takes an http(s) URL, not {base_url!r}")
+    for option, value in (("--base-url", base_url), ("--publish-url", publish_url)):
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise UserError(f"{option} takes an http(s) URL, not {value!r}")
+    static = publish_url is not None
+    if static and (page is not None or str(out_file) == "-"):
+        raise UserError("--publish-url writes every page beside a file: give --out FILE, no --page")
+    if static and not out_file.name.endswith(f".{fmt}"):
+        raise UserError(
+            f"with --publish-url the --out file's name ends in .{fmt} (its pages are named after it)"
+        )
+    stem = out_file.name.removesuffix(f".{fmt}") if static else None
     config = _state(ctx).config()
     settings = ServeSettings.from_config(config.serve, str(config.source or "config"))
     try:
         scope = query.Scope(site=site, article_id=article, kinds=query.parse_include(include))
     except query.BadScope as exc:
         raise UserError(f"--include: {exc}") from None
+    base = base_url or settings.public_url or "http://127.0.0.1:8080"
+
+    def make(number: int | None) -> Any:
+        return build(catalog.engine, scope, fmt, base_url=base, page=number,
+                     page_size=settings.feed_page_size, settle_seconds=settings.feed_settle_seconds,
+                     publish_url=publish_url, static_stem=stem)  # fmt: skip
+
+    def write(path: Path, body: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_bytes(body)
+            tmp.replace(path)  # a reader of the published file never sees half of it
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}", status=1) from None
+
     catalog = _open_catalog(config)
+    written: list[str] = []
     try:
         if article and not query.article_exists(catalog.engine, article):
             raise UserError(f"no article {article!r} (see `newsarchive history`)", status=1)
-        base = base_url or settings.public_url or "http://127.0.0.1:8080"
-        doc = build(catalog.engine, scope, fmt, base_url=base, page=page,
-                    page_size=settings.feed_page_size, settle_seconds=settings.feed_settle_seconds)  # fmt: skip
+        doc = make(page)
+        if static:
+            assert stem is not None and publish_url is not None
+            for number in range(doc.pages):
+                path = out_file.with_name(static_name(stem, fmt, number))
+                # A page changes once after it is written: when the next page fills, its
+                # next-archive link appears. Kept as it is once it has that link.
+                newer = static_name(stem, fmt, number + 1).encode()
+                if path.exists() and (number + 1 >= doc.pages or newer in path.read_bytes()):
+                    continue
+                write(path, make(number).body)
+                written.append(str(path))
     except PageNotFound as exc:
         raise UserError(str(exc), status=1) from None
     finally:
@@ -1039,18 +1083,15 @@ def feed(
     if str(out_file) == "-":
         sys.stdout.buffer.write(doc.body)
         return
-    tmp = out_file.with_name(out_file.name + ".tmp")
-    try:
-        tmp.write_bytes(doc.body)
-        tmp.replace(out_file)  # a reader of the published file never sees half of it
-    except OSError as exc:
-        raise UserError(f"cannot write {out_file}: {exc.strerror or exc}", status=1) from None
+    write(out_file, doc.body)
     summary = {"out": str(out_file), "format": fmt, "bytes": len(doc.body), "etag": doc.etag,
-               "last_modified": doc.last_modified_http, "page": page}  # fmt: skip
+               "last_modified": doc.last_modified_http, "page": page, "pages": doc.pages,
+               "pages_written": written}  # fmt: skip
     if json_out:
         out.print_json(json.dumps(summary))
     else:
-        err.print(f"wrote {len(doc.body)} bytes to {escape(str(out_file))}")
+        extra = f" and {len(written)} archive page(s)" if written else ""
+        err.print(f"wrote {len(doc.body)} bytes to {escape(str(out_file))}{extra}")
 
 
 @app.command()

@@ -473,3 +473,51 @@ def test_pages_are_the_same_on_sqlite_and_postgresql(feed_catalog):
     ]
     assert doc.last_modified == T0 + timedelta(minutes=7, seconds=60)
     assert "Story <6>" in parsed.entries[0].title
+
+
+@pytest.mark.parametrize("fmt", ["atom", "json"])
+def test_static_publishing_writes_linked_archive_pages(archive, tmp_path, fmt):
+    folder = tmp_path / "public"
+    folder.mkdir()
+    publish = "http://files.test/news"
+
+    def publish_feed() -> dict:
+        result = run_cli("feed", "--format", fmt, "--include", "new,suspect", "--publish-url", publish,
+                         "--base-url", archive.server.base, "--out", str(folder / f"changes.{fmt}"), "--json",
+                         data_dir=archive.data_dir, config=archive.config)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    summary = publish_feed()
+    assert summary["pages"] >= 2 and len(summary["pages_written"]) == summary["pages"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(
+        [f"changes.{fmt}"] + [f"changes.page-{k}.{fmt}" for k in range(summary["pages"])]
+    )
+    # Read as a reader of the published folder would: every link names a file in it.
+    ids: list[str] = []
+    url: str | None = f"{publish}/changes.{fmt}"
+    while url:
+        assert url.startswith(publish + "/"), url
+        body = (folder / url.removeprefix(publish + "/")).read_bytes()
+        if fmt == "atom":
+            parsed = feedparser.parse(body)
+            assert not parsed.bozo
+            ids += [e.id for e in parsed.entries]
+            url = next(
+                (link.href for link in parsed.feed.links if link.rel == "prev-archive"), None
+            )
+        else:
+            doc = json.loads(body)
+            jsonschema.validate(doc, JSON_FEED_SCHEMA)
+            ids += [i["id"] for i in doc["items"]]
+            url = doc.get("next_url")
+    assert len(ids) == len(set(ids)) and set(ids) == archive.catalog_entries(
+        ("edit", "revert", "new", "suspect")
+    )
+    # Run again: the full pages are kept, not rewritten.
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert publish_feed()["pages_written"] == []
+    assert all(
+        p.stat().st_mtime_ns == before[p.name] for p in folder.iterdir() if ".page-" in p.name
+    )

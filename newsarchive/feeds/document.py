@@ -47,6 +47,7 @@ class FeedDocument:
     media_type: str
     etag: str  # quoted, strong
     last_modified: datetime
+    pages: int = 0  # full archive pages of the feed
 
     @property
     def last_modified_http(self) -> str:
@@ -108,9 +109,12 @@ def _at(engine: Engine, scope: Scope, lay: Layout, position: int) -> datetime | 
 
 def build(engine: Engine, scope: Scope, fmt: str, *, base_url: str, page: int | None = None,
           page_size: int = DEFAULT_PAGE_SIZE, settle_seconds: float = DEFAULT_SETTLE_SECONDS,
-          now: datetime | None = None) -> FeedDocument:  # fmt: skip
+          now: datetime | None = None, publish_url: str | None = None,
+          static_stem: str | None = None) -> FeedDocument:  # fmt: skip
     """The subscription document (`page` None) or archive page `page` of `scope`; raises
-    PageNotFound for a page not (yet) archived."""
+    PageNotFound for a page not (yet) archived. `base_url`: the service (diff pages).
+    `publish_url` and `static_stem`: the pages link each other as static files
+    (model.static_name) under `publish_url`."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     base_url = base_url.rstrip("/")
@@ -150,7 +154,9 @@ def build(engine: Engine, scope: Scope, fmt: str, *, base_url: str, page: int | 
     )
     doc = FeedPage(scope=scope, base_url=base_url, title=title, description=description,
                    page_size=page_size, number=page, prev_page=prev, next_page=nxt,
-                   updated=updated, items=[_item(e, base_url) for e in found])  # fmt: skip
+                   updated=updated, items=[_item(e, base_url) for e in found],
+                   publish_url=publish_url.rstrip("/") if publish_url else None,
+                   static_stem=static_stem)  # fmt: skip
     body = atom.render(doc) if fmt == "atom" else jsonfeed.render(doc)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return FeedDocument(body, FORMATS[fmt], etag, updated)
+    return FeedDocument(body, FORMATS[fmt], etag, updated, lay.pages)

@@ -28,6 +28,11 @@ def feed_path(scope: Scope, fmt: str) -> str:
     return f"/feeds/changes.{fmt}"
 
 
+def static_name(stem: str, fmt: str, number: int | None) -> str:
+    """The file of a static feed document: `changes.atom`, `changes.page-0.atom`."""
+    return f"{stem}.{fmt}" if number is None else f"{stem}.page-{number}.{fmt}"
+
+
 @dataclass
 class FeedItem:
     id: str
@@ -58,6 +63,10 @@ class FeedPage:
     next_page: int | None  # newer archive page linked (`next-archive`)
     updated: datetime
     items: list[FeedItem] = field(default_factory=list)
+    # Static files (`newsarchive feed --publish-url`): the pages are files named after the
+    # subscription document's (`changes.atom`, `changes.page-3.atom`) under `publish_url`.
+    publish_url: str | None = None
+    static_stem: str | None = None
 
     @property
     def is_archive(self) -> bool:
@@ -88,6 +97,8 @@ class FeedPage:
         return f"{self.base_url}/"
 
     def page_url(self, fmt: str, number: int | None) -> str:
+        if self.publish_url is not None and self.static_stem is not None:
+            return f"{self.publish_url}/{static_name(self.static_stem, fmt, number)}"
         params: dict[str, str] = {}
         if self.scope.optional_kinds:
             params["include"] = ",".join(self.scope.optional_kinds)
