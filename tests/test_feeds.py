@@ -521,3 +521,30 @@ def test_static_publishing_writes_linked_archive_pages(archive, tmp_path, fmt):
     assert all(
         p.stat().st_mtime_ns == before[p.name] for p in folder.iterdir() if ".page-" in p.name
     )
+
+
+def test_a_cached_document_is_rebuilt_when_an_entry_settles(feed_catalog):
+    from archive.versions import Observation, VersionTracker
+    from newsarchive.feeds import query
+    from newsarchive.feeds.document import DocumentCache, build
+
+    cache = DocumentCache()
+    now = T0 + timedelta(hours=1)
+
+    def doc():  # noqa: ANN202
+        return build(feed_catalog.engine, query.Scope(), "json", base_url="http://x.test", page_size=3,
+                     settle_seconds=60, now=now, cache=cache)  # fmt: skip
+
+    first = doc()
+    assert doc() is first, "nothing new: the built document is reused"
+    tracker = VersionTracker(feed_catalog)
+    text = "An edit made after the feed was read." + " More words of the story for its length." * 8
+    obs = Observation(article_id="f1", site="cnn-lite", url="http://example.test/1",
+                      normalized_url="http://example.test/1", captured_at=T0 + timedelta(minutes=30),
+                      fields={"title": "Story <1>", "authors": [], "text": text})  # fmt: skip
+    tracker.commit(obs, tracker.decide(obs))
+    feed_catalog.flush()
+    second = doc()
+    assert second is not first and second.etag != first.etag
+    assert json.loads(second.body)["items"][0]["id"] == "urn:newsarchive:version:f1:2"
+    assert second.last_modified == T0 + timedelta(minutes=31)

@@ -16,6 +16,9 @@ crossed the horizon. The ETag is a digest of the bytes.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
@@ -39,6 +42,29 @@ _KIND_TITLES = {"edit": "edited", "revert": "reverted", "new": "new article",
 
 class PageNotFound(LookupError):
     pass
+
+
+class DocumentCache:
+    """Built documents by what decides their content: a poll that finds the feed as it was
+    costs the count of its entries, not the rendering of its diffs."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, FeedDocument] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> FeedDocument | None:
+        with self._lock:
+            doc = self._items.get(key)
+            if doc is not None:
+                self._items.move_to_end(key)
+            return doc
+
+    def put(self, key: Hashable, doc: FeedDocument) -> None:
+        with self._lock:
+            self._items[key] = doc
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 @dataclass
@@ -110,7 +136,7 @@ def _at(engine: Engine, scope: Scope, lay: Layout, position: int) -> datetime | 
 def build(engine: Engine, scope: Scope, fmt: str, *, base_url: str, page: int | None = None,
           page_size: int = DEFAULT_PAGE_SIZE, settle_seconds: float = DEFAULT_SETTLE_SECONDS,
           now: datetime | None = None, publish_url: str | None = None,
-          static_stem: str | None = None) -> FeedDocument:  # fmt: skip
+          static_stem: str | None = None, cache: DocumentCache | None = None) -> FeedDocument:  # fmt: skip
     """The subscription document (`page` None) or archive page `page` of `scope`; raises
     PageNotFound for a page not (yet) archived. `base_url`: the service (diff pages).
     `publish_url` and `static_stem`: the pages link each other as static files
@@ -134,6 +160,13 @@ def build(engine: Engine, scope: Scope, fmt: str, *, base_url: str, page: int | 
         prev = page - 1 if page > 0 else None
         nxt = page + 1 if page + 1 < lay.pages else None
         changed_at = None
+    # What decides the content besides the arguments: the settled entries (their number and
+    # the newest) for the subscription document; whether the next page is full, for a page.
+    state = (lay.total, lay.newest_at) if page is None else page + 1 < lay.pages
+    key = (scope, fmt, base_url, page, page_size, settle_seconds, publish_url, static_stem, state)
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return cached
     found = entries(engine, scope, lay.horizon, start, stop, lay.total)
     if page is not None:
         candidates = [e.captured_at for e in found]
@@ -142,8 +175,9 @@ def build(engine: Engine, scope: Scope, fmt: str, *, base_url: str, page: int | 
             candidates += [filled] if filled else []
         changed_at = max(candidates) if candidates else None
     updated = changed_at + settle if changed_at is not None else EPOCH
-    if scope.article_id is not None:
-        title = f"newsarchive: changes to {_article_title(engine, scope.article_id)}"
+    if scope.article_id is not None:  # as the newest entry shown has it (content follows entries)
+        named = found[0].title if found and found[0].title else None
+        title = f"newsarchive: changes to {named or _article_title(engine, scope.article_id)}"
     elif scope.site is not None:
         title = f"newsarchive: changes on {scope.site}"
     else:
@@ -159,4 +193,7 @@ def build(engine: Engine, scope: Scope, fmt: str, *, base_url: str, page: int | 
                    static_stem=static_stem)  # fmt: skip
     body = atom.render(doc) if fmt == "atom" else jsonfeed.render(doc)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return FeedDocument(body, FORMATS[fmt], etag, updated, lay.pages)
+    built = FeedDocument(body, FORMATS[fmt], etag, updated, lay.pages)
+    if cache is not None:
+        cache.put(key, built)
+    return built

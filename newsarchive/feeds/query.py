@@ -140,8 +140,12 @@ def _sequence(scope: Scope, horizon: datetime) -> Select[Any]:
         q = q.where(v.c.change.in_(version_kinds), v.c.captured_at < horizon)
         if scope.article_id is not None:
             q = q.where(v.c.article_id == scope.article_id)
-        if scope.site is not None:  # a set of ids probed from the index: no join per version
-            q = q.where(v.c.article_id.in_(select(a.c.id).where(a.c.site == scope.site)))
+        if scope.site is not None:
+            # The site's article ids as a set probed while scanning ix_versions_feed. (`|| ''`
+            # keeps SQLite from driving the query by article id instead: a lookup of each
+            # version's row, records and all.)
+            site_ids = select(a.c.id).where(a.c.site == scope.site)
+            q = q.where(v.c.article_id.concat("").in_(site_ids))
         parts.append(q)
     capture_kinds = [k for k in scope.kinds if k in CAPTURE_KINDS]
     if capture_kinds:

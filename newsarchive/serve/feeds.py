@@ -15,7 +15,7 @@ from fastapi import FastAPI, Query, Request, Response
 from sqlalchemy import Engine
 
 from newsarchive.feeds import query
-from newsarchive.feeds.document import FORMATS, FeedDocument, PageNotFound, build
+from newsarchive.feeds.document import FORMATS, DocumentCache, FeedDocument, PageNotFound, build
 from newsarchive.serve.security import ApiError
 from newsarchive.serve.settings import ServeSettings
 
@@ -64,6 +64,7 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
                   known_sites: Callable[[], set[str]]) -> None:  # fmt: skip
     """Add the feed routes to `app`."""
     threads = anyio.CapacityLimiter(FEED_THREADS)
+    cache = DocumentCache()
 
     async def answer(request: Request, scope: query.Scope, fmt: str, page: int | None) -> Response:
         base = settings.public_url or str(request.base_url).rstrip("/")
@@ -71,7 +72,7 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
         def make() -> FeedDocument:
             return build(engine, scope, fmt, base_url=base, page=page,
                          page_size=settings.feed_page_size,
-                         settle_seconds=settings.feed_settle_seconds)  # fmt: skip
+                         settle_seconds=settings.feed_settle_seconds, cache=cache)  # fmt: skip
 
         try:
             doc = await anyio.to_thread.run_sync(make, limiter=threads)
