@@ -1062,6 +1062,7 @@ def feed(
     catalog = _open_catalog(config)
     written: list[str] = []
     try:
+        _check_sites([site] if site else None, config, catalog)
         if article and not query.article_exists(catalog.engine, article):
             raise UserError(f"no article {article!r} (see `newsarchive history`)", status=1)
         doc = make(page)

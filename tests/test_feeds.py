@@ -412,6 +412,9 @@ def test_bad_feed_requests_are_one_line_errors(archive, tmp_path):
         and len(result.stderr.strip().splitlines()) == 1
     )
     assert not (tmp_path / "x").exists()
+    result = run_cli("feed", "--site", "no-such-site", "--out", str(tmp_path / "x"),
+                     data_dir=archive.data_dir, config=archive.config)  # fmt: skip
+    assert result.returncode == 2 and "unknown site 'no-such-site'" in result.stderr
 
 
 # -- the paging query on both catalog backends --------------------------------------------------
