@@ -443,6 +443,15 @@ def feed_catalog(request, tmp_path):
                               fields={"title": f"Story <{n}>", "authors": [], "text": text})  # fmt: skip
             tracker.commit(obs, tracker.decide(obs))
     catalog.flush()
+    from sqlalchemy import insert
+
+    from archive import catalog_schema as t
+
+    with catalog.engine.begin() as conn:  # a suspect capture of f3, between two edits
+        conn.execute(insert(t.captures).values(
+            site="cnn-lite", url="http://example.test/3", kind="article", outcome="suspect",
+            fetched_at=T0 + timedelta(minutes=9, seconds=30), article_id="f3", version=1,
+            error="the text shrank from 800 to 40 characters <b>twice</b>"))  # fmt: skip
     yield catalog
     catalog.close()
 
@@ -461,6 +470,26 @@ def test_pages_are_the_same_on_sqlite_and_postgresql(feed_catalog):
         seen += [(e.article_id, e.version) for e in reversed(got)]
     order = [(f"f{n}", 1) for n in range(7)] + [(f"f{n}", r) for r in (2, 3) for n in (0, 2, 4, 6)]
     assert seen == order, "oldest first, by capture time"
+    # Versions and suspect captures in one sequence.
+    everything = query.Scope(kinds=query.KINDS)
+    lay = query.layout(feed_catalog.engine, everything, 3, horizon)
+    assert lay.total == 16
+    got = query.entries(feed_catalog.engine, everything, horizon, 0, 16, lay.total)
+    assert [(e.kind, e.article_id) for e in got[5:8]] == [
+        ("edit", "f4"),
+        ("suspect", "f3"),
+        ("edit", "f2"),
+    ], "newest first, the suspect capture at its fetch time"
+    assert got[6].entry_id.startswith("urn:newsarchive:capture:") and got[6].version is None
+    doc = build(feed_catalog.engine, everything, "atom", base_url="http://x.test", page_size=3,
+                settle_seconds=0, now=horizon)  # fmt: skip
+    assert not feedparser.parse(doc.body).bozo and b"<b>" not in doc.body
+    assert (
+        query.layout(
+            feed_catalog.engine, query.Scope(kinds=("suspect", "edit"), site="npr-text"), 3, horizon
+        ).total
+        == 4
+    )
     edits = query.Scope(site="cnn-lite")
     assert query.layout(feed_catalog.engine, edits, 3, horizon).total == 4
     # The horizon: an entry captured less than the settle time ago is not shown yet.
