@@ -316,6 +316,11 @@ def test_an_atom_entry_says_what_changed_and_links_the_diff_page(archive):
     assert edit.link.endswith(f"/articles/{article_id}?from=1&to=2#diff")
     page = archive.body(edit.link.split("#")[0]).decode()
     assert "Changes from version 1 to version 2" in page
+    # The pages announce their feeds (a reader given the page finds the feed).
+    assert (
+        f'type="application/atom+xml" title="Atom" href="/feeds/articles/{article_id}.atom"' in page
+    )
+    assert 'href="/feeds/changes.json"' in archive.body("/").decode()
     assert edit.content[0].type == "text/html"
     assert "<ins>UPDATE:</ins>" in edit.content[0].value
     terms = {(t.scheme, t.term) for t in edit.tags}

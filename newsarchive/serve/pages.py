@@ -22,10 +22,15 @@ form{margin:1rem 0}select,button{font:inherit}
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, feed: str = "/feeds/changes") -> str:
+    """A page; `feed`: its change feed's path without the extension (announced in the head
+    for readers' feed discovery, and linked)."""
+    feeds = (f'<link rel="alternate" type="application/atom+xml" title="Atom" href="{escape(feed)}.atom">'
+             f'<link rel="alternate" type="application/feed+json" title="JSON Feed" href="{escape(feed)}.json">')  # fmt: skip
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head>'
-            f'<body><p class="muted"><a href="/">newsarchive</a> · <a href="/docs">API</a></p>{body}</body></html>')  # fmt: skip
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style>{feeds}</head>'
+            f'<body><p class="muted"><a href="/">newsarchive</a> · <a href="/docs">API</a> · '
+            f'<a href="{escape(feed)}.atom">feed</a></p>{body}</body></html>')  # fmt: skip
 
 
 def _article_href(article_id: str, **params: Any) -> str:
@@ -141,6 +146,10 @@ def _version_row(article_id: str, record: dict[str, Any], *, first: int) -> str:
             f"<td>{_stats(diff.get('chars_added'), diff.get('chars_removed')) if diff else ''}</td><td>{link}</td></tr>")  # fmt: skip
 
 
+def _article_feed(article_id: str) -> str:
+    return f"/feeds/articles/{quote(article_id, safe='')}"
+
+
 def article_page(history: dict[str, Any], a: int | None, b: int | None) -> str:
     """One article: its versions and, when it has two or more, the diff between `a` and `b`."""
     records = history["versions"]
@@ -159,7 +168,9 @@ def article_page(history: dict[str, Any], a: int | None, b: int | None) -> str:
             f"<p>{escape(p)}</p>" for p in paragraphs(records[-1].get("text") if records else "")
         )
         return _page(
-            title, f"{head}{table}<h2>Text</h2><p class=muted>Only one version so far.</p>{text}"
+            title,
+            f"{head}{table}<h2>Text</h2><p class=muted>Only one version so far.</p>{text}",
+            _article_feed(history["article_id"]),
         )
     old = a if a is not None and a in by_number else numbers[-2]
     new = b if b is not None and b in by_number else numbers[-1]
@@ -167,5 +178,7 @@ def article_page(history: dict[str, Any], a: int | None, b: int | None) -> str:
             f"{_select('from', numbers, old)} {_select('to', numbers, new)} <button>compare</button></form>")  # fmt: skip
     diff = _diff_table(by_number[old], by_number[new])
     return _page(
-        title, f"{head}{table}<h2>Changes from version {old} to version {new}</h2>{form}{diff}"
+        title,
+        f"{head}{table}<h2>Changes from version {old} to version {new}</h2>{form}{diff}",
+        _article_feed(history["article_id"]),
     )
