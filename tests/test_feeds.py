@@ -585,3 +585,21 @@ def test_a_cached_document_is_rebuilt_when_an_entry_settles(feed_catalog):
     assert second is not first and second.etag != first.etag
     assert json.loads(second.body)["items"][0]["id"] == "urn:newsarchive:version:f1:2"
     assert second.last_modified == T0 + timedelta(minutes=31)
+
+
+def test_feed_settings_are_checked():
+    from archive.config import ConfigError
+    from newsarchive.serve.settings import ServeSettings
+
+    settings = ServeSettings.from_config({"feed_page_size": 20, "feed_settle_seconds": 30,
+                                          "public_url": "https://archive.example.org/"})  # fmt: skip
+    assert (settings.feed_page_size, settings.feed_settle_seconds) == (20, 30.0)
+    assert settings.public_url == "https://archive.example.org"
+    for bad in (
+        {"feed_page_size": 0},
+        {"public_url": "ftp://x"},
+        {"public_url": 5},
+        {"feed_settle_seconds": -1},
+    ):
+        with pytest.raises(ConfigError):
+            ServeSettings.from_config(bad)
