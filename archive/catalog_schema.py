@@ -91,6 +91,8 @@ versions = Table(
     Column("trafilatura_version", String(32)),
     Index("ix_versions_hash", "article_id", "content_sha256"),
     Index("ix_versions_captured", "captured_at"),
+    # The change feeds' sequence (newsarchive/feeds/query.py), read from the index alone.
+    Index("ix_versions_feed", "captured_at", "article_id", "version", "change"),
 )
 
 captures = Table(
@@ -124,6 +126,7 @@ captures = Table(
     Index("ix_captures_url", "url"),
     Index("ix_captures_article", "article_id"),
     Index("ix_captures_record", "warc_record_id"),
+    Index("ix_captures_outcome", "outcome", "fetched_at"),  # the feeds' suspect captures
 )
 
 warc_files = Table(

@@ -338,6 +338,12 @@ class ServeTable(Table):
     - `search_rate_limit_per_minute`: `GET /api/articles?q=…` (a scan of every version's
       text) per client address per minute.
     - `page_size`: default and maximum page of GET /api/articles is page_size and 4×.
+    - `feed_page_size`: entries per archive page of the change feeds (docs/feeds.md); a
+      change of it renumbers every archive page, so pick it once.
+    - `feed_settle_seconds`: a feed shows a version this long after its capture (a version
+      is committed a little after its page was fetched: pages never change once full).
+    - `public_url`: the service's address as readers reach it (behind a proxy, say), for
+      the absolute links of the feeds; empty: the address of each request.
     """
 
     workers: Int = Field(default=2, ge=0)
@@ -349,6 +355,16 @@ class ServeTable(Table):
     failed_logins_per_minute: Int = Field(default=10, ge=1)
     search_rate_limit_per_minute: Int = Field(default=30, ge=1)
     page_size: Int = Field(default=50, ge=1)
+    feed_page_size: Int = Field(default=50, ge=1)
+    feed_settle_seconds: Float = Field(default=120.0, ge=0)
+    public_url: Str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value.rstrip("/")
 
     @model_validator(mode="before")
     @classmethod

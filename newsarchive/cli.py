@@ -1235,6 +1235,128 @@ def _print_site_health(config: Config, read_only: bool) -> None:
 
 
 @app.command()
+def feed(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="The file to write (- for stdout).")],
+    site: Annotated[str | None, typer.Option("--site", help="Only this site's changes.")] = None,
+    article: Annotated[
+        str | None, typer.Option("--article", help="Only this article's changes (its id).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="atom (Atom 1.0) or json (JSON Feed 1.1).")
+    ] = "atom",
+    include: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include",
+            help="Also new articles and/or suspect pages: new, suspect (repeat or comma-separate).",
+        ),
+    ] = None,  # fmt: skip
+    page: Annotated[
+        int | None,
+        typer.Option(
+            "--page", min=0, help="An archive page (0 = oldest) instead of the newest entries."
+        ),
+    ] = None,  # fmt: skip
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Where `newsarchive serve` is reached, for the links to "
+            "its diff pages (default: [serve] public_url, else http://127.0.0.1:8080).",
+        ),
+    ] = None,  # fmt: skip
+    publish_url: Annotated[
+        str | None,
+        typer.Option(
+            "--publish-url",
+            help="Static publishing: the URL the folder of --out is "
+            "served under. Writes the archive pages beside --out (NAME.page-K.EXT), "
+            "linked by file name; a full page already written is kept.",
+        ),
+    ] = None,  # fmt: skip
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Write a change feed (the document `newsarchive serve` answers at /feeds/…) to a file."""
+    from rich.markup import escape
+
+    from newsarchive.feeds import query
+    from newsarchive.feeds.document import FORMATS, PageNotFound, build
+    from newsarchive.feeds.model import static_name
+
+    if fmt not in FORMATS:
+        raise UserError(f"--format takes {' or '.join(FORMATS)}, not {fmt!r}")
+    if site and article:
+        raise UserError("give --site or --article, not both")
+    for option, value in (("--base-url", base_url), ("--publish-url", publish_url)):
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise UserError(f"{option} takes an http(s) URL, not {value!r}")
+    static = publish_url is not None
+    if static and (page is not None or str(out_file) == "-"):
+        raise UserError("--publish-url writes every page beside a file: give --out FILE, no --page")
+    if static and not out_file.name.endswith(f".{fmt}"):
+        raise UserError(
+            f"with --publish-url the --out file's name ends in .{fmt} (its pages are named after it)"
+        )
+    stem = out_file.name.removesuffix(f".{fmt}") if static else None
+    config = _state(ctx).config()
+    settings = config.serve
+    try:
+        scope = query.Scope(site=site, article_id=article, kinds=query.parse_include(include))
+    except query.BadScope as exc:
+        raise UserError(f"--include: {exc}") from None
+    base = base_url or settings.public_url or "http://127.0.0.1:8080"
+
+    def make(number: int | None) -> Any:
+        return build(catalog.engine, scope, fmt, base_url=base, page=number,
+                     page_size=settings.feed_page_size, settle_seconds=settings.feed_settle_seconds,
+                     publish_url=publish_url, static_stem=stem)  # fmt: skip
+
+    def write(path: Path, body: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_bytes(body)
+            tmp.replace(path)  # a reader of the published file never sees half of it
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}", status=1) from None
+
+    catalog = _open_catalog(config)
+    written: list[str] = []
+    try:
+        _check_sites([site] if site else None, config, catalog)
+        if article and not query.article_exists(catalog.engine, article):
+            raise UserError(f"no article {article!r} (see `newsarchive history`)", status=1)
+        doc = make(page)
+        if static:
+            assert stem is not None and publish_url is not None
+            for number in range(doc.pages):
+                path = out_file.with_name(static_name(stem, fmt, number))
+                # A page changes once after it is written: when the next page fills, its
+                # next-archive link appears. Kept as it is once it has that link.
+                newer = static_name(stem, fmt, number + 1).encode()
+                if path.exists() and (number + 1 >= doc.pages or newer in path.read_bytes()):
+                    continue
+                write(path, make(number).body)
+                written.append(str(path))
+    except PageNotFound as exc:
+        raise UserError(str(exc), status=1) from None
+    finally:
+        catalog.close()
+    if str(out_file) == "-":
+        sys.stdout.buffer.write(doc.body)
+        return
+    write(out_file, doc.body)
+    summary = {"out": str(out_file), "format": fmt, "bytes": len(doc.body), "etag": doc.etag,
+               "last_modified": doc.last_modified_http, "page": page, "pages": doc.pages,
+               "pages_written": written}  # fmt: skip
+    if json_out:
+        out.print_json(json.dumps(summary))
+    else:
+        extra = f" and {len(written)} archive page(s)" if written else ""
+        err.print(f"wrote {len(doc.body)} bytes to {escape(str(out_file))}{extra}")
+
+
+@app.command()
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 HERE = Path(__file__).resolve().parent
-HEAD = "0009"  # the newest revision id: keep equal to the script directory's head (tested)
+HEAD = "0010"  # the newest revision id: keep equal to the script directory's head (tested)
 INITIAL = "0001"
 _checked: set[str] = set()
 _lock = threading.Lock()

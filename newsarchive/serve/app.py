@@ -34,6 +34,7 @@ from archive.warc_reader import RecordUnavailable, read_response
 from crawler.address_policy import AddressPolicy, AddressRefused
 from crawler.url_form import InvalidUrl, fetch_url
 from newsarchive.serve import memento, pages, queries
+from newsarchive.serve.feeds import install_feeds
 from newsarchive.serve.jobs import JobStore, JobWorker, QueueFull, job_view
 from newsarchive.serve.offline_docs import install_offline_docs
 from newsarchive.serve.security import ApiError, RateLimiter, TokenAuth
@@ -628,6 +629,8 @@ def create_app(config: Config, settings: ServeSettings, token: str | None, *, ru
         headers = {**memento.MEMENTO_HEADERS, "Content-Type": memento.media_type(archived.headers),
                    "Memento-Datetime": memento.http_date(chosen.at), "Link": link}  # fmt: skip
         return Response(archived.body if request.method == "GET" else b"", headers=headers)
+
+    install_feeds(app, catalog.engine, settings, _sites)  # /feeds/…: Atom and JSON Feed
 
     app.state.store = store
     app.state.worker = worker

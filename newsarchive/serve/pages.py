@@ -30,10 +30,15 @@ margin:0 .2rem .2rem 0;font-size:.85em}.hit{margin:1rem 0;border-bottom:1px soli
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, feed: str = "/feeds/changes") -> str:
+    """A page; `feed`: its change feed's path without the extension (announced in the head
+    for readers' feed discovery, and linked)."""
+    feeds = (f'<link rel="alternate" type="application/atom+xml" title="Atom" href="{escape(feed)}.atom">'
+             f'<link rel="alternate" type="application/feed+json" title="JSON Feed" href="{escape(feed)}.json">')  # fmt: skip
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head>'
-            f'<body><p class="muted"><a href="/">newsarchive</a> · <a href="/docs">API</a></p>{body}</body></html>')  # fmt: skip
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style>{feeds}</head>'
+            f'<body><p class="muted"><a href="/">newsarchive</a> · <a href="/docs">API</a> · '
+            f'<a href="{escape(feed)}.atom">feed</a></p>{body}</body></html>')  # fmt: skip
 
 
 def _article_href(article_id: str, **params: Any) -> str:
@@ -298,6 +303,10 @@ def _version_row(history: dict[str, Any], record: dict[str, Any], *, first: int)
             f"<td>{' · '.join(links)}</td></tr>")  # fmt: skip
 
 
+def _article_feed(article_id: str) -> str:
+    return f"/feeds/articles/{quote(article_id, safe='')}"
+
+
 def article_page(history: dict[str, Any], a: int | None, b: int | None) -> str:
     """One article: the timeline of its versions and, when it has two or more, the diff
     between any two (`a` → `b`, either order; default the last two)."""
@@ -319,7 +328,9 @@ def article_page(history: dict[str, Any], a: int | None, b: int | None) -> str:
             f"<p>{escape(p)}</p>" for p in paragraphs(records[-1].get("text") if records else "")
         )
         return _page(
-            title, f"{head}{table}<h2>Text</h2><p class=muted>Only one version so far.</p>{text}"
+            title,
+            f"{head}{table}<h2>Text</h2><p class=muted>Only one version so far.</p>{text}",
+            _article_feed(history["article_id"]),
         )
     old = a if a is not None and a in by_number else numbers[-2]
     new = b if b is not None and b in by_number else numbers[-1]
@@ -329,5 +340,7 @@ def article_page(history: dict[str, Any], a: int | None, b: int | None) -> str:
             f"{_select('from', numbers, old)} {_select('to', numbers, new)} <button>compare</button></form>")  # fmt: skip
     diff = aligned_diff(by_number[old], by_number[new])
     return _page(
-        title, f"{head}{table}<h2>Changes from version {old} to version {new}</h2>{form}{diff}"
+        title,
+        f"{head}{table}<h2>Changes from version {old} to version {new}</h2>{form}{diff}",
+        _article_feed(history["article_id"]),
     )

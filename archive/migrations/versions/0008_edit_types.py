@@ -7,7 +7,7 @@ computed them (migration 0005); on an archive whose index is still `pending` the
 of later versions stay NULL until `newsarchive search --rebuild` fills them with the index.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-03 14:00:00.000000
 """
 

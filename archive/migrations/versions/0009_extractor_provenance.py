@@ -7,7 +7,7 @@ values are in the version's JSON record (`extractor`). Rows written before this 
 have NULL: "unknown, made before provenance was recorded".
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-03 14:00:00.000000
 """
 
