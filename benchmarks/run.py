@@ -16,7 +16,8 @@ listing N articles of ~4–40 KB (most small, a fifth long). Each is served on 1
     start-up: `newsarchive --help`, crawls of an empty index and of a one-article site, and
     a bare `scrapy runspider` of a one-page spider (scrapy_one.py) on the same server
 
-then, once per workload, a first crawl under cProfile split by stage (stage_profile.py) and
+then, once per workload, a first crawl under cProfile (CPU clock, profile_cpu.py) split by
+stage (stage_profile.py) and
 `python -X importtime` of the one-article crawl and of `--help`.
 
     .venv/bin/python benchmarks/run.py [--articles 2000] [--repeats 3] [--workloads lite,wide]
@@ -436,15 +437,16 @@ def run_workload(shape: str, args: argparse.Namespace, want: Any, work: Path) ->
 
 def profile_round(shape: str, server: Server, server_one: Server, site: Path, one: Path, work: Path,
                   config: Path, n: int) -> dict[str, Any]:  # fmt: skip
-    """A first crawl under cProfile, split by stage; `-X importtime` of start-up."""
+    """A first crawl under cProfile (CPU clock of the reactor's thread: profile_cpu.py), split by
+    stage; `-X importtime` of start-up."""
     console.print(
         f"[{shape}] profile: first crawl under cProfile, -X importtime of start-up", highlight=False
     )
     data, prof = work / "data-profile", work / "crawl.prof"
     shutil.rmtree(data, ignore_errors=True)
-    newsarchive(
-        data, config, *crawl_args(server, site), python_args=("-m", "cProfile", "-o", str(prof))
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    measure([sys.executable, str(HERE / "profile_cpu.py"), str(prof), "--data-dir", str(data), "--config",
+             str(config), *crawl_args(server, site)], env=env)  # fmt: skip
     stages = profile_stages(str(prof))
     shutil.rmtree(data, ignore_errors=True)
     one_dir = work / "data-importtime"
@@ -644,7 +646,7 @@ def print_result(shape: str, result: dict[str, Any]) -> None:
             parts.append(
                 f"{stage} {100 * share:.0f} %" + (f" ≈ {share * own:.2f} ms" if own else "")
             )
-        out.print(f"[{shape}] crawl process by stage (cProfile of a first crawl, imports excluded; ms/page = share × "
+        out.print(f"[{shape}] crawl process by stage (cProfile, CPU clock, of a first crawl, imports excluded; ms/page = share × "
                   f"the crawl process's CPU per page): " + ", ".join(parts), highlight=False)  # fmt: skip
     for what, info in (result.get("importtime") or {}).items():
         top = ", ".join(f"{k} {v:.0f}" for k, v in list(info["top_packages_ms"].items())[:8])

@@ -56,6 +56,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("/archive/versions", "tracking"),
     ("/archive/content", "tracking"),
     ("/archive/search_index", "tracking"),
+    ("/archive/search_query", "tracking"),
     ("/archive/diff", "tracking"),
     ("/archive/edit_types", "tracking"),
     ("/archive/sentences", "tracking"),
