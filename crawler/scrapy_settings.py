@@ -42,6 +42,10 @@ def build_settings(config: Config) -> dict[str, Any]:
         # items it yields: an article page yields one, an index page only requests. Pages
         # are processed concurrently with each other whatever this is.
         "CONCURRENT_ITEMS": 1,
+        # Scrapy checks each generator callback for a `return value` by parsing its source
+        # (inspect.getsource + ast) on every response: its cache is keyed by weak references
+        # to bound methods, which die at once (~1 ms a page). The spiders' callbacks are ours.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "STATS_CLASS": "crawler.stats.FastStatsCollector",
         "COOKIES_ENABLED": False,
         # Only codings every replay tool decodes (docs/warc.md, "Content-Encoding").
