@@ -233,23 +233,24 @@ def trafilatura_cli(urls: Path, cfg: Path, out_dir: Path, parallel: int) -> dict
     return result
 
 
-_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+_IMPORT_LINE = re.compile(
+    r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)"
+)  # own, cumulative, depth, name
 
 
 def import_offenders(stderr: str, top: int = 12) -> dict[str, Any]:
-    """`-X importtime` output → the modules with the most own time, and the top-level
-    packages by cumulative time (microseconds)."""
+    """`-X importtime` output → the module count, the summed own import time, and the
+    modules and top-level packages with the most own time (milliseconds)."""
     own: dict[str, int] = {}
     packages: dict[str, int] = {}
     for line in stderr.splitlines():
         m = _IMPORT_LINE.match(line)
         if not m:
             continue
-        self_us, cumulative_us, indent, name = int(m[1]), int(m[2]), len(m[3]), m[4]
+        self_us, name = int(m[1]), m[4]
         own[name] = own.get(name, 0) + self_us
         package = name.split(".")[0]
         packages[package] = packages.get(package, 0) + self_us
-        del indent, cumulative_us
     return {
         "modules": len(own), "total_ms": sum(own.values()) / 1000,
         "top_modules_ms": {k: v / 1000 for k, v in sorted(own.items(), key=lambda kv: -kv[1])[:top]},
