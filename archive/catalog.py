@@ -114,6 +114,12 @@ _VERSIONS = (
     .where(t.versions.c.article_id == bindparam("article_id"))
     .order_by(t.versions.c.version)
 )
+_LATEST_VERSION = (
+    select(t.versions.c.version, t.versions.c.content_sha256, t.versions.c.record)
+    .where(t.versions.c.article_id == bindparam("article_id"))
+    .order_by(t.versions.c.version.desc())
+    .limit(1)
+)
 
 
 class Catalog:
@@ -348,11 +354,8 @@ class Catalog:
 
     def latest_version_row(self, article_id: str) -> dict[str, Any] | None:
         """The article's newest version (number, content hash, record), or None."""
-        query = (select(t.versions.c.version, t.versions.c.content_sha256, t.versions.c.record)
-                 .where(t.versions.c.article_id == article_id).order_by(t.versions.c.version.desc()).limit(1))  # fmt: skip
         with self.reading() as conn:
-            row = conn.execute(query).first()
-        return dict(row._mapping) if row else None
+            return self.fast.fetch_one(conn, _LATEST_VERSION, {"article_id": article_id})
 
     def count(self, table: str) -> int:
         with self.reading() as conn:

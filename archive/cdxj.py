@@ -10,10 +10,14 @@ place, so a reader never sees half an index. Never for an `.open` file.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import sys
+import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from archive.warc_files import OPEN_SUFFIX, IndexEntry
 
@@ -51,11 +55,36 @@ def write_cdxj_from_entries(data_dir: Path, warc_path: Path, entries: Iterable[I
     return _write_index(data_dir, warc_path, write)
 
 
+def _surt() -> Any:
+    """`surt.surt`, imported without importing tldextract (~0.1 s with requests and its
+    suffix list).
+
+    surt's `handyurl` imports tldextract at its top but calls it only for public-suffix
+    lookups, which `surt()` never makes. Until then `tldextract` is a stand-in module that
+    imports the real one on first attribute access (PEP 562 `__getattr__`)."""
+    if "surt" not in sys.modules and "tldextract" not in sys.modules:
+        sys.modules["tldextract"] = _DeferredModule("tldextract")
+    from surt import surt
+
+    return surt
+
+
+class _DeferredModule(types.ModuleType):
+    """A stand-in in `sys.modules` that imports the named module when first used."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)
+        return getattr(real, attribute)
+
+
 def cdxj_lines(filename: str, entries: Iterable[IndexEntry]) -> list[str]:
     """The index lines, as cdxj-indexer 1.5 writes them with `-s` and no other option:
     SURT key, timestamp, the JSON fields in its order, sorted, repeated lines dropped."""
-    from surt import surt  # lazily: surt imports tldextract (~0.1 s), only needed at close
     from warcio.timeutils import iso_date_to_timestamp
+
+    surt = _surt()
 
     def url_key(url: str) -> str:
         try:

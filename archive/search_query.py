@@ -40,7 +40,17 @@ class SearchQueryError(ValueError):
 def fold(text: str) -> str:
     """Lowercase without accents (NFKD, combining marks dropped): the form both indexes hold."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    if decomposed.isascii():
+        return decomposed.lower()
+    # This runs on the crawl path, for every new version: the distinct characters are
+    # looked at once each, not every character of the text.
+    marks = [c for c in set("".join(_NON_ASCII.findall(decomposed))) if unicodedata.combining(c)]
+    if marks:
+        decomposed = re.sub("[" + "".join(marks) + "]", "", decomposed)
+    return decomposed.lower()
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")  # combining marks are never ASCII
 
 
 def tokens(text: str) -> list[str]:

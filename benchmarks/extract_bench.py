@@ -1,10 +1,11 @@
 """Baseline A: trafilatura alone over pages already in memory (file reading not timed).
 
-Same call and options as newsarchive's generic extractor and baselines C:
+`--options default` (A): `bare_extraction(html, with_metadata=True)`, trafilatura's defaults.
+`--options generic` (Ag): the options of newsarchive's generic parser's precise reading,
 `bare_extraction(html, url=…, with_metadata=True, include_tables=True, favor_precision=True)`.
 With `--processes 2` the pages are split between forked processes (the machine's limit).
 
-    python benchmarks/extract_bench.py SITE_DIR BASE_URL OUT_JSON [--processes 1]
+    python benchmarks/extract_bench.py SITE_DIR BASE_URL OUT_JSON [--processes 1] [--options default]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 PAGES: list[tuple[str, str]] = []
+OPTIONS = {"options": "default"}
 
 
 def _site_module():  # benchmarks/site.py by path: `import site` is the standard library's
@@ -31,9 +33,13 @@ def extract_range(bounds: tuple[int, int]) -> int:
     import trafilatura
 
     ok = 0
+    generic = OPTIONS["options"] == "generic"
     for html, url in PAGES[bounds[0] : bounds[1]]:
-        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                          include_tables=True, favor_precision=True)  # fmt: skip
+        if generic:
+            doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                              include_tables=True, favor_precision=True)  # fmt: skip
+        else:
+            doc = trafilatura.bare_extraction(html, with_metadata=True)
         ok += bool(doc is not None and doc.text)
     return ok
 
@@ -44,7 +50,9 @@ def main() -> None:
     parser.add_argument("base_url")
     parser.add_argument("out")
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--options", choices=("default", "generic"), default="default")
     args = parser.parse_args()
+    OPTIONS["options"] = args.options
     site = _site_module()
     for path in site.article_paths(args.site):
         PAGES.append(
@@ -69,7 +77,8 @@ def main() -> None:
             ok = sum(pool.map(extract_range, chunks, chunksize=1))
             seconds = time.perf_counter() - start
     Path(args.out).write_text(json.dumps({"pages": n, "extracted": ok, "seconds": seconds,
-                                          "pages_per_s": n / seconds, "processes": args.processes}))  # fmt: skip
+                                          "pages_per_s": n / seconds, "processes": args.processes,
+                                          "options": args.options}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Baselines B and C: a bare Scrapy spider over a URL list, optionally calling trafilatura in parse.
+"""Baselines B and C: a bare Scrapy spider over a URL list, optionally calling trafilatura in parse
+(C: `bare_extraction(html, with_metadata=True)`, A's default options).
 
 No pipelines, no delay, no AutoThrottle, no robots.txt, 16 concurrent requests (16 per
 domain). Writes a JSON file with the number of pages and the time from the first
@@ -51,8 +52,7 @@ class ListSpider(scrapy.Spider):
         if self.extract:
             import trafilatura
 
-            doc = trafilatura.bare_extraction(response.text, url=response.url, with_metadata=True,
-                                              include_comments=False, include_tables=True, favor_precision=True)  # fmt: skip
+            doc = trafilatura.bare_extraction(response.text, with_metadata=True)  # A's options
             if doc is not None and doc.text:
                 self.extracted += 1
         self.pages += 1

@@ -7,7 +7,10 @@ article stylesheet inline, JSON-LD on a third of them). Index pages list `index_
 articles each (a real CNN Lite index lists about 100): `/` then `/page/2`, `/page/3` …;
 give all of them as start URLs.
 
-    .venv/bin/python benchmarks/site.py OUT_DIR [--articles 2000] [--seed 1]
+    .venv/bin/python benchmarks/site.py OUT_DIR [--articles 2000] [--seed 1] [--shape lite|wide]
+
+`--shape wide` (the benchmark's second workload): one index page listing every article,
+articles ~4–40 KB (four in five under 13 KB, a fifth long).
 
 Files in OUT_DIR besides the pages: `articles.txt` (article URL paths, one a line) and
 `indexes.txt` (index URL paths). `mutate()` edits one paragraph in a fraction of the
@@ -103,7 +106,28 @@ def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
 
 
-def _story(i: int, rng: random.Random):  # -> bss.CnnStory
+# The two workloads of the benchmark (benchmarks/run.py --workloads):
+# `lite`: index pages of 100 links, articles 4–15 KB (a CNN Lite front page and its archive);
+# `wide`: one index page listing every article, articles ~4–40 KB, most small, a fifth long.
+SHAPES = {
+    "lite": {"index_size": 100, "min_bytes": MIN_BYTES, "max_bytes": MAX_BYTES, "long_share": 0.0},
+    "wide": {"index_size": 0, "min_bytes": 3_000, "max_bytes": 40_000, "long_share": 0.2},
+}
+
+
+def _target_size(rng: random.Random, min_bytes: int, max_bytes: int, long_share: float) -> int:
+    """A page size: uniform over the range, or (`long_share` > 0) mostly in its lower
+    quarter with that share of long pages over the rest."""
+    if long_share <= 0:
+        return rng.randint(min_bytes + 300, max_bytes - 500)
+    split = min_bytes + (max_bytes - min_bytes) // 4
+    if rng.random() < long_share:
+        return rng.randint(split, max_bytes - 500)
+    return rng.randint(min_bytes + 300, split)
+
+
+def _story(i: int, rng: random.Random, min_bytes: int = MIN_BYTES, max_bytes: int = MAX_BYTES,
+           long_share: float = 0.0):  # fmt: skip  # -> bss.CnnStory
     year = rng.choice((2024, 2025, 2026))
     month = rng.randint(1, 5 if year == 2026 else 12)
     day = rng.randint(1, 28)
@@ -111,7 +135,7 @@ def _story(i: int, rng: random.Random):  # -> bss.CnnStory
     topic = rng.choice(TOPICS)
     headline = f"{rng.choice(SUBJECTS)} {rng.choice(HEAD_VERBS)} plan on {topic}"
     authors = tuple(f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(rng.randint(1, 3)))
-    target = rng.randint(MIN_BYTES + 300, MAX_BYTES - 500)
+    target = _target_size(rng, min_bytes, max_bytes, long_share)
     story = None
     paras: list[str] = [_paragraph(rng)]
     while True:
@@ -123,7 +147,7 @@ def _story(i: int, rng: random.Random):  # -> bss.CnnStory
             first_published=f"{year}-{month:02d}-{day:02d} 06:00" if i % 3 == 1 else None,
         )  # fmt: skip
         size = len(bss.cnn_article(candidate).encode())
-        if size > MAX_BYTES:
+        if size > max_bytes:
             return story
         story = candidate
         if size >= target:
@@ -132,12 +156,22 @@ def _story(i: int, rng: random.Random):  # -> bss.CnnStory
 
 
 def generate(
-    root: Path, articles: int = 2000, *, seed: int = 1, index_size: int = 100
+    root: Path,
+    articles: int = 2000,
+    *,
+    seed: int = 1,
+    index_size: int = 100,
+    min_bytes: int = MIN_BYTES,
+    max_bytes: int = MAX_BYTES,
+    long_share: float = 0.0,
 ) -> dict[str, list[str]]:
-    """Write the site under `root`; returns {"articles": [paths], "indexes": [paths]}."""
+    """Write the site under `root`; returns {"articles": [paths], "indexes": [paths]}.
+
+    `index_size` 0: one index page lists every article."""
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
-    stories = [_story(i, rng) for i in range(articles)]
+    stories = [_story(i, rng, min_bytes, max_bytes, long_share) for i in range(articles)]
+    index_size = index_size or max(articles, 1)
     paths = []
     for story in stories:
         target = root / bss.url_to_file(story.path)
@@ -207,9 +241,9 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--index-size", type=int, default=100)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="lite")
     args = parser.parse_args()
-    made = generate(args.out, args.articles, seed=args.seed, index_size=args.index_size)
+    made = generate(args.out, args.articles, seed=args.seed, **SHAPES[args.shape])
     sizes = [article_file(args.out, p).stat().st_size for p in made["articles"]]
     print(f"{len(sizes)} articles, {len(made['indexes'])} index page(s) in {args.out}; "
           f"article bytes min {min(sizes)}, median {sorted(sizes)[len(sizes) // 2]}, max {max(sizes)}")  # fmt: skip

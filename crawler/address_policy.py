@@ -21,6 +21,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -188,7 +189,7 @@ class AddressPolicy:
         return cls.of(crawl.allow_private_addresses, crawl.allowed_networks)
 
     # -- as stored with an article (`articles.address_policy`) and in Scrapy's settings --------
-    @property
+    @cached_property  # read for every request: computed once (the policy is frozen)
     def spec(self) -> str:
         """`any`, `public`, or `public+10.1.2.0/24,127.0.0.1/32`: parsed back by `parse`."""
         if self.allow_private:

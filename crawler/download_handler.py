@@ -25,6 +25,9 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+import crawler.scrapy_imports  # noqa: F401  (before Scrapy's handler: see the module)
+
+# isort: split
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import (
     HTTP11DownloadHandler,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from dataclasses import dataclass
@@ -1447,6 +1448,13 @@ def _register_notify() -> None:
 _register_notify()
 
 
+# The cyclic garbage collector's thresholds: a young generation of 20,000 objects instead
+# of 700. Start-up (Scrapy, SQLAlchemy, lxml) creates ~1M long-lived objects, which
+# Python's default thresholds walk in two full collections (~0.1 s of a one-article
+# crawl); a crawl then collected ~0.35 ms a page. Garbage cycles live a little longer.
+GC_THRESHOLDS = (20_000, 10, 10)
+
+
 def main() -> None:
     """Console-script entry point: errors become one readable line and a non-zero status.
 
@@ -1455,6 +1463,7 @@ def main() -> None:
     traceback comes first. Typer >= 0.2x bundles its own copy of Click: its exceptions
     derive from `typer.TyperException`, not from an installed `click`'s.
     """
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         status = app(standalone_mode=False)
     except UserError as exc:

@@ -28,6 +28,7 @@ class ExtractionPipeline:
         self.crawler = crawler
         self.pool = pool
         self.in_process_max_bytes = in_process_max_bytes
+        self._pages = 0  # pages seen that needed extraction
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -67,8 +68,12 @@ class ExtractionPipeline:
         content_type = item.headers.get("Content-Type") or None
         # Pages go to the worker pool: the reactor's thread is the crawl's bottleneck, the
         # other cores are idle. While the pool starts (its first half second), pages the
-        # site profile can read are extracted here instead of waiting for it.
-        self.pool.start()
+        # site profile can read are extracted here instead of waiting for it. The pool is
+        # started by the second page: a crawl that finds one new article (or none) never
+        # pays for the worker processes.
+        self._pages += 1
+        if self._pages > 1:
+            self.pool.start()
         fast = None
         if not self.pool.ready and len(item.body) <= self.in_process_max_bytes:
             # Imported on first use: lxml + trafilatura cost ~0.3 s, which a crawl that

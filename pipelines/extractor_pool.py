@@ -40,7 +40,9 @@ _MAX_ATTEMPTS = 3
 
 
 def _warm_up() -> None:
-    import pipelines.extract  # noqa: F401  (import cost paid once per worker, not per page)
+    import trafilatura  # noqa: F401  (import cost paid once per worker, not per page)
+
+    import pipelines.extract  # noqa: F401
 
     # trafilatura logs "discarding data" warnings per page; outcomes carry what matters.
     for name in ("trafilatura", "htmldate", "charset_normalizer"):

@@ -24,7 +24,10 @@ from crawler.discovery import (
     resolve_link,
 )
 from crawler.extensions.warc_capture import META_CAPTURE, META_KIND, META_SITE, WarcCaptureExtension
-from crawler.middlewares.address_guard import META_POLICY, crawl_policy, request_policy
+from crawler.middlewares.address_guard import (
+    META_POLICY,
+    request_policy_spec,
+)
 from crawler.profiles import GENERIC, SiteProfile
 from pipelines.items import ArticlePage
 
@@ -384,7 +387,7 @@ class SiteSpider(scrapy.Spider):
         """The address policy the page was fetched under (kept by a new article)."""
         if response.request is None:
             return None
-        return request_policy(crawl_policy(self.crawler.settings), response.request).spec
+        return request_policy_spec(self.crawler.settings, response.request)
 
     def refetch_request(self, url: str, policy: str | None = None) -> scrapy.Request:
         """The confirming second fetch of a page whose extraction collapsed."""

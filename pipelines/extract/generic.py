@@ -6,7 +6,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-import trafilatura
 from lxml.html import HtmlElement
 
 from .authors import split_byline
@@ -77,6 +76,10 @@ def run_trafilatura(tree: HtmlElement, *, url: str) -> TrafilaturaArticle | None
 
 
 def _bare_extraction(tree: HtmlElement, *, url: str, focus: str, metadata: bool = True) -> Any:
+    # Imported here, not at the top: the crawl process reads profile pages without it and
+    # leaves trafilatura to the extraction workers (importing it costs ~0.3 s of start-up).
+    import trafilatura
+
     document = trafilatura.bare_extraction(
         tree,
         url=url,
