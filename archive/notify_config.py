@@ -46,7 +46,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from archive.outbox import EVENT_TYPES
+from archive.event_types import EVENT_TYPES
 
 EventType = Literal[
     "version.new", "version.edit", "version.revert", "capture.suspect",

@@ -29,12 +29,15 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import catalog_schema as t
 from archive import clock
+from archive.event_types import (  # noqa: F401 - the outbox's vocabulary, re-exported
+    EVENT_TYPES,
+    SITE_HEALTHY,
+    SITE_UNHEALTHY,
+    SUSPECT_EVENT,
+    TEST_EVENT,
+    VERSION_EVENTS,
+)
 
-VERSION_EVENTS = {"new": "version.new", "edit": "version.edit", "revert": "version.revert"}
-SUSPECT_EVENT = "capture.suspect"
-SITE_UNHEALTHY, SITE_HEALTHY = "site.unhealthy", "site.healthy"
-TEST_EVENT = "test"
-EVENT_TYPES = (*VERSION_EVENTS.values(), SUSPECT_EVENT, SITE_UNHEALTHY, SITE_HEALTHY, TEST_EVENT)
 DIFF_EXCERPT_CHARS = 600  # of the unified diff, in a version event's payload
 _INSERT_EVENT = insert(t.notify_events)
 
