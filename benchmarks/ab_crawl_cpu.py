@@ -38,6 +38,9 @@ bench_site = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(bench_site)  # type: ignore[union-attr]
 
 # Runs `newsarchive` and writes the process's CPU (and which tree it imported) at exit.
+# Passed with `-c`: a script file without a `__main__` guard would be run again by the
+# extraction pool's forkserver, which imports the main module (a second crawl, a second
+# JSON summary on stdout).
 _RUNNER = """
 import json, os, resource, sys
 sys.argv = ["newsarchive", *sys.argv[1:]]
