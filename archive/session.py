@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from warcio.utils import Digester
-
 from archive import __version__
 from archive.catalog import Catalog
 from archive.config import Config
@@ -31,7 +29,7 @@ from archive.s3_config import s3_config_of  # S3 publishing
 from archive.urls import article_id_for, strip_fragment
 from archive.versions import Decision, Observation, VersionTracker
 from archive.warc_files import WarcFileInfo, WarcFileWriter
-from archive.warc_records import new_record_id, warc_date
+from archive.warc_records import new_record_id, sha1_digest, warc_date
 
 SAME_CONTENT_OUTCOMES = ("new", "edit", "revert", "unchanged", "timestamp-only")
 
@@ -42,9 +40,8 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def payload_digest(body: bytes) -> str:
-    digester = Digester("sha1")
-    digester.update(body)
-    return str(digester)
+    """WARC-Payload-Digest of a body: `sha1:<base32>`, the text warcio writes."""
+    return sha1_digest(body)
 
 
 @dataclass
@@ -135,7 +132,7 @@ class ArchiveSession:
             )  # fmt: skip
         else:
             response = self.warc.records.response(
-                exchange, record_id=response_id, warcinfo_id=warcinfo_id
+                exchange, record_id=response_id, warcinfo_id=warcinfo_id, payload_digest=digest
             )
         request = self.warc.records.request(
             exchange, record_id=request_id, warcinfo_id=warcinfo_id, concurrent_to=response_id

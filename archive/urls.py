@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; they never select different content.
@@ -41,6 +42,9 @@ def strip_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
 
+# A crawl asks for the same page's canonical form and article id several times (the spider,
+# the capture, the extraction hand-off, tracking): both are pure functions of the text.
+@lru_cache(maxsize=4096)
 def normalize_url(url: str) -> str:
     """The canonical form of an article URL.
 
@@ -70,6 +74,7 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
 
 
+@lru_cache(maxsize=4096)
 def article_id_for(url: str) -> str:
     """Stable article id: 16 hex digits of the SHA-256 of the normalised URL."""
     return hashlib.sha256(normalize_url(url).encode("utf-8")).hexdigest()[:16]

@@ -29,7 +29,7 @@ from warcio.statusandheaders import StatusAndHeadersParser
 from warcio.warcwriter import BaseWARCWriter
 
 from archive.exchange import RecordLocation
-from archive.warc_records import WARC_VERSION, RecordFactory
+from archive.warc_records import WARC_VERSION, FastDigester, RecordFactory
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,42 @@ def _as_read(value: str | None) -> str | None:
     return value.strip() if value is not None else None
 
 
+def _http_fields(buff: bytes) -> tuple[str | None, str]:
+    """(Content-Type, status code) of an HTTP head as warcio's parser reads it back
+    (`StatusAndHeadersParser(verify=False).parse`, then `get_header("Content-Type")` and
+    `get_statuscode()`). An ASCII head is read here line by line with the parser's exact
+    rules (lines right-stripped, an empty one ends the head, `name: value` split at the
+    first colon, continuation lines appended), stopping at the first Content-Type; any
+    other head goes through the parser itself."""
+    if not buff.isascii():
+        http = _HTTP_PARSER.parse(io.BytesIO(buff))
+        return http.get_header("Content-Type"), http.get_statuscode()
+    lines = buff.decode("ascii").split("\n")
+    first = lines[0].rstrip()
+    if not first:
+        return None, ""
+    protocol_status = first.split(" ", 1)
+    statusline = protocol_status[1].strip() if len(protocol_status) > 1 else ""
+    status = statusline.split(" ", 1)[0]
+    count, i = len(lines), 1
+    while i < count:
+        line = lines[i].rstrip()
+        i += 1
+        if not line:
+            break
+        name, colon, value = line.partition(":")
+        value = value.lstrip()
+        while i < count:  # continuation lines
+            following = lines[i].rstrip()
+            if not following or following[0] not in " \t":
+                break
+            value += following
+            i += 1
+        if colon and name.rstrip(" \t").lower() == "content-type":
+            return value, status
+    return None, status
+
+
 def index_entry(record: ArcWarcRecord, offset: int, length: int) -> IndexEntry | None:
     """The index entry of a record just written (None if the index leaves it out), by the
     rules of cdxj-indexer 1.5 with default options on warcio 1.8: `mime` is `warc/revisit`,
@@ -112,17 +148,17 @@ def index_entry(record: ArcWarcRecord, offset: int, length: int) -> IndexEntry |
         buff = record.http_headers.headers_buff if record.http_headers else None
         if not buff:
             raise NotIndexable("HTTP headers not written apart from the payload")
-        http = _HTTP_PARSER.parse(io.BytesIO(buff))
+        http = _http_fields(buff)
     mime: str | None
     if rec_type == "revisit":
         mime = "warc/revisit"
     elif rec_type == "response":
-        mime = http.get_header("Content-Type") if http else None
+        mime = http[0] if http else None
     else:
         mime = content_type
     if mime and rec_type != "revisit":
         mime = _MIME_END.split(mime, 1)[0].strip()
-    status = http.get_statuscode() if http else None
+    status = http[1] if http else None
     # Few distinct mime types and statuses: one shared string each.
     return IndexEntry(uri, date, sys.intern(mime) if mime else mime,
                       sys.intern(status) if status else status, digest, length, offset)  # fmt: skip
@@ -154,6 +190,10 @@ class _MemberSerializer(BaseWARCWriter):
 
     def __init__(self) -> None:
         super().__init__(gzip=False, warc_version=WARC_VERSION)
+
+    @staticmethod
+    def _create_digester() -> FastDigester:  # type: ignore[override]
+        return FastDigester()
 
     def member(self, record: ArcWarcRecord) -> bytes:
         raw = io.BytesIO()

@@ -560,3 +560,30 @@ def test_the_middleware_refuses_by_address_and_leaves_dns_failures_to_the_connec
         request_policy(guard.policy, Request("http://x/", meta={META_POLICY: "nonsense"}))
         == AddressPolicy()
     )
+
+
+def test_ip_literal_verdicts_are_kept_per_policy():
+    """An IP literal's verdict is remembered for the crawl (nothing to resolve), per policy:
+    a request under a narrower policy is never served the crawl policy's verdict."""
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+
+    from crawler.address_policy import AddressPolicy
+    from crawler.middlewares.address_guard import META_POLICY, AddressGuardMiddleware
+
+    def run(guard: AddressGuardMiddleware, request: Request) -> str | None:
+        coroutine = guard.process_request(request)
+        try:
+            coroutine.send(None)  # an IP literal needs no thread: it completes at once
+        except StopIteration:
+            return None
+        except IgnoreRequest as exc:
+            return str(exc)
+        raise AssertionError("an IP literal's check waited on something")
+
+    guard = AddressGuardMiddleware(AddressPolicy.of(False, ["127.0.0.0/8"]), fake_resolver({}))
+    for _ in range(3):
+        assert run(guard, Request("http://127.0.0.2/a")) is None
+        refused = run(guard, Request("http://127.0.0.2/b", meta={META_POLICY: "public"}))
+        assert refused is not None and "private address" in refused
+        assert "private address" in (run(guard, Request("http://10.0.0.1/")) or "")

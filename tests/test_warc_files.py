@@ -350,3 +350,36 @@ def test_files_left_by_an_earlier_process_with_the_same_pid_are_kept(tmp_path, m
     assert closed.read_bytes() == b"closed before"
     assert crashed.read_bytes() == b"left by a crash"
     check_closed_warc(tmp_path / info.relpath)
+
+
+def test_index_fields_of_an_http_head_are_what_warcio_parser_reads():
+    """The CDXJ entry's mime and status are read from the written HTTP head without warcio's
+    parser for ASCII heads: on heads with folded lines, stray CR/LF, colons, padding and
+    non-ASCII bytes they must equal what the parser (and so cdxj-indexer) reads."""
+    import io
+    import random
+
+    from archive.warc_files import _HTTP_PARSER, _http_fields
+
+    heads = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+        b"HTTP/1.1 404 Not Found\r\nX: y\r\ncontent-TYPE :  text/plain ; q=1  \r\n\r\n",
+        b"HTTP/1.0 301\r\nContent-Type:\r\n\ttext/html\r\n more\r\nContent-Type: b\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nNoColon\r\nContent-Type: a\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\nContent-Type: after-the-head\r\n\r\n",
+        b"  \r\nContent-Type: a\r\n\r\n",
+        b"HTTP/1.1 200 \xe9t\xe9\r\nContent-Type: caf\xc3\xa9\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: \xe9\r\n\r\n",
+    ]
+    rng = random.Random(21)
+    atoms = [" ", "\t", ":", "\r", "\n", "\r\n", "\x0b", "\x1c", "a", "Content-Type",
+             "content-TYPE", "HTTP/1.1", "200", "OK", "text/html", ";", "é"]  # fmt: skip
+    for _ in range(20_000):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randrange(1, 25)))
+        heads.append(text.encode("utf-8" if rng.random() < 0.5 else "latin-1"))
+    for head in heads:
+        try:
+            http = _HTTP_PARSER.parse(io.BytesIO(head))
+        except EOFError:
+            continue
+        assert _http_fields(head) == (http.get_header("Content-Type"), http.get_statuscode())

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
+from warcio.utils import Digester
 
 from archive.exchange import HttpExchange, RecordLocation
 from archive.warc_files import WarcFileWriter, _MemberSerializer
@@ -29,6 +30,8 @@ from archive.warc_records import (
     ARTICLE_URI_PREFIX,
     REVISIT_PROFILE,
     RecordFactory,
+    b32_digest,
+    sha1_digest,
     status_line,
     warc_date,
 )
@@ -169,10 +172,25 @@ def test_response_record_golden_bytes():
         b"\r\n" + block + b"\r\n\r\n"
     )
     assert serialise(record) == expected
+    # The payload digest handed over by the session (computed once): the same bytes.
+    given = RecordFactory().response(
+        ex, record_id=RESPONSE_ID, warcinfo_id=WARCINFO_ID, payload_digest=sha1_digest(ex.body)
+    )
+    assert serialise(given) == expected
     # The fixed digests are what the standard says they are.
     assert sha1_b32(b"not found") == "sha1:BFFXMO2M7TALAXS5AQCYDTKRHQ6KBADH"
     assert sha1_b32(block) == "sha1:CON2UL5RUIUVTJ5Q6VXNF7G244BJBLSD"
     assert len(block) == 128
+
+
+def test_fast_sha1_digest_text_is_warcio_digester_text():
+    for size in (0, 1, 9, 19, 20, 21, 1000, 70_000):
+        data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+        digester = Digester("sha1")
+        digester.update(data)
+        assert sha1_digest(data) == str(digester) == sha1_b32(data)
+    for raw in (b"", b"\x00" * 20, b"\xff" * 20, bytes(range(20)), b"\x01" * 32):
+        assert b32_digest(raw) == base64.b32encode(raw).decode("ascii")
 
 
 def test_request_record_golden_bytes():

@@ -182,18 +182,22 @@ class WarcCaptureExtension(SessionOwner):
             sent_at = request.meta.get(_META_STARTED_AT)
         if sent_at is None:
             sent_at = time.time()  # a request never sent: when its failure was recorded
+        # Headers as sent and received when the wire handler kept them; Scrapy's otherwise.
+        wire_request = wire is not None and bool(wire.request_head)
         exchange = HttpExchange(
             url=request.url,
             method=request.method,
-            request_headers=_headers(request.headers),
+            request_headers=[] if wire_request else _headers(request.headers),
             requested_at=datetime.fromtimestamp(sent_at, UTC),
             request_body=request.body or b"",
         )
-        if wire is not None and wire.request_head:
+        if wire_request:
+            assert wire is not None
             _wire_request(exchange, wire)
         if response is not None:
             exchange.status = response.status
-            exchange.response_headers = _headers(response.headers)
+            wire_response = wire is not None and wire.status_line is not None
+            exchange.response_headers = [] if wire_response else _headers(response.headers)
             exchange.body = response.body
             exchange.protocol = response.protocol or "HTTP/1.1"
             exchange.ip_address = str(response.ip_address) if response.ip_address else None

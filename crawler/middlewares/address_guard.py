@@ -17,6 +17,7 @@ archived with. Redirects copy a request's meta, so its hops are held to the same
 from __future__ import annotations
 
 import ipaddress
+import math
 import time
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -78,7 +79,8 @@ class AddressGuardMiddleware:
 
     A redirect is a new request that passes through the downloader middlewares again, so
     each hop is checked, robots.txt requests too. Name resolution runs in a thread, off
-    the reactor, and its verdict is remembered for a minute per host and policy (this early
+    the reactor, and its verdict is remembered for a minute per host and policy (an IP
+    literal's for the whole crawl: it has nothing to resolve; this early
     check is not what stops DNS rebinding: the connect-time resolver check is). A name that
     does not resolve is let through: the connection then fails as a DNS error (`dns-error`).
     Setting: `NEWSARCHIVE_ADDRESS_POLICY` (the crawl's `AddressPolicy.spec`).
@@ -113,16 +115,18 @@ class AddressGuardMiddleware:
         if policy.allow_private:
             return
         host = parts.hostname or ""
-        if _is_ip_literal(host):  # nothing to resolve: checked here, without a thread
+        key, now = (policy.spec, host), time.monotonic()
+        remembered = self._verdicts.get(key)
+        if remembered is not None and remembered[0] > now:
+            message = remembered[1]
+        elif _is_ip_literal(host):
+            # Nothing to resolve: checked here, without a thread; the verdict on an address
+            # never changes under one policy, so it is kept for the whole crawl.
             message = self.refusal(policy, host)
+            self._verdicts[key] = (math.inf, message)
         else:
-            key, now = (policy.spec, host), time.monotonic()
-            remembered = self._verdicts.get(key)
-            if remembered is not None and remembered[0] > now:
-                message = remembered[1]
-            else:
-                message = await maybe_deferred_to_future(deferToThread(self.refusal, policy, host))
-                self._verdicts[key] = (now + self.REMEMBER_SECONDS, message)
+            message = await maybe_deferred_to_future(deferToThread(self.refusal, policy, host))
+            self._verdicts[key] = (now + self.REMEMBER_SECONDS, message)
         if message:
             raise IgnoreRequest(message)
 
