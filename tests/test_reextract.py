@@ -184,12 +184,38 @@ def test_an_archive_made_with_an_older_rule_is_reextracted_with_todays(
         catalog.close()
     assert changes and all(c["change"] != "reextract" for c in changes)
 
+    # Feeds and notifications leave it out too: a config with the feeds' settle window off
+    # and a webhook target; the feed of every kind on request has the article's version 1
+    # only, and a second reextract writes no event for a notification to carry.
+    announced = tmp_path / "announced.toml"
+    announced.write_text(new.read_text() + '\n[serve]\nfeed_settle_seconds = 0\n\n'
+                         '[[notify.webhooks]]\nname = "hook"\nurl = "https://hooks.example.org/x"\n'
+                         'secret_env = "NEWSARCHIVE_TEST_HOOK_SECRET"\n')  # fmt: skip
+    feed_file = tmp_path / "changes.json"
+    fed = run_cli("feed", "--format", "json", "--include", "new,suspect", "--article", noted[0],
+                  "--out", str(feed_file), data_dir=data_dir, config=announced)  # fmt: skip
+    assert fed.returncode == 0, fed.stderr
+    items = json.loads(feed_file.read_text(encoding="utf-8"))["items"]
+    assert [(i["_newsarchive"]["version"], i["_newsarchive"]["change"]) for i in items] == [
+        (1, "new")
+    ]
+    events_before = _rows(data_dir, "SELECT count(*) FROM notify_events")
+    suffix = announced.read_text()[len(new.read_text()) :]
+    back = tmp_path / "old-announced.toml"
+    back.write_text(old.read_text() + suffix)
+    # Back to the older rule and forward again, with a target: two more versions, no event.
+    assert _reextract(data_dir, back)["changed"] == 1
+    assert _reextract(data_dir, announced)["changed"] == 1
+    assert _rows(data_dir, "SELECT change FROM versions WHERE article_id = ? ORDER BY version",
+                 noted[0]) == [("new",), ("reextract",), ("reextract",), ("reextract",)]  # fmt: skip
+    assert _rows(data_dir, "SELECT count(*) FROM notify_events") == events_before
+
     # Again: nothing new. And the next crawl finds the story unchanged (no false edit).
     again = _reextract(data_dir, new)
     assert again["changed"] == 0 and again["unchanged"] == len(before)
     summary = _crawl(site.url, data_dir, new, "--refetch")
     assert _rows(data_dir, "SELECT count(*) FROM versions WHERE change = 'edit'") == [(0,)], summary
-    assert _rows(data_dir, "SELECT latest_version FROM articles WHERE id = ?", noted[0]) == [(2,)]
+    assert _rows(data_dir, "SELECT latest_version FROM articles WHERE id = ?", noted[0]) == [(4,)]
 
 
 def test_reextract_refuses_while_a_crawl_writes_and_checks_its_options(
