@@ -33,11 +33,10 @@ from archive import clock
 from archive.catalog import Catalog
 from archive.clock import utc
 from archive.content import content_hash
-from archive.dates import record_precision
 from archive.outcomes import REEXTRACT
 from archive.records import JsonRecord
 from archive.search_index import index_version
-from archive.versions import _changed, diff_from, extractor_columns
+from archive.versions import _changed, diff_from, extracted_fields, extractor_columns
 
 COMMAND = "reextract"
 DEFAULT_BATCH_SIZE = 200
@@ -181,15 +180,7 @@ def judge(reading: Reading, run_id: str | None) -> Reading:
         "version": version + 1,
         "change": REEXTRACT,
         "changed_fields": [c for c in changed if c in ("title", "authors", "text")],
-        "title": f.get("title"),
-        "authors": list(f.get("authors") or []),
-        "text": f.get("text") or "",
-        "language": f.get("language"),
-        "section": f.get("section"),
-        "published_at": f.get("published_at"),
-        "modified_at": f.get("modified_at"),
-        "dates_source": dict(f.get("dates_source") or {}),
-        "dates_precision": record_precision(f),
+        **extracted_fields(f),
         "captured_at": old.get("captured_at") or clock.iso_utc(utc(latest["captured_at"])),
         "content_sha256": digest,
         "warc": old.get("warc"),

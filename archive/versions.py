@@ -136,6 +136,22 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return changed
 
 
+def extracted_fields(f: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a version record that the extractor made, from its result `f`, in the
+    record's order: what a crawl and a re-extraction (archive/reextract.py) both record."""
+    return {
+        "title": f.get("title"),
+        "authors": list(f.get("authors") or []),
+        "text": f.get("text") or "",
+        "language": f.get("language"),
+        "section": f.get("section"),
+        "published_at": f.get("published_at"),
+        "modified_at": f.get("modified_at"),
+        "dates_source": dict(f.get("dates_source") or {}),
+        "dates_precision": record_precision(f),  # archive/dates.py: "second" or "day"
+    }
+
+
 class VersionTracker:
     """Compares an observation with the article's versions in the catalog and records the result.
 
@@ -208,15 +224,7 @@ class VersionTracker:
             "change": change,
             "changed_fields": [c for c in changed if c in ("title", "authors", "text")]
             if change != "new" else [],
-            "title": f.get("title"),
-            "authors": list(f.get("authors") or []),
-            "text": f.get("text") or "",
-            "language": f.get("language"),
-            "section": f.get("section"),
-            "published_at": f.get("published_at"),
-            "modified_at": f.get("modified_at"),
-            "dates_source": dict(f.get("dates_source") or {}),
-            "dates_precision": record_precision(f),  # archive/dates.py: "second" or "day"
+            **extracted_fields(f),
             "captured_at": clock.iso_utc(obs.captured_at),
             "content_sha256": digest,
             "warc": obs.response.to_dict() if obs.response else None,
