@@ -31,6 +31,7 @@ from lxml import etree
 from archive.catalog import Catalog
 from tests.conftest import SITES, mirror_config_text, run_cli
 from tests.test_serve import Server, _env, _free_port
+from tests.test_update_tracking import _edit, _page_file
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -83,19 +84,6 @@ JSON_FEED_SCHEMA = {
     "patternProperties": {"^_": {"type": "object"}},
     "additionalProperties": False,
 }
-
-
-def _page_file(root: Path, path: str) -> Path:
-    page = root / path.lstrip("/")
-    return page / "index.html" if page.is_dir() else page
-
-
-def _edit(root: Path, path: str, fn) -> None:
-    page = _page_file(root, path)
-    html = page.read_text(encoding="utf-8")
-    changed = fn(html)
-    assert changed != html, f"edit of {path} changed nothing"
-    page.write_text(changed, encoding="utf-8")
 
 
 class Archive:

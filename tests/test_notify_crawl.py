@@ -21,25 +21,13 @@ from archive.outbox import Outbox
 from tests.conftest import BIN, REPO, SITES, mirror_config_text, run_cli
 from tests.notify_receiver import Receiver
 from tests.test_notify_webhooks import ENV, SECRET
+from tests.test_update_tracking import _edit
 
 pytestmark = pytest.mark.timeout(300)
 
 EXPECTED = json.loads((SITES / "cnn-lite" / "expected.json").read_text(encoding="utf-8"))
 ARTICLES = EXPECTED["articles"]
 T0 = datetime(2026, 5, 6, 12, 0, tzinfo=UTC)
-
-
-def _page_file(root: Path, path: str) -> Path:
-    page = root / path.lstrip("/")
-    return page / "index.html" if page.is_dir() else page
-
-
-def _edit(root: Path, path: str, fn) -> None:
-    page = _page_file(root, path)
-    html = page.read_text(encoding="utf-8")
-    changed = fn(html)
-    assert changed != html
-    page.write_text(changed, encoding="utf-8")
 
 
 def _collapse(html: str) -> str:
