@@ -195,6 +195,10 @@ class Catalog:
             self._batch.close()
             self._batch = None
 
+    @property
+    def batching(self) -> bool:
+        return self._batch is not None
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once what was written so far is committed (at once if not batching)."""
         if self._batch is None:

@@ -10,7 +10,10 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from archive.search_query import vocabulary
 
 # Typographic variants that editors (and CMS round-trips) swap without changing meaning.
 _CHAR_MAP = str.maketrans(
@@ -66,3 +69,15 @@ def content_hash(title: str | None, authors: Sequence[str] | None, text: str | N
         normalized_fields(title, authors, text), ensure_ascii=False, sort_keys=True
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def tracking_digests(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """What tracking computes from an extraction's title, authors and text besides storing
+    them: the content hash and the search vocabulary (`search_query.vocabulary`). The crawl's
+    extraction workers compute them beside the extraction, off the crawl's thread; the
+    tracker computes them itself for a result that does not carry them."""
+    title, authors, text = fields.get("title"), fields.get("authors"), fields.get("text")
+    return {
+        "content_sha256": content_hash(title, authors, text),
+        "search_terms": vocabulary(title, list(authors or []), text or ""),
+    }

@@ -55,12 +55,14 @@ from archive.search_query import (
     ParsedQuery,
     Term,
     fts5_term,
+    joined_authors,
     parse,
     site_token,
     to_fts5,
     to_tsquery,
     tokens,
 )
+from archive.search_query import vocabulary as vocabulary_of
 
 CANDIDATES = 1000  # newest matching versions ranked per query
 RANK_WINDOW = 2000  # newest versions a word's commonness is measured on
@@ -140,15 +142,14 @@ class SearchResults:
 
 
 # -- what a version contributes --------------------------------------------------------------
-def _joined_authors(authors: Any) -> str:
-    return ", ".join(str(a) for a in authors or () if a)
-
-
 def document(article_id: str, version: int, record: Mapping[str, Any],
              previous_record: Mapping[str, Any] | None, *, captured_at: datetime | None = None,
-             vocabulary: bool = False, known: set[str] | None = None) -> IndexedVersion:  # fmt: skip
+             vocabulary: bool = False, known: set[str] | None = None,
+             terms: Sequence[str] | None = None) -> IndexedVersion:  # fmt: skip
     """What the index holds for one version (its edit against `previous_record` included).
-    `vocabulary`: list its words (SQLite's search_vocab), leaving out and adding to `known`."""
+    `vocabulary`: list its words (SQLite's search_vocab), leaving out and adding to `known`;
+    `terms`: those words as `search_query.vocabulary` gave them for this record's title,
+    authors and text (computed beforehand by an extraction worker), else computed here."""
     cap = schema.MAX_INDEXED_CHARS
     added = removed = ""
     edit_types: list[str] = []
@@ -168,12 +169,16 @@ def document(article_id: str, version: int, record: Mapping[str, Any],
     doc = IndexedVersion(
         article_id=article_id, version=int(version), site=str(record.get("site") or ""),
         captured_at=utc(captured_at), title=str(record.get("title") or "")[:cap],
-        authors=_joined_authors(record.get("authors"))[:cap], text=str(record.get("text") or "")[:cap],
+        authors=joined_authors(record.get("authors"))[:cap], text=str(record.get("text") or "")[:cap],
         added=added, removed=removed, edit_types=edit_types,
     )  # fmt: skip
     if vocabulary:
         # Added and removed sentences hold no word that this or the previous text lacks.
-        words = set(tokens(doc.title)) | set(tokens(doc.authors)) | set(tokens(doc.text))
+        words = set(
+            terms
+            if terms is not None
+            else vocabulary_of(record.get("title"), record.get("authors"), record.get("text"))
+        )
         if known is not None:
             words -= known
             if len(known) > 2_000_000:

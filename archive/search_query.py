@@ -23,10 +23,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 24  # terms in a query (words, phrases, prefixes, exclusions)
 MAX_PHRASE_WORDS = 32
+MAX_INDEXED_CHARS = (
+    200_000  # of a version's text (and of added/removed): hostile input stays bounded
+)
 MIN_PREFIX = 3  # letters before a `*` (the SQLite index keeps 3-letter prefixes); fewer match half the archive
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -56,6 +60,22 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")  # combining marks are never ASCII
 def tokens(text: str) -> list[str]:
     """The words of a text as the indexes see them (folded; letters and digits)."""
     return _TOKEN.findall(fold(text))
+
+
+def joined_authors(authors: Any) -> str:
+    """A version's authors as the index holds them: one string."""
+    return ", ".join(str(a) for a in authors or () if a)
+
+
+def vocabulary(title: Any, authors: Any, text: Any) -> list[str]:
+    """The distinct words of a version's indexed title, authors and text (each cut at
+    MAX_INDEXED_CHARS), sorted: what it offers SQLite's `search_vocab`. Computed by the
+    crawl's extraction workers (pipelines/extractor_pool.py), off the crawl's thread."""
+    cap = MAX_INDEXED_CHARS
+    words = set(tokens(str(title or "")[:cap]))
+    words.update(tokens(joined_authors(authors)[:cap]))
+    words.update(tokens(str(text or "")[:cap]))
+    return sorted(words)
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,8 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-MAX_INDEXED_CHARS = (
-    200_000  # of a version's text (and of added/removed): hostile input stays bounded
-)
+from archive.search_query import MAX_INDEXED_CHARS
+
 SEARCH_TABLES = ("search_docs", "search_fts", "search_vocab", "search_meta")
 FTS_COLUMNS = ("title", "authors", "text", "added", "removed", "site")
 

@@ -12,9 +12,9 @@ Outcomes of a capture whose page was extracted:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -75,6 +75,10 @@ class Observation:
     # (pipelines/tracking.py): (that version's number, its text_diff). Used when the latest
     # version is still that one when the decision is made; computed here otherwise.
     diff_hint: tuple[int, dict[str, Any]] | None = None
+    # `content.tracking_digests` of `fields` when the extraction worker computed them
+    # (pipelines/extractor_pool.py): the content hash and the search words.
+    content_sha256: str | None = None
+    search_terms: list[str] | None = None
 
 
 @dataclass
@@ -168,11 +172,12 @@ class VersionTracker:
         self.ladder = ladder
         self.min_text_chars = min_text_chars
         self.collapse_ratio = collapse_ratio
+        self._vocabulary: set[str] = set()  # words committed to search_vocab by this tracker
 
     def decide(self, obs: Observation) -> Decision:
         """What this observation is; reads the catalog, writes nothing."""
         f = obs.fields
-        digest = content_hash(f.get("title"), f.get("authors"), f.get("text"))
+        digest = obs.content_sha256 or content_hash(f.get("title"), f.get("authors"), f.get("text"))
         versions = self.catalog.versions(obs.article_id)
         if not versions:
             return self._versioned(obs, "new", 1, digest, None, [], None)
@@ -248,7 +253,7 @@ class VersionTracker:
         indexed = document(
             obs.article_id, version, record, previous["record"] if previous else None,
             captured_at=obs.captured_at,
-            vocabulary=getattr(self.catalog, "dialect", "sqlite") == "sqlite",
+            vocabulary=getattr(self.catalog, "dialect", "sqlite") == "sqlite", terms=obs.search_terms,
         )  # fmt: skip
         record["edit_types"] = list(indexed.edit_types)
         return Decision(change, obs.article_id, version=version, change=change,
@@ -317,6 +322,18 @@ class VersionTracker:
                     decision.outcome = "suspect"
         return decision  # pragma: no cover
 
+    def _unlisted_words(self, doc: IndexedVersion) -> IndexedVersion:
+        """`doc` with only the words that this tracker's earlier versions have not listed in
+        SQLite's search_vocab (a version has ~500; after the first pages of a crawl most are
+        listed). A word counts as listed once the batch that inserted it is committed: a
+        batch rolled back takes its words with it and they are inserted again later."""
+        listed = self._vocabulary
+        fresh = [w for w in doc.terms if w not in listed]
+        if len(listed) > 1_000_000:  # bounded memory on a very long run
+            listed.clear()
+        self.catalog.after_commit(partial(listed.update, fresh))
+        return replace(doc, terms=fresh)
+
     def _write(self, conn: Any, obs: Observation, decision: Decision) -> None:
         f = obs.fields
         now = clock.now()
@@ -367,6 +384,8 @@ class VersionTracker:
                 indexed = document(obs.article_id, decision.version, decision.record,
                                    decision.previous_record, captured_at=obs.captured_at,
                                    vocabulary=not postgres)  # fmt: skip
+            if indexed.terms and getattr(self.catalog, "batching", False):
+                indexed = self._unlisted_words(indexed)
             write_documents(conn, [indexed])
             if self.events:  # the outbox: the event commits (or rolls back) with the version
                 write_event(conn, VERSION_EVENTS[decision.outcome],

@@ -42,6 +42,7 @@ _MAX_ATTEMPTS = 3
 def _warm_up() -> None:
     import trafilatura  # noqa: F401  (import cost paid once per worker, not per page)
 
+    import archive.content  # noqa: F401
     import pipelines.extract  # noqa: F401
 
     # trafilatura logs "discarding data" warnings per page; outcomes carry what matters.
@@ -52,9 +53,15 @@ def _warm_up() -> None:
 def extract_in_worker(
     body: bytes, url: str, content_type: str | None, parser: str
 ) -> dict[str, Any]:
+    from archive.content import tracking_digests
     from pipelines.extract import extract_article
 
-    return extract_article(body, url=url, content_type=content_type, parser=parser).to_dict()
+    result = extract_article(body, url=url, content_type=content_type, parser=parser).to_dict()
+    if not result.get("problem"):
+        # The content hash and search words of a new version, here rather than on the
+        # crawl's thread (~0.4 ms a page there; archive/versions.py uses them).
+        result.update(tracking_digests(result))
+    return result
 
 
 # One crawl process feeds its workers from one reactor thread (~300 pages/s at most, a few

@@ -77,6 +77,8 @@ class TrackingPipeline:
             captured_at=_capture_time(capture), fields=fields, capture_id=capture_id,
             response=capture.records.response if capture is not None else None,
             retried=item.retried, address_policy=item.address_policy,
+            content_sha256=item.extraction.get("content_sha256"),
+            search_terms=item.extraction.get("search_terms"),
         )  # fmt: skip
         await self._diff_off_the_reactor(obs)
         decision = self.session.track(obs, capture.records if capture is not None else None)
@@ -99,10 +101,8 @@ class TrackingPipeline:
         if latest is None:
             return
         f = obs.fields
-        if (
-            content_hash(f.get("title"), f.get("authors"), f.get("text"))
-            == latest["content_sha256"]
-        ):
+        digest = obs.content_sha256 or content_hash(f.get("title"), f.get("authors"), f.get("text"))
+        if digest == latest["content_sha256"]:
             return  # unchanged: no diff
         version, old_text = int(latest["version"]), (latest["record"] or {}).get("text")
         diff = await maybe_deferred_to_future(
