@@ -474,3 +474,22 @@ def test_full_page_keeps_precision_outside_the_story() -> None:
     assert "The board heard from three groups of riders:" in paragraphs
     assert "FARE CHANGES START MONDAY ACROSS THE NETWORK" not in result.text
     assert "Harbor Street bridge" not in result.text and "Get the Morning Ledger" not in result.text
+
+
+def test_stray_control_characters_are_dropped_and_their_text_kept() -> None:
+    """libxml2 drops a text node holding NUL, \\x01 … \\x08, \\x0b, \\x0e … \\x1f or DEL: they are
+    removed before parsing (tab, LF, FF and CR stay), the words around them kept."""
+    controls = "".join(map(chr, [*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F]))
+    kept = "\t\n\x0c\r"
+    tree = parse_html(
+        f"<html><body><p id=a>Flood{controls}waters{kept}rose</p><p>café\x00 ok</p></body></html>"
+    )
+    assert tree.get_element_by_id("a").text == "Floodwaters\t\n\x0c\nrose"  # CR read as LF
+    assert tree.xpath("//p")[1].text == "café ok"
+    # The same removal as `str.translate` with a deletion table, on every code point below 0x100.
+    every = "".join(map(chr, range(0x100)))
+    table = dict.fromkeys(map(ord, controls))
+    html = parse_html(f"<html><body><p>{every.replace('<', '').replace('&', '')}</p></body></html>")
+    assert html.xpath("//p")[0].text == every.replace("<", "").replace("&", "").translate(
+        table
+    ).replace("\r", "\n")

@@ -21,21 +21,30 @@ T0 = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 
 
 def _pages():
-    for parser, site in (("cnn-lite", "cnn-lite"), ("npr-text", "npr-text"), ("generic", "cnn-lite")):
+    for parser, site in (
+        ("cnn-lite", "cnn-lite"),
+        ("npr-text", "npr-text"),
+        ("generic", "cnn-lite"),
+    ):
         for path in sorted((SITES / site).rglob("*.html"))[:12]:
             yield parser, path
 
 
 @pytest.mark.parametrize(("parser", "path"), list(_pages()), ids=lambda v: str(v)[-60:])
 def test_worker_digests_are_the_trackers_own(parser, path):
-    result = extract_in_worker(path.read_bytes(), "https://lite.cnn.com/2024/02/02/us/x", "text/html", parser)
+    result = extract_in_worker(
+        path.read_bytes(), "https://lite.cnn.com/2024/02/02/us/x", "text/html", parser
+    )
     if result.get("problem"):
         assert "content_sha256" not in result and "search_terms" not in result
         return
     f = {k: result[k] for k in ("title", "authors", "text")}
     assert result["content_sha256"] == content_hash(f["title"], f["authors"], f["text"])
     record = {"title": f["title"], "authors": list(f["authors"] or []), "text": f["text"] or ""}
-    assert result["search_terms"] == document("a", 1, record, None, captured_at=T0, vocabulary=True).terms
+    assert (
+        result["search_terms"]
+        == document("a", 1, record, None, captured_at=T0, vocabulary=True).terms
+    )
     assert result["search_terms"]  # an article has words
 
 
@@ -65,7 +74,13 @@ def test_a_crawls_vocabulary_lists_each_word_once_and_survives_a_rolled_back_bat
         catalog.flush()
         assert {"mayor", "bridge", "a", "writer"} <= _vocab(catalog)
         # A worker's digests are used as given (the tracker does not compute them again).
-        obs = _obs("flood", texts["flood"], 1, content_sha256="f" * 64, search_terms=["zeppelins", "bridge"])
+        obs = _obs(
+            "flood",
+            texts["flood"],
+            1,
+            content_sha256="f" * 64,
+            search_terms=["zeppelins", "bridge"],
+        )
         decision = tracker.decide(obs)
         assert decision.content_sha256 == "f" * 64
         tracker.commit(obs, decision)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
@@ -114,8 +115,11 @@ def _title(tree: HtmlElement) -> str | None:
 
 def _paragraphs(tree: HtmlElement) -> list[str]:
     kept: list[str] = []
+    notes = _editor_notes(tree)
     for paragraph in SELECTORS.paragraphs(tree):
-        if has_class(paragraph, SELECTORS.source_class) or _in_editor_note(paragraph):
+        if has_class(paragraph, SELECTORS.source_class) or (
+            notes and _in_editor_note(paragraph, notes)
+        ):
             continue
         text = element_text(paragraph)
         if not text or _is_boilerplate(text):
@@ -124,11 +128,25 @@ def _paragraphs(tree: HtmlElement) -> list[str]:
     return kept
 
 
-def _in_editor_note(paragraph: HtmlElement) -> bool:
-    for element in (paragraph, *paragraph.iterancestors()):
-        if SELECTORS.editor_note_classes.intersection((element.get("class") or "").split()):
-            return True
-    return False
+# Elements whose class attribute contains an editor's-note class name as a substring: a
+# superset of those that have it as a class, found in C (most pages have none at all).
+_NOTE_CANDIDATES = etree.XPath(
+    "//*["
+    + " or ".join(f"contains(@class, '{c}')" for c in sorted(SELECTORS.editor_note_classes))
+    + "]"
+)
+
+
+def _editor_notes(tree: HtmlElement) -> set[HtmlElement]:
+    """The elements of an editor's note on the page (by their class, exactly)."""
+    return {
+        element for element in _NOTE_CANDIDATES(tree)
+        if SELECTORS.editor_note_classes.intersection((element.get("class") or "").split())
+    }  # fmt: skip
+
+
+def _in_editor_note(paragraph: HtmlElement, notes: set[HtmlElement]) -> bool:
+    return paragraph in notes or any(element in notes for element in paragraph.iterancestors())
 
 
 def _is_boilerplate(text: str) -> bool:

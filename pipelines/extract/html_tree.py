@@ -23,7 +23,9 @@ _PARSER = lxml.html.HTMLParser(
 
 # Control characters no text uses (NUL, \x01 …; not tab, LF, FF, CR): a browser shows a page
 # with a stray one as if it were not there, but libxml2 drops the text node that holds it.
-_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+# Found and removed by a regular expression: `str.translate` with a table visits every
+# character in Python (~0.7 ms for a 10 KB page), and almost no page has one.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 # lxml refuses str input that still carries an XML encoding declaration.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
@@ -57,7 +59,9 @@ def parse_html(text: str) -> HtmlElement:
                 f"a tag at character {long_tag.start()} has {count} attributes "
                 f"(limit {MAX_ATTRIBUTES_PER_TAG})"
             )
-    text = _XML_DECLARATION.sub("", text, count=1).translate(_CONTROLS)
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if _CONTROLS.search(text) is not None:
+        text = _CONTROLS.sub("", text)
     return lxml.html.document_fromstring(text, parser=_PARSER)
 
 

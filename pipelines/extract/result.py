@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,10 +54,24 @@ class ExtractionResult:
     extractor: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-serialisable dict (lists and dicts are copies)."""
-        return dataclasses.asdict(self)
+        """Return the fields as a JSON-serialisable dict (lists and dicts are copies).
+
+        By hand, not `dataclasses.asdict` (a deep copy through every value, ~0.1 ms a page):
+        the values are strings, lists of strings and dicts of plain values."""
+        return {
+            name: (
+                list(value) if isinstance(value, list)
+                else {k: copy.deepcopy(v) if isinstance(v, (list, dict)) else v for k, v in value.items()}
+                if isinstance(value, dict)
+                else value
+            )
+            for name, value in ((f, getattr(self, f)) for f in _FIELD_NAMES)
+        }  # fmt: skip
 
     @classmethod
     def failure(cls, problem: str, detail: str, *, method: str) -> ExtractionResult:
         """Build a result that carries a problem code and no article."""
         return cls(problem=problem, problem_detail=detail, method=method)
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(ExtractionResult))
