@@ -8,7 +8,9 @@ new / old in the same run:
   `archive/warc_files.py`), with the members' sizes;
 - the crawl thread's tracking digests: the content hash and search words (now computed by
   the extraction worker, `archive.content.tracking_digests`);
-- an extraction worker's page (`extract_in_worker`, digests included) as it is now;
+- in the extraction worker: removing control characters before parsing (`str.translate`
+  before, a regular expression now) and the result's dict (`dataclasses.asdict` before);
+  a worker's whole page (`extract_in_worker`, digests included) as it is now;
 - the tracker recording a new version (`decide` + `commit`, SQLite, batched as a crawl
   does): with the worker's digests and search words listed once per run (now), and
   computing them itself with every word sent to `search_vocab` (before).
@@ -19,6 +21,7 @@ new / old in the same run:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import sys
 import tempfile
@@ -85,6 +88,8 @@ def main() -> int:
 
     from archive.content import content_hash, tracking_digests
     from archive.search_query import vocabulary
+    from pipelines.extract import extract_article
+    from pipelines.extract.html_tree import _CONTROLS
     from pipelines.extractor_pool import extract_in_worker
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -134,6 +139,37 @@ def main() -> int:
             tracking_digests(res)
         return len(results)
 
+    texts = [body.decode("utf-8") for body in bodies]
+    table = dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+    def translate() -> int:
+        for text in texts:
+            text.translate(table)
+        return len(texts)
+
+    def regex_search() -> int:
+        for text in texts:
+            if _CONTROLS.search(text) is not None:
+                _CONTROLS.sub("", text)
+        return len(texts)
+
+    rows.append(("worker: control characters (translate → regex)", best_ms(translate, r),
+                 best_ms(regex_search, r), "pipelines/extract/html_tree.py"))  # fmt: skip
+    extracted = [extract_article(body, url=url, content_type="text/html", parser="cnn-lite")
+                 for body in bodies]  # fmt: skip
+
+    def asdict() -> int:
+        for result in extracted:
+            dataclasses.asdict(result)
+        return len(extracted)
+
+    def to_dict() -> int:
+        for result in extracted:
+            result.to_dict()
+        return len(extracted)
+
+    rows.append(("worker: result to dict (asdict → by hand)", best_ms(asdict, r), best_ms(to_dict, r),
+                 "pipelines/extract/result.py"))  # fmt: skip
     rows.append(("extraction worker: a page (digests included)", float("nan"), best_ms(worker, r),
                  f"of which digests {best_ms(digests_in_worker, r):.3f} ms"))  # fmt: skip
 
