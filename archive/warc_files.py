@@ -31,7 +31,7 @@ from archive.exchange import RecordLocation
 from archive.warc_records import WARC_VERSION, FastDigester, RecordFactory
 
 try:
-    # ISA-L's deflate: level 2 takes a sixth of zlib's level-6 CPU for members ~4 % larger
+    # ISA-L's deflate: level 2 takes a fifth of zlib's level-6 CPU for members 4–7 % larger
     # (benchmarks/README.md). Any gzip reader reads them; zlib where no wheel exists.
     from isal import isal_zlib as _deflate
 
@@ -196,8 +196,8 @@ class WarcFileInfo:
 class _MemberSerializer(BaseWARCWriter):
     """warcio's record serialisation, gzip applied by us: one member per record.
 
-    warcio's own gzip wrapper uses zlib at level 9: ~7 times the CPU of ISA-L's level 2 for
-    ~4 % smaller members, on the crawl process's thread, for every record.
+    warcio's own gzip wrapper uses zlib at level 9: ~5 times the CPU of ISA-L's level 2 for
+    4–7 % smaller members, on the crawl process's thread, for every record.
     """
 
     def __init__(self) -> None:
