@@ -91,11 +91,11 @@ class Archive:
         self.root, self.data_dir, self.config, self.server = root, data_dir, config, server
 
     def fetch(
-        self, path_or_url: str, headers: dict[str, str] | None = None
+        self, path_or_url: str, headers: dict[str, str] | None = None, method: str = "GET"
     ) -> tuple[int, dict, bytes]:
         url = path_or_url if path_or_url.startswith("http") else self.server.base + path_or_url
         assert url.startswith(self.server.base), url
-        request = urllib.request.Request(url, headers=headers or {})
+        request = urllib.request.Request(url, headers=headers or {}, method=method)
         try:
             with _OPENER.open(request, timeout=30) as response:
                 return (
@@ -362,6 +362,15 @@ def test_conditional_get_answers_304(archive):
             path, {"If-None-Match": '"other"', "If-Modified-Since": headers["last-modified"]}
         )
         assert status == 200
+    # HEAD: the same status and validators, no body (feed readers and link checkers ask it).
+    for path in ("/feeds/changes.atom", "/feeds/sites/cnn-lite.json", "/feeds/changes.json?page=0"):
+        status, got, body = archive.fetch(path)
+        assert status == 200, path
+        head_status, head, head_body = archive.fetch(path, method="HEAD")
+        assert (head_status, head_body) == (200, b""), path
+        assert head["etag"] == got["etag"] and head["content-type"] == got["content-type"]
+        assert archive.fetch(path, {"If-None-Match": got["etag"]}, method="HEAD")[0] == 304
+    assert archive.fetch("/feeds/sites/no-such-site.atom", method="HEAD")[0] == 404
     # Another feed has another ETag.
     assert (
         archive.fetch("/feeds/changes.atom")[1]["etag"]

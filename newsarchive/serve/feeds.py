@@ -99,6 +99,9 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
             raise ApiError(400, str(exc)) from None
 
     @app.get("/feeds/changes.{fmt}", tags=["feeds"], response_class=Response)
+    @app.head(
+        "/feeds/changes.{fmt}", include_in_schema=False
+    )  # feed readers and link checkers ask HEAD
     async def changes_feed(
         request: Request, fmt: str, include: Annotated[str | None, _include_doc()] = None,
         page: Annotated[int | None, _page_doc()] = None,
@@ -108,6 +111,9 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
         return await answer(request, scope_of(include), fmt, page)
 
     @app.get("/feeds/sites/{name}", tags=["feeds"], response_class=Response)
+    @app.head(
+        "/feeds/sites/{name}", include_in_schema=False
+    )  # feed readers and link checkers ask HEAD
     async def site_feed(
         request: Request, name: str, include: Annotated[str | None, _include_doc()] = None,
         page: Annotated[int | None, _page_doc()] = None,
@@ -122,6 +128,9 @@ def install_feeds(app: FastAPI, engine: Engine, settings: ServeSettings,
         return await answer(request, scope_of(include, site=site), fmt, page)
 
     @app.get("/feeds/articles/{name}", tags=["feeds"], response_class=Response)
+    @app.head(
+        "/feeds/articles/{name}", include_in_schema=False
+    )  # feed readers and link checkers ask HEAD
     async def article_feed(
         request: Request, name: str, include: Annotated[str | None, _include_doc()] = None,
         page: Annotated[int | None, _page_doc()] = None,
