@@ -137,6 +137,14 @@ def _options(
     _help_when_bare(ctx)
 
 
+# Options several commands share: one wording, in one place.
+SitesOption = Annotated[
+    list[str] | None,
+    typer.Option("--site", metavar="NAME", help="Only these sites (repeatable)."),
+]
+NoProgressOption = Annotated[bool, typer.Option("--no-progress", help="No progress bar.")]
+
+
 @app.command()
 def sites(ctx: typer.Context) -> None:
     """List site profiles (built-in and from the config file)."""
@@ -311,10 +319,7 @@ def archive(
 @app.command()
 def recheck(
     ctx: typer.Context,
-    site: Annotated[
-        list[str] | None,
-        typer.Option("--site", metavar="NAME", help="Only these sites (repeatable)."),
-    ] = None,
+    site: SitesOption = None,
     all_: Annotated[
         bool, typer.Option("--all", help="Every tracked article now, due or not.")
     ] = False,
@@ -675,7 +680,7 @@ def sync(
             help="Delete each local file once its upload is verified.",
         ),
     ] = False,  # fmt: skip
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    no_progress: NoProgressOption = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Upload closed WARCs, their indexes and records files to S3 ([s3] in the config), verified."""
@@ -905,10 +910,7 @@ def export(
         str,
         typer.Option("--view", help="latest: one row per article; versions: one row per version."),
     ] = "latest",
-    site: Annotated[
-        list[str] | None,
-        typer.Option("--site", metavar="NAME", help="Only these sites (repeatable)."),
-    ] = None,
+    site: SitesOption = None,
     since: Annotated[
         str | None,
         typer.Option("--since", help="Versions captured on or after this ISO date/time (UTC)."),
@@ -928,7 +930,7 @@ def export(
             "starting with = + - @ (a spreadsheet formula) gets a ' in front.",
         ),
     ] = False,  # fmt: skip
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    no_progress: NoProgressOption = False,
 ) -> None:
     """Dataset export: JSONL / Parquet / CSV (latest or versions view) or a WACZ package."""
     import shlex
@@ -998,10 +1000,7 @@ def export(
 @app.command()
 def reextract(
     ctx: typer.Context,
-    site: Annotated[
-        list[str] | None,
-        typer.Option("--site", metavar="NAME", help="Only these sites (repeatable)."),
-    ] = None,
+    site: SitesOption = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -1031,7 +1030,7 @@ def reextract(
             "--batch-size", min=1, help="Articles read, extracted and committed together."
         ),
     ] = 200,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    no_progress: NoProgressOption = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Read archived captures again with today's extractor (from the WARC files, local or S3;
